@@ -1,0 +1,91 @@
+// The binding: what a caller asked for, where the workflow is, and what it produced.
+
+export const BINDING_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'DELETING', 'DELETED'] as const;
+export type BindingStatus = (typeof BINDING_STATUSES)[number];
+
+/** Statuses that hold the (region, cluster, namespace, service account) slot: a second binding is refused. */
+export const ACTIVE_STATUSES: readonly BindingStatus[] = ['PENDING', 'RUNNING', 'SUCCEEDED'];
+
+export const STEP_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** The bind workflow's steps, in order; also `steps[].name` in the API. */
+export const BIND_STEPS = [
+  'DescribeCluster',
+  'EnsureOidcProvider',
+  'EnsureRole',
+  'EnsureWebhook',
+  'ApproveCsr',
+  'ApplyServiceAccount',
+  'VerifyIdentity',
+] as const;
+export type BindStepName = (typeof BIND_STEPS)[number];
+
+/** What the caller asked for, after validation and defaults. Immutable once stored. */
+export interface BindingRequest {
+  clusterName: string;
+  region: string;
+  namespace: string;
+  serviceAccountName: string;
+  policyArns: string[];
+  /** Resolved role name: the caller's, or one derived from cluster/namespace/service account. */
+  roleName: string;
+  createServiceAccount: boolean;
+  verify: boolean;
+  tags: Record<string, string>;
+  maxSessionDuration?: number;
+  description?: string;
+  /** Optional pod identity webhook annotations on the ServiceAccount. */
+  stsRegionalEndpoints?: boolean;
+  tokenExpirationSeconds?: number;
+  audience?: string;
+}
+
+export interface StepRecord {
+  name: string;
+  status: StepStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  detail?: string;
+}
+
+export interface Verification {
+  arn: string;
+  account: string;
+  userId: string;
+}
+
+export interface BindingOutputs {
+  roleArn?: string;
+  oidcProviderArn?: string;
+  /** The trust policy document as applied to the role. */
+  trustPolicy?: unknown;
+  verification?: Verification;
+}
+
+export interface BindingError {
+  step: string;
+  code: string;
+  message: string;
+}
+
+export interface Binding extends BindingRequest {
+  id: string;
+  status: BindingStatus;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  steps: StepRecord[];
+  outputs?: BindingOutputs;
+  error?: BindingError;
+}
+
+/** An audit record of one status change. */
+export interface BindingEvent {
+  bindingId: string;
+  at: string;
+  actor: string;
+  from: BindingStatus | null;
+  to: BindingStatus;
+  detail?: string;
+}

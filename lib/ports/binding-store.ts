@@ -1,0 +1,62 @@
+// Port: where bindings, their steps and their audit events are kept.
+import type {
+  Binding,
+  BindingError,
+  BindingEvent,
+  BindingOutputs,
+  BindingStatus,
+  StepRecord,
+} from '../domain/binding.js';
+
+export interface IdempotencyClaim {
+  /** Caller-scoped key from the Idempotency-Key header. */
+  key: string;
+  /** Hash of the canonical request body; the same key with another hash is refused. */
+  requestHash: string;
+}
+
+export interface CreateResult {
+  binding: Binding;
+  /** false when an earlier request with the same idempotency key and body created it. */
+  created: boolean;
+}
+
+export interface ListQuery {
+  clusterName?: string;
+  namespace?: string;
+  status?: BindingStatus;
+  limit: number;
+  cursor?: string;
+}
+
+export interface ListPage {
+  items: Binding[];
+  nextCursor?: string;
+}
+
+export interface Transition {
+  /** The change applies only if the binding is in one of these statuses (stale writers lose). */
+  from: readonly BindingStatus[];
+  to: BindingStatus;
+  actor: string;
+  at: string;
+  detail?: string;
+  outputs?: BindingOutputs;
+  error?: BindingError;
+}
+
+export interface BindingStore {
+  /**
+   * Stores a new binding atomically with its service-account slot and idempotency claim.
+   * Throws ConflictError (naming the holder) when an active binding holds the slot, and
+   * IdempotencyKeyReusedError when the key was used with another body.
+   */
+  create(binding: Binding, idempotency?: IdempotencyClaim): Promise<CreateResult>;
+  get(id: string): Promise<Binding | undefined>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** Conditional status change, recorded as an event. Throws StatusConflictError if `from` does not hold. */
+  transition(id: string, change: Transition): Promise<Binding>;
+  /** Records one step's progress on the binding. */
+  recordStep(id: string, step: StepRecord): Promise<void>;
+  listEvents(id: string): Promise<BindingEvent[]>;
+}
