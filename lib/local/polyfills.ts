@@ -1,0 +1,19 @@
+// Node 20 lacks Promise.withResolvers, which aws-local-stepfunctions calls. Lambda (nodejs22.x) has it.
+type Resolvers<T> = {
+  promise: Promise<T>;
+  resolve: (value: T | PromiseLike<T>) => void;
+  reject: (reason?: unknown) => void;
+};
+
+const promiseCtor = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
+if (typeof promiseCtor.withResolvers !== 'function') {
+  promiseCtor.withResolvers = <T>(): Resolvers<T> => {
+    let resolve!: Resolvers<T>['resolve'];
+    let reject!: Resolvers<T>['reject'];
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}
