@@ -1,0 +1,178 @@
+// What a valid create-binding request is: the one schema that validates requests and documents the API.
+import { z } from 'zod';
+import { type FieldIssue, InputError } from './errors.js';
+import {
+  CLUSTER_NAME_MAX,
+  CLUSTER_NAME_PATTERN,
+  DNS1123_LABEL_MAX,
+  DNS1123_LABEL_PATTERN,
+  DNS1123_SUBDOMAIN_MAX,
+  DNS1123_SUBDOMAIN_PATTERN,
+  POLICY_ARN_PATTERN,
+  REGION_PATTERN,
+  RESERVED_TAG_PREFIXES,
+  ROLE_DESCRIPTION_MAX,
+  ROLE_DESCRIPTION_PATTERN,
+  ROLE_NAME_PATTERN,
+  TAG_KEY_PATTERN,
+  TAG_VALUE_PATTERN,
+} from './names.js';
+
+export const MAX_POLICY_ARNS = 10;
+export const MAX_TAGS = 40;
+
+/** A string field whose type errors say whether it is missing or of the wrong type. */
+function flag(field: string) {
+  return z.boolean({ error: `${field} must be true or false` });
+}
+
+function text(field: string) {
+  return z.string({
+    error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
+  });
+}
+
+const clusterName = text('clusterName')
+  .min(1, { error: 'clusterName must not be empty' })
+  .max(CLUSTER_NAME_MAX, { error: `clusterName must be at most ${CLUSTER_NAME_MAX} characters` })
+  .regex(CLUSTER_NAME_PATTERN, {
+    error: 'clusterName must start with a letter or digit and contain only letters, digits, - and _',
+  })
+  .meta({ description: 'EKS cluster name', example: 'prod-eu' });
+
+const region = text('region')
+  .regex(REGION_PATTERN, { error: 'region must be an AWS region code such as us-east-1 or us-gov-west-1' })
+  .meta({ description: 'AWS region of the cluster', example: 'eu-west-1' });
+
+const namespace = text('namespace')
+  .max(DNS1123_LABEL_MAX, { error: `namespace must be at most ${DNS1123_LABEL_MAX} characters` })
+  .regex(DNS1123_LABEL_PATTERN, {
+    error:
+      'namespace must be a DNS-1123 label: lower-case letters, digits and -, starting and ending alphanumeric',
+  })
+  .meta({ description: 'Kubernetes namespace of the service account', example: 'payments' });
+
+const serviceAccountName = text('serviceAccountName')
+  .max(DNS1123_SUBDOMAIN_MAX, {
+    error: `serviceAccountName must be at most ${DNS1123_SUBDOMAIN_MAX} characters`,
+  })
+  .regex(DNS1123_SUBDOMAIN_PATTERN, {
+    error: 'serviceAccountName must be a DNS-1123 subdomain: lower-case letters, digits, - and . (no : or *)',
+  })
+  .meta({ description: 'Kubernetes ServiceAccount name', example: 'ledger-writer' });
+
+const policyArn = text('policy ARN')
+  .max(2048, { error: 'policy ARN is too long' })
+  .regex(POLICY_ARN_PATTERN, {
+    error: 'must be an IAM managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess',
+  });
+
+const policyArns = z
+  .array(policyArn, {
+    error: (issue) =>
+      issue.input === undefined ? 'policyArns is required (it may be empty)' : 'policyArns must be an array',
+  })
+  .max(MAX_POLICY_ARNS, { error: `policyArns may hold at most ${MAX_POLICY_ARNS} ARNs` })
+  .refine((arns) => new Set(arns).size === arns.length, { error: 'policyArns must not repeat an ARN' })
+  .meta({ description: 'Managed policies to attach to the role (may be empty)' });
+
+const roleName = text('roleName')
+  .regex(ROLE_NAME_PATTERN, {
+    error: 'roleName must be 1-64 characters of letters, digits and + = , . @ _ -',
+  })
+  .meta({ description: 'IAM role name; derived from cluster, namespace and service account when absent' });
+
+const tagKey = text('tag key')
+  .regex(TAG_KEY_PATTERN, {
+    error: 'tag keys must be 1-128 characters of letters, digits, spaces and _ . : / = + - @',
+  })
+  .refine((key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix)), {
+    error: `tag keys must not start with ${RESERVED_TAG_PREFIXES.join(' or ')} (reserved)`,
+  });
+const tagValue = text('tag value').regex(TAG_VALUE_PATTERN, {
+  error: 'tag values must be 0-256 characters of letters, digits, spaces and _ . : / = + - @',
+});
+const tags = z
+  .record(tagKey, tagValue, { error: 'tags must be an object of string keys to string values' })
+  .refine((t) => Object.keys(t).length <= MAX_TAGS, { error: `tags may hold at most ${MAX_TAGS} entries` })
+  .meta({ description: 'Tags for the IAM role' });
+
+export const CreateBindingRequestSchema = z
+  .strictObject(
+    {
+      clusterName,
+      region,
+      namespace,
+      serviceAccountName,
+      policyArns,
+      roleName: roleName.optional(),
+      createServiceAccount: flag('createServiceAccount')
+        .default(true)
+        .meta({ description: 'Create the ServiceAccount when missing' }),
+      verify: flag('verify')
+        .default(true)
+        .meta({ description: 'Prove the binding with a test pod running sts get-caller-identity' }),
+      tags: tags.default({}),
+      maxSessionDuration: z
+        .int({ error: 'maxSessionDuration must be a whole number of seconds' })
+        .min(3600, { error: 'maxSessionDuration must be at least 3600 seconds' })
+        .max(43200, { error: 'maxSessionDuration must be at most 43200 seconds' })
+        .optional(),
+      description: text('description')
+        .max(ROLE_DESCRIPTION_MAX, {
+          error: `description must be at most ${ROLE_DESCRIPTION_MAX} characters`,
+        })
+        .regex(ROLE_DESCRIPTION_PATTERN, {
+          error: 'description may hold only printable ASCII, Latin-1 letters, tabs and newlines',
+        })
+        .optional(),
+      stsRegionalEndpoints: flag('stsRegionalEndpoints')
+        .optional()
+        .meta({ description: 'Annotate the ServiceAccount to use the regional STS endpoint' }),
+      tokenExpirationSeconds: z
+        .int({ error: 'tokenExpirationSeconds must be a whole number of seconds' })
+        .min(600, { error: 'tokenExpirationSeconds must be at least 600' })
+        .max(86400, { error: 'tokenExpirationSeconds must be at most 86400' })
+        .optional(),
+      audience: text('audience')
+        .min(1, { error: 'audience must not be empty' })
+        .max(256, { error: 'audience must be at most 256 characters' })
+        .optional()
+        .meta({ description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)' }),
+    },
+    { error: 'the request body must be a JSON object' },
+  )
+  .meta({ id: 'CreateBindingRequest' });
+
+export type CreateBindingRequest = z.output<typeof CreateBindingRequestSchema>;
+
+/** Turns zod issues into field issues a caller can act on (`tags.aws:x`, `policyArns.2`, `extra`). */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        issues.push({ path: base ? `${base}.${key}` : key, message: 'unknown field; remove it' });
+      }
+    } else if (issue.code === 'invalid_key') {
+      issues.push({ path: base, message: issue.issues[0]?.message ?? issue.message });
+    } else {
+      issues.push({ path: base, message: issue.message });
+    }
+  }
+  return issues;
+}
+
+/** Validates a parsed JSON body; throws InputError listing every problem. */
+export function parseCreateBindingRequest(body: unknown): CreateBindingRequest {
+  const result = CreateBindingRequestSchema.safeParse(body);
+  if (!result.success) {
+    const issues = fieldIssues(result.error);
+    throw new InputError(
+      `The binding request is invalid: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return result.data;
+}
