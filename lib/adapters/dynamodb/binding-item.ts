@@ -1,0 +1,72 @@
+// How a binding, its service-account slot, idempotency claim and events are laid out in the single table.
+import { BIND_STEPS, type Binding, type BindingEvent, type StepRecord } from '../../domain/binding.js';
+
+export type Item = Record<string, unknown>;
+
+export const META = 'META';
+export const SLOT = 'SLOT';
+export const IDEMPOTENCY = 'IDEMPOTENCY';
+export const ALL_BINDINGS = 'BINDING';
+/** Idempotency claims outlive retries of one request by a wide margin. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+export const bindingPk = (id: string) => `BINDING#${id}`;
+export const clusterPk = (clusterName: string) => `CLUSTER#${clusterName}`;
+export const timelineSk = (createdAt: string, id: string) => `${createdAt}#${id}`;
+
+export function slotPk(
+  b: Pick<Binding, 'region' | 'clusterName' | 'namespace' | 'serviceAccountName'>,
+): string {
+  return `SLOT#${b.region}#${b.clusterName}#${b.namespace}#${b.serviceAccountName}`;
+}
+
+// Caller ids and keys may contain `#`; encoding keeps (`a#b`, `c`) apart from (`a`, `b#c`).
+export function idempotencyPk(createdBy: string, key: string): string {
+  return `IDEMPOTENCY#${encodeURIComponent(createdBy)}#${encodeURIComponent(key)}`;
+}
+
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type'] as const;
+
+/** Steps live in a map keyed by name so one step is updated in place without a read-modify-write. */
+export function bindingToItem(binding: Binding): Item {
+  const { steps, outputs, ...rest } = binding;
+  return {
+    ...rest,
+    pk: bindingPk(binding.id),
+    sk: META,
+    gsi1pk: clusterPk(binding.clusterName),
+    gsi1sk: timelineSk(binding.createdAt, binding.id),
+    gsi2pk: ALL_BINDINGS,
+    gsi2sk: timelineSk(binding.createdAt, binding.id),
+    type: 'binding',
+    steps: Object.fromEntries(steps.map((step) => [step.name, step])),
+    outputs: outputs ?? {},
+  };
+}
+
+function stepOrder(name: string): number {
+  const index = (BIND_STEPS as readonly string[]).indexOf(name);
+  return index === -1 ? BIND_STEPS.length : index;
+}
+
+export function itemToBinding(item: Item): Binding {
+  const record: Item = { ...item };
+  for (const key of KEY_ATTRIBUTES) delete record[key];
+  const steps = Object.values((item.steps ?? {}) as Record<string, StepRecord>).sort(
+    (a, b) => stepOrder(a.name) - stepOrder(b.name) || a.name.localeCompare(b.name),
+  );
+  const outputs = item.outputs as Binding['outputs'];
+  const binding = { ...record, steps } as unknown as Binding;
+  if (!outputs || Object.keys(outputs).length === 0) delete binding.outputs;
+  return binding;
+}
+
+export function eventToItem(event: BindingEvent, seq: string): Item {
+  return { ...event, pk: bindingPk(event.bindingId), sk: `EVENT#${event.at}#${seq}`, type: 'event' };
+}
+
+export function itemToEvent(item: Item): BindingEvent {
+  const event: Item = { ...item };
+  for (const key of KEY_ATTRIBUTES) delete event[key];
+  return event as unknown as BindingEvent;
+}

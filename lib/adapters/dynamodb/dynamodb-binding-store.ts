@@ -1,0 +1,454 @@
+// BindingStore on one DynamoDB table: transactions keep binding, service-account slot, idempotency claim
+// and audit events consistent under concurrent requests.
+import { randomBytes } from 'node:crypto';
+import {
+  type CancellationReason,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ACTIVE_STATUSES, type Binding, type BindingEvent, type StepRecord } from '../../domain/binding.js';
+import {
+  ConflictError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  StatusConflictError,
+  TransientError,
+} from '../../domain/errors.js';
+import type {
+  BindingStore,
+  CreateResult,
+  IdempotencyClaim,
+  ListPage,
+  ListQuery,
+  Transition,
+} from '../../ports/binding-store.js';
+import {
+  ALL_BINDINGS,
+  bindingPk,
+  bindingToItem,
+  clusterPk,
+  eventToItem,
+  IDEMPOTENCY,
+  IDEMPOTENCY_TTL_SECONDS,
+  type Item,
+  idempotencyPk,
+  itemToBinding,
+  itemToEvent,
+  META,
+  SLOT,
+  slotPk,
+} from './binding-item.js';
+import { cursorKeyOf, decodeCursor, encodeCursor, type IndexName } from './list-cursor.js';
+import { translateDynamoDbError } from './translate-dynamodb-error.js';
+
+export interface DynamoDbBindingStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Attempts when concurrent transactions touch the same items (TransactionConflict). */
+  maxConflictRetries?: number;
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const BINDING_ITEM = 0;
+const SLOT_ITEM = 1;
+const IDEMPOTENCY_ITEM = 2;
+/** Pages read while a filter leaves few matches; a full page is 100 items. */
+const FILTERED_PAGE_SIZE = 100;
+
+const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let eventCounter = 0;
+/** Orders events written in the same millisecond by one process; the random part keeps writers apart. */
+const nextEventSeq = () =>
+  `${(eventCounter++ % 1e6).toString().padStart(6, '0')}-${randomBytes(3).toString('hex')}`;
+
+/** A string attribute of an item DynamoDB returned with a failed condition (raw AttributeValue form). */
+function rawString(reason: CancellationReason | undefined, name: string): string | undefined {
+  return reason?.Item?.[name]?.S;
+}
+
+export class DynamoDbBindingStore implements BindingStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly maxConflictRetries: number;
+
+  constructor(options: DynamoDbBindingStoreOptions) {
+    this.doc = DynamoDBDocumentClient.from(options.client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    });
+    this.table = options.tableName;
+    this.maxConflictRetries = options.maxConflictRetries ?? 8;
+  }
+
+  async create(binding: Binding, idempotency?: IdempotencyClaim): Promise<CreateResult> {
+    let staleHolder: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({ TransactItems: this.createItems(binding, idempotency, staleHolder) }),
+        );
+        return { binding, created: true };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException))
+          throw translateDynamoDbError(error, 'create a binding');
+        const reasons = error.CancellationReasons ?? [];
+        const failed = (index: number) => reasons[index]?.Code === 'ConditionalCheckFailed';
+
+        if (idempotency && (failed(IDEMPOTENCY_ITEM) || failed(SLOT_ITEM))) {
+          const replay = await this.replay(binding, idempotency, reasons[IDEMPOTENCY_ITEM]);
+          if (replay) return replay;
+        }
+        if (failed(SLOT_ITEM)) {
+          const holderId = rawString(reasons[SLOT_ITEM], 'bindingId');
+          const holder = holderId ? await this.get(holderId) : undefined;
+          if (holderId && holder && ACTIVE_STATUSES.includes(holder.status)) {
+            throw new ConflictError(
+              `Binding ${holderId} (${holder.status}) already binds service account ${binding.namespace}/${binding.serviceAccountName} on cluster ${binding.clusterName} in ${binding.region}; use it, or delete it before creating another.`,
+              holderId,
+            );
+          }
+          // The holder failed or was deleted without releasing the slot (e.g. a crash): take the slot over.
+          if (attempt < this.maxConflictRetries) {
+            staleHolder = holderId;
+            continue;
+          }
+        } else if (failed(BINDING_ITEM)) {
+          throw new ConflictError(
+            `Binding id ${binding.id} is already taken; retry the request.`,
+            binding.id,
+          );
+        } else if (
+          reasons.some((r) => r.Code === 'TransactionConflict') &&
+          attempt < this.maxConflictRetries
+        ) {
+          await sleep(Math.random() * 20 * 2 ** Math.min(attempt, 5));
+          continue;
+        }
+        throw new TransientError(`Could not store binding ${binding.id}: ${error.message}`, { cause: error });
+      }
+    }
+  }
+
+  /** The earlier result of the same idempotent request, or undefined when the key is free. */
+  private async replay(
+    binding: Binding,
+    claim: IdempotencyClaim,
+    reason: CancellationReason | undefined,
+  ): Promise<CreateResult | undefined> {
+    let requestHash = rawString(reason, 'requestHash');
+    let bindingId = rawString(reason, 'bindingId');
+    if (!requestHash) {
+      // DynamoDB need not report every failed condition; read the claim to be sure.
+      const { Item } = await this.send('read an idempotency key', () =>
+        this.doc.send(
+          new GetCommand({
+            TableName: this.table,
+            Key: { pk: idempotencyPk(binding.createdBy, claim.key), sk: IDEMPOTENCY },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      if (!Item || Number(Item.expiresAt) < epochSeconds(binding.createdAt)) return undefined;
+      requestHash = String(Item.requestHash);
+      bindingId = String(Item.bindingId);
+    }
+    if (requestHash !== claim.requestHash) {
+      throw new IdempotencyKeyReusedError(
+        `Idempotency-Key "${claim.key}" was already used with a different request body (binding ${bindingId}); send a new key for a new request.`,
+      );
+    }
+    const existing = bindingId ? await this.get(bindingId) : undefined;
+    if (!existing)
+      throw new TransientError(`Binding ${bindingId} of idempotency key "${claim.key}" is not readable yet`);
+    return { binding: existing, created: false };
+  }
+
+  private createItems(
+    binding: Binding,
+    claim: IdempotencyClaim | undefined,
+    staleHolder?: string,
+  ): TransactItem[] {
+    const now = epochSeconds(binding.createdAt);
+    const items: TransactItem[] = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: bindingToItem(binding),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: {
+            pk: slotPk(binding),
+            sk: SLOT,
+            type: 'slot',
+            bindingId: binding.id,
+            region: binding.region,
+            clusterName: binding.clusterName,
+            namespace: binding.namespace,
+            serviceAccountName: binding.serviceAccountName,
+          },
+          ConditionExpression: staleHolder
+            ? 'attribute_not_exists(pk) OR bindingId = :stale'
+            : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: staleHolder ? { ':stale': staleHolder } : undefined,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+    ];
+    if (claim) {
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: {
+            pk: idempotencyPk(binding.createdBy, claim.key),
+            sk: IDEMPOTENCY,
+            type: 'idempotency',
+            requestHash: claim.requestHash,
+            bindingId: binding.id,
+            expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
+          },
+          // TTL deletion lags expiry by up to days; an expired claim is free.
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': now },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    }
+    const event: BindingEvent = {
+      bindingId: binding.id,
+      at: binding.createdAt,
+      actor: binding.createdBy,
+      from: null,
+      to: binding.status,
+      detail: 'created',
+    };
+    items.push({ Put: { TableName: this.table, Item: eventToItem(event, nextEventSeq()) } });
+    return items;
+  }
+
+  async get(id: string): Promise<Binding | undefined> {
+    const { Item } = await this.send('read a binding', () =>
+      this.doc.send(
+        new GetCommand({ TableName: this.table, Key: { pk: bindingPk(id), sk: META }, ConsistentRead: true }),
+      ),
+    );
+    return Item ? itemToBinding(Item) : undefined;
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const index: IndexName = query.clusterName ? 'gsi1' : 'gsi2';
+    const partition = query.clusterName ? clusterPk(query.clusterName) : ALL_BINDINGS;
+    const filters: string[] = [];
+    const names: Record<string, string> = { '#pk': `${index}pk` };
+    const values: Record<string, unknown> = { ':pk': partition };
+    if (query.namespace !== undefined) {
+      filters.push('#namespace = :namespace');
+      names['#namespace'] = 'namespace';
+      values[':namespace'] = query.namespace;
+    }
+    if (query.status !== undefined) {
+      filters.push('#status = :status');
+      names['#status'] = 'status';
+      values[':status'] = query.status;
+    }
+    const base: QueryCommandInput = {
+      TableName: this.table,
+      IndexName: index,
+      KeyConditionExpression: '#pk = :pk',
+      FilterExpression: filters.length ? filters.join(' AND ') : undefined,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+    };
+
+    const items: Item[] = [];
+    let startKey: Record<string, string> | undefined = query.cursor
+      ? decodeCursor(query.cursor, index, partition)
+      : undefined;
+    for (;;) {
+      const remaining = query.limit - items.length;
+      // One item more than needed tells whether another page exists without an empty trailing page.
+      const pageSize = filters.length ? Math.max(FILTERED_PAGE_SIZE, remaining + 1) : remaining + 1;
+      const page = await this.send('list bindings', () =>
+        this.doc.send(new QueryCommand({ ...base, Limit: pageSize, ExclusiveStartKey: startKey })),
+      );
+      for (const item of page.Items ?? []) {
+        if (items.length === query.limit) {
+          return {
+            items: items.map(itemToBinding),
+            nextCursor: encodeCursor(cursorKeyOf(items.at(-1) ?? item, index)),
+          };
+        }
+        items.push(item);
+      }
+      if (!page.LastEvaluatedKey) return { items: items.map(itemToBinding) };
+      if (items.length === query.limit) {
+        return {
+          items: items.map(itemToBinding),
+          nextCursor: encodeCursor(cursorKeyOf(page.LastEvaluatedKey, index)),
+        };
+      }
+      startKey = cursorKeyOf(page.LastEvaluatedKey, index);
+    }
+  }
+
+  async transition(id: string, change: Transition): Promise<Binding> {
+    if (change.from.length === 0)
+      throw new StatusConflictError(`Transition of ${id} allows no source status`);
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':to': change.to, ':at': change.at };
+    const sets = ['#status = :to', 'updatedAt = :at'];
+    change.from.forEach((status, i) => {
+      values[`:from${i}`] = status;
+    });
+    Object.entries(change.outputs ?? {}).forEach(([key, value], i) => {
+      if (value === undefined) return;
+      names[`#out${i}`] = key;
+      values[`:out${i}`] = value;
+      sets.push(`outputs.#out${i} = :out${i}`);
+    });
+    if (change.error) {
+      names['#error'] = 'error';
+      values[':error'] = change.error;
+      sets.push('#error = :error');
+    }
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.get(id);
+      if (!current) throw new NotFoundError(`Binding ${id} does not exist`);
+      if (!change.from.includes(current.status)) {
+        throw new StatusConflictError(
+          `Binding ${id} is ${current.status}; it can move to ${change.to} only from ${change.from.join(', ')}`,
+        );
+      }
+      const event: BindingEvent = {
+        bindingId: id,
+        at: change.at,
+        actor: change.actor,
+        from: current.status,
+        to: change.to,
+        detail: change.detail,
+      };
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: { pk: bindingPk(id), sk: META },
+                  UpdateExpression: `SET ${sets.join(', ')}`,
+                  // Pinning the status just read keeps the event's `from` true; `from` stops stale writers.
+                  ConditionExpression: `#status IN (${change.from.map((_, i) => `:from${i}`).join(', ')}) AND #status = :seen`,
+                  ExpressionAttributeNames: names,
+                  ExpressionAttributeValues: { ...values, ':seen': current.status },
+                },
+              },
+              { Put: { TableName: this.table, Item: eventToItem(event, nextEventSeq()) } },
+            ],
+          }),
+        );
+        break;
+      } catch (error) {
+        const retry =
+          error instanceof TransactionCanceledException &&
+          error.CancellationReasons?.some(
+            (r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict',
+          ) &&
+          attempt < this.maxConflictRetries;
+        if (retry) continue; // the status moved meanwhile: re-read and decide again
+        if (error instanceof TransactionCanceledException) {
+          throw new StatusConflictError(`Binding ${id} kept changing; retry the move to ${change.to}`, {
+            cause: error,
+          });
+        }
+        throw translateDynamoDbError(error, `move binding ${id} to ${change.to}`);
+      }
+    }
+    const updated = await this.get(id);
+    if (!updated) throw new NotFoundError(`Binding ${id} does not exist`);
+    if (change.to === 'FAILED' || change.to === 'DELETED') await this.releaseSlot(updated);
+    return updated;
+  }
+
+  /** Frees the service account for a new binding, unless another binding already took it over. */
+  private async releaseSlot(binding: Binding): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: slotPk(binding), sk: SLOT },
+          ConditionExpression: 'bindingId = :id',
+          ExpressionAttributeValues: { ':id': binding.id },
+        }),
+      );
+    } catch (error) {
+      // Not ours (any more): fine. Other failures leave a stale slot that the next create takes over.
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw translateDynamoDbError(error, `release the service account slot of ${binding.id}`);
+    }
+  }
+
+  async recordStep(id: string, step: StepRecord): Promise<void> {
+    const at = step.finishedAt ?? step.startedAt;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: bindingPk(id), sk: META },
+          UpdateExpression: at ? 'SET steps.#name = :step, updatedAt = :at' : 'SET steps.#name = :step',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#name': step.name },
+          ExpressionAttributeValues: at ? { ':step': step, ':at': at } : { ':step': step },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new NotFoundError(`Binding ${id} does not exist`);
+      throw translateDynamoDbError(error, `record step ${step.name} of ${id}`);
+    }
+  }
+
+  async listEvents(id: string): Promise<BindingEvent[]> {
+    const events: BindingEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.send('list binding events', () =>
+        this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            ExpressionAttributeValues: { ':pk': bindingPk(id), ':prefix': 'EVENT#' },
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) events.push(itemToEvent(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
+  private async send<T>(action: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw translateDynamoDbError(error, action);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// The bindings table as declared in serverless.yml, turned into CreateTable input for DynamoDB Local and tests.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import { type CollectionTag, parse, type ScalarTag, type YAMLSeq } from 'yaml';
+
+const DEFAULT_SERVERLESS_YML = fileURLToPath(new URL('../../../serverless.yml', import.meta.url));
+const TABLE_RESOURCE = 'BindingsTable';
+
+// CloudFormation short-form intrinsics, kept as their long form so the YAML parses.
+const INTRINSICS = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or'];
+const CLOUDFORMATION_TAGS: (ScalarTag | CollectionTag)[] = INTRINSICS.flatMap((name) => {
+  const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
+  const scalar: ScalarTag = { tag: `!${name}`, resolve: (value: string) => ({ [key]: value }) };
+  const seq: CollectionTag = {
+    tag: `!${name}`,
+    collection: 'seq',
+    resolve: (value) => ({ [key]: (value as YAMLSeq).toJSON() }) as unknown as YAMLSeq,
+  };
+  return [scalar, seq];
+});
+
+export interface TableSpec {
+  createTable: CreateTableCommandInput;
+  /** The TTL attribute, enabled with a separate UpdateTimeToLive call (CreateTable does not take it). */
+  timeToLiveAttribute?: string;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads `resources.Resources.BindingsTable` from serverless.yml for a table called `tableName`. */
+export function bindingsTableSpec(tableName: string, serverlessYmlPath = DEFAULT_SERVERLESS_YML): TableSpec {
+  const document: unknown = parse(readFileSync(serverlessYmlPath, 'utf8'), {
+    customTags: CLOUDFORMATION_TAGS,
+  });
+  const resources =
+    isRecord(document) && isRecord(document.resources) ? document.resources.Resources : undefined;
+  const table = isRecord(resources) ? resources[TABLE_RESOURCE] : undefined;
+  if (!isRecord(table) || !isRecord(table.Properties)) {
+    throw new Error(`${serverlessYmlPath} has no resources.Resources.${TABLE_RESOURCE}.Properties`);
+  }
+  // CreateTable takes neither the name from the template nor the settings applied by separate calls.
+  const {
+    TableName: _name,
+    PointInTimeRecoverySpecification: _pitr,
+    TimeToLiveSpecification: ttl,
+    ...properties
+  } = table.Properties;
+  const ttlAttribute =
+    isRecord(ttl) && ttl.Enabled === true && typeof ttl.AttributeName === 'string'
+      ? ttl.AttributeName
+      : undefined;
+  return {
+    createTable: { ...(properties as Omit<CreateTableCommandInput, 'TableName'>), TableName: tableName },
+    timeToLiveAttribute: ttlAttribute,
+  };
+}
+
+/** Creates the bindings table if it does not exist yet and enables its TTL; returns whether it created it. */
+export async function ensureTable(
+  client: DynamoDBClient,
+  tableName: string,
+  serverlessYmlPath?: string,
+): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return false;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  const spec = bindingsTableSpec(tableName, serverlessYmlPath);
+  try {
+    await client.send(new CreateTableCommand(spec.createTable));
+  } catch (error) {
+    if (error instanceof ResourceInUseException) return false; // someone else created it meanwhile
+    throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
+  if (spec.timeToLiveAttribute) {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: spec.timeToLiveAttribute, Enabled: true },
+      }),
+    );
+  }
+  return true;
+}

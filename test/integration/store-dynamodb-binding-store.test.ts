@@ -1,0 +1,387 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDbBindingStore } from '../../lib/adapters/dynamodb/dynamodb-binding-store.js';
+import { BIND_STEPS } from '../../lib/domain/binding.js';
+import {
+  ConflictError,
+  IdempotencyKeyReusedError,
+  InputError,
+  NotFoundError,
+  StatusConflictError,
+} from '../../lib/domain/errors.js';
+import { dynamoDbLocalClient, freshTable, newBinding } from './store-fixtures.js';
+
+const client = dynamoDbLocalClient();
+let tableName: string;
+let store: DynamoDbBindingStore;
+
+beforeAll(async () => {
+  tableName = await freshTable(client, 'store');
+  store = new DynamoDbBindingStore({ client, tableName });
+});
+
+async function settled<T>(promises: Promise<T>[]) {
+  const results = await Promise.allSettled(promises);
+  return {
+    values: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+    errors: results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])),
+  };
+}
+
+describe('DynamoDbBindingStore.create and get', () => {
+  it('stores a binding that reads back whole, steps in workflow order, with a creation event', async () => {
+    const binding = newBinding({ description: 'ledger', tokenExpirationSeconds: 3600 });
+
+    const result = await store.create(binding);
+
+    expect(result).toEqual({ binding, created: true });
+    const stored = await store.get(binding.id);
+    expect(stored).toEqual(binding);
+    expect(stored?.steps.map((s) => s.name)).toEqual([...BIND_STEPS]);
+    const events = await store.listEvents(binding.id);
+    expect(events).toEqual([
+      {
+        bindingId: binding.id,
+        at: binding.createdAt,
+        actor: 'alice',
+        from: null,
+        to: 'PENDING',
+        detail: 'created',
+      },
+    ]);
+  });
+
+  it('answers undefined for an unknown id', async () => {
+    expect(await store.get('b-00000000000000000000000000')).toBeUndefined();
+  });
+
+  it('refuses a second binding for the same service account, naming the holder', async () => {
+    const first = newBinding();
+    await store.create(first);
+
+    const second = store.create(newBinding({ serviceAccountName: first.serviceAccountName }));
+
+    await expect(second).rejects.toBeInstanceOf(ConflictError);
+    await expect(second).rejects.toMatchObject({ existingId: first.id });
+  });
+
+  it('lets exactly one of 20 concurrent creates for one service account win', async () => {
+    const serviceAccountName = 'contended';
+    const bindings = Array.from({ length: 20 }, () => newBinding({ serviceAccountName, namespace: 'race' }));
+
+    const { values, errors } = await settled(bindings.map((b) => store.create(b)));
+
+    expect(values).toHaveLength(1);
+    expect(errors).toHaveLength(19);
+    const winner = values[0]?.binding.id;
+    for (const error of errors) expect(error).toMatchObject({ name: 'ConflictError', existingId: winner });
+    const stored = await Promise.all(bindings.map((b) => store.get(b.id)));
+    expect(stored.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('turns 30 concurrent creates with one idempotency key and body into one binding', async () => {
+    const serviceAccountName = 'idempotent';
+    const claim = { key: 'order-42', requestHash: 'hash-a' };
+    const bindings = Array.from({ length: 30 }, () => newBinding({ serviceAccountName, namespace: 'idem' }));
+
+    const { values, errors } = await settled(bindings.map((b) => store.create(b, claim)));
+
+    expect(errors).toEqual([]);
+    const ids = new Set(values.map((v) => v.binding.id));
+    expect(ids.size).toBe(1);
+    expect(values.filter((v) => v.created)).toHaveLength(1);
+  });
+
+  it('refuses the same idempotency key with another body, and scopes keys per caller', async () => {
+    const first = newBinding({ namespace: 'keys' });
+    await store.create(first, { key: 'k1', requestHash: 'hash-a' });
+
+    const reuse = store
+      .create(newBinding({ namespace: 'keys' }), { key: 'k1', requestHash: 'hash-b' })
+      .catch((error: unknown) => error);
+    const otherCaller = await store.create(newBinding({ namespace: 'keys', createdBy: 'bob' }), {
+      key: 'k1',
+      requestHash: 'hash-b',
+    });
+
+    expect(await reuse).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(otherCaller.created).toBe(true);
+  });
+
+  it('replays an idempotent request even after its binding moved on', async () => {
+    const first = newBinding();
+    await store.create(first, { key: 'k2', requestHash: 'h' });
+    await store.transition(first.id, {
+      from: ['PENDING'],
+      to: 'RUNNING',
+      actor: 'workflow',
+      at: first.createdAt,
+    });
+
+    const replay = await store.create(newBinding({ serviceAccountName: first.serviceAccountName }), {
+      key: 'k2',
+      requestHash: 'h',
+    });
+
+    expect(replay.created).toBe(false);
+    expect(replay.binding).toMatchObject({ id: first.id, status: 'RUNNING' });
+  });
+});
+
+describe('DynamoDbBindingStore.transition', () => {
+  it('moves the status, records outputs, error and an event', async () => {
+    const binding = newBinding();
+    await store.create(binding);
+
+    await store.transition(binding.id, {
+      from: ['PENDING'],
+      to: 'RUNNING',
+      actor: 'workflow',
+      at: '2025-02-01T00:00:00.000Z',
+    });
+    const failed = await store.transition(binding.id, {
+      from: ['RUNNING'],
+      to: 'FAILED',
+      actor: 'workflow',
+      at: '2025-02-01T00:00:01.000Z',
+      outputs: { roleArn: 'arn:aws:iam::123456789012:role/x' },
+      error: { step: 'EnsureRole', code: 'RoleConflict', message: 'taken' },
+      detail: 'role conflict',
+    });
+
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      updatedAt: '2025-02-01T00:00:01.000Z',
+      outputs: { roleArn: 'arn:aws:iam::123456789012:role/x' },
+      error: { step: 'EnsureRole', code: 'RoleConflict', message: 'taken' },
+    });
+    const events = await store.listEvents(binding.id);
+    expect(events.map((e) => [e.from, e.to])).toEqual([
+      [null, 'PENDING'],
+      ['PENDING', 'RUNNING'],
+      ['RUNNING', 'FAILED'],
+    ]);
+    expect(events[2]?.detail).toBe('role conflict');
+  });
+
+  it('does not let a stale writer move FAILED back to RUNNING', async () => {
+    const binding = newBinding();
+    await store.create(binding);
+    await store.transition(binding.id, {
+      from: ['PENDING'],
+      to: 'FAILED',
+      actor: 'api',
+      at: binding.createdAt,
+    });
+
+    const stale = store.transition(binding.id, {
+      from: ['PENDING'],
+      to: 'RUNNING',
+      actor: 'workflow',
+      at: binding.createdAt,
+    });
+
+    await expect(stale).rejects.toBeInstanceOf(StatusConflictError);
+    expect((await store.get(binding.id))?.status).toBe('FAILED');
+    expect(await store.listEvents(binding.id)).toHaveLength(2);
+  });
+
+  it('lets one of several racing writers win a PENDING binding', async () => {
+    const binding = newBinding();
+    await store.create(binding);
+
+    const { values, errors } = await settled(
+      ['RUNNING', 'FAILED', 'RUNNING', 'FAILED'].map((to) =>
+        store.transition(binding.id, {
+          from: ['PENDING'],
+          to: to as 'RUNNING' | 'FAILED',
+          actor: 'w',
+          at: binding.createdAt,
+        }),
+      ),
+    );
+
+    expect(values).toHaveLength(1);
+    for (const error of errors) expect(error).toBeInstanceOf(StatusConflictError);
+    expect(await store.listEvents(binding.id)).toHaveLength(2);
+  });
+
+  it('frees the service account when a binding fails, so a new binding can take it', async () => {
+    const failed = newBinding();
+    await store.create(failed);
+    await store.transition(failed.id, {
+      from: ['PENDING'],
+      to: 'FAILED',
+      actor: 'api',
+      at: failed.createdAt,
+    });
+
+    const next = await store.create(newBinding({ serviceAccountName: failed.serviceAccountName }));
+
+    expect(next.created).toBe(true);
+  });
+
+  it('takes over a slot left behind by a binding that is no longer active', async () => {
+    const failed = newBinding();
+    await store.create(failed);
+    // A crash between the status change and the slot release leaves the slot naming a FAILED binding.
+    const raw = new DynamoDbBindingStore({ client, tableName });
+    await raw.transition(failed.id, {
+      from: ['PENDING'],
+      to: 'DELETING',
+      actor: 'api',
+      at: failed.createdAt,
+    });
+
+    const next = await store.create(newBinding({ serviceAccountName: failed.serviceAccountName }));
+
+    expect(next.created).toBe(true);
+  });
+
+  it('reports an unknown binding as not found', async () => {
+    const missing = store.transition('b-00000000000000000000000001', {
+      from: ['PENDING'],
+      to: 'RUNNING',
+      actor: 'w',
+      at: 'x',
+    });
+
+    await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('DynamoDbBindingStore.recordStep', () => {
+  it('updates one step in place while others update concurrently', async () => {
+    const binding = newBinding();
+    await store.create(binding);
+
+    await Promise.all(
+      BIND_STEPS.map((name, i) =>
+        store.recordStep(binding.id, { name, status: 'SUCCEEDED', startedAt: `2025-03-01T00:00:0${i}.000Z` }),
+      ),
+    );
+
+    const stored = await store.get(binding.id);
+    expect(stored?.steps.map((s) => [s.name, s.status])).toEqual(BIND_STEPS.map((n) => [n, 'SUCCEEDED']));
+    expect(stored?.updatedAt.startsWith('2025-03-01')).toBe(true);
+  });
+
+  it('reports an unknown binding as not found', async () => {
+    const missing = store.recordStep('b-00000000000000000000000002', {
+      name: 'EnsureRole',
+      status: 'RUNNING',
+    });
+
+    await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('DynamoDbBindingStore.list', () => {
+  let listStore: DynamoDbBindingStore;
+  let listTable: string;
+  const ids: Record<string, string[]> = { alpha: [], beta: [] };
+
+  beforeAll(async () => {
+    listTable = await freshTable(client, 'store-list');
+    listStore = new DynamoDbBindingStore({ client, tableName: listTable });
+    for (let i = 0; i < 25; i++) {
+      const clusterName = i % 2 === 0 ? 'alpha' : 'beta';
+      const binding = newBinding({ clusterName, namespace: i % 3 === 0 ? 'team-a' : 'team-b' });
+      await listStore.create(binding);
+      if (i % 5 === 0) {
+        await listStore.transition(binding.id, {
+          from: ['PENDING'],
+          to: 'FAILED',
+          actor: 'w',
+          at: binding.createdAt,
+        });
+      }
+      ids[clusterName]?.unshift(binding.id); // newest first
+    }
+  });
+
+  async function all(query: Parameters<DynamoDbBindingStore['list']>[0]) {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await listStore.list({ ...query, cursor });
+      expect(page.items.length).toBeLessThanOrEqual(query.limit);
+      seen.push(...page.items.map((b) => b.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    return { seen, pages };
+  }
+
+  it('pages through all bindings newest first without gaps or repeats', async () => {
+    const { seen, pages } = await all({ limit: 10 });
+
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    expect([...seen].sort().reverse()).toEqual(seen);
+    expect(pages).toBe(3);
+  });
+
+  it('pages one cluster through gsi1', async () => {
+    const { seen } = await all({ clusterName: 'alpha', limit: 4 });
+
+    expect(seen).toEqual(ids.alpha);
+  });
+
+  it('fills pages across filters on namespace and status', async () => {
+    const expected = (await all({ limit: 100 })).seen;
+    const bindings = await Promise.all(expected.map((id) => listStore.get(id)));
+    const wanted = bindings
+      .filter((b) => b?.namespace === 'team-a' && b.status === 'PENDING')
+      .map((b) => b?.id);
+
+    const first = await listStore.list({ namespace: 'team-a', status: 'PENDING', limit: 2 });
+    const { seen } = await all({ namespace: 'team-a', status: 'PENDING', limit: 2 });
+
+    expect(first.items).toHaveLength(2);
+    expect(seen).toEqual(wanted);
+    expect(wanted.length).toBeGreaterThan(2);
+  });
+
+  it('ends without a cursor when the last page is exactly full', async () => {
+    const page = await listStore.list({ clusterName: 'beta', limit: ids.beta?.length ?? 0 });
+
+    expect(page.items).toHaveLength(12);
+    expect(page.nextCursor).toBeUndefined();
+  });
+
+  it('refuses tampered cursors and cursors of another query', async () => {
+    const page = await listStore.list({ clusterName: 'alpha', limit: 2 });
+    const cursor = page.nextCursor ?? '';
+    const decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, string>;
+    const tampered = Buffer.from(JSON.stringify({ ...decoded, pk: 'SLOT#x' })).toString('base64url');
+
+    for (const bad of [tampered, 'not*base64', Buffer.from('[1]').toString('base64url'), `${cursor}xx`]) {
+      await expect(listStore.list({ clusterName: 'alpha', limit: 2, cursor: bad })).rejects.toBeInstanceOf(
+        InputError,
+      );
+    }
+    await expect(listStore.list({ clusterName: 'beta', limit: 2, cursor })).rejects.toBeInstanceOf(
+      InputError,
+    );
+    await expect(listStore.list({ limit: 2, cursor })).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('serves every list with Query on an index, never a Scan', async () => {
+    const watched = dynamoDbLocalClient();
+    const commands: string[] = [];
+    watched.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(`${context.commandName}:${String((args.input as { IndexName?: string }).IndexName)}`);
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const watchedStore = new DynamoDbBindingStore({ client: watched, tableName: listTable });
+
+    await watchedStore.list({ limit: 5, status: 'FAILED' });
+    await watchedStore.list({ clusterName: 'alpha', namespace: 'team-b', limit: 5 });
+
+    expect(new Set(commands)).toEqual(new Set(['QueryCommand:gsi2', 'QueryCommand:gsi1']));
+  });
+});

@@ -1,0 +1,41 @@
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from '@jest/globals';
+import { bindingsTableSpec, ensureTable } from '../../lib/adapters/dynamodb/table-definition.js';
+import { dynamoDbLocalClient } from './store-fixtures.js';
+
+const client = dynamoDbLocalClient();
+
+describe('bindingsTableSpec', () => {
+  it('takes keys and indexes from serverless.yml and leaves out what CreateTable does not accept', () => {
+    const spec = bindingsTableSpec('my-table');
+
+    expect(spec.createTable.TableName).toBe('my-table');
+    expect(spec.createTable.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+    expect(spec.createTable.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['gsi1', 'gsi2']);
+    expect(spec.createTable).not.toHaveProperty('PointInTimeRecoverySpecification');
+    expect(spec.createTable).not.toHaveProperty('TimeToLiveSpecification');
+    expect(spec.timeToLiveAttribute).toBe('expiresAt');
+  });
+});
+
+describe('ensureTable', () => {
+  it('creates the table once with TTL on, and leaves an existing table alone', async () => {
+    const name = `table-def-${Date.now()}`;
+
+    const created = await ensureTable(client, name);
+    const again = await ensureTable(client, name);
+
+    expect([created, again]).toEqual([true, false]);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(Table?.GlobalSecondaryIndexes).toHaveLength(2);
+    const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({
+      AttributeName: 'expiresAt',
+      TimeToLiveStatus: 'ENABLED',
+    });
+  });
+});
