@@ -1,0 +1,58 @@
+// Configuration of the HTTP API Lambdas, validated once at cold start.
+import { z } from 'zod';
+import { REGION_PATTERN } from '../domain/names.js';
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+const storeEnv = z.object({
+  BINDINGS_TABLE: z
+    .string()
+    .min(1, { error: 'set BINDINGS_TABLE to the name of the bindings DynamoDB table' }),
+  AWS_REGION: z
+    .string({ error: 'set AWS_REGION (Lambda sets it; locally export it, e.g. us-east-1)' })
+    .regex(REGION_PATTERN, { error: 'AWS_REGION must be a region code such as us-east-1' }),
+});
+
+const createEnv = storeEnv.extend({
+  BIND_STATE_MACHINE_ARN: z
+    .string({ error: 'set BIND_STATE_MACHINE_ARN to the ARN of the bind state machine' })
+    .regex(STATE_MACHINE_ARN, {
+      error: 'BIND_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+    }),
+});
+
+export interface StoreConfig {
+  bindingsTable: string;
+  region: string;
+}
+
+export interface CreateBindingConfig extends StoreConfig {
+  bindStateMachineArn: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid irsa-broker API configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** For the read endpoints (GET binding, list): the table and region. */
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  const parsed = parse(storeEnv, env);
+  return { bindingsTable: parsed.BINDINGS_TABLE, region: parsed.AWS_REGION };
+}
+
+/** For POST /v1/bindings: also the bind state machine. */
+export function loadCreateBindingConfig(env: Env = process.env): CreateBindingConfig {
+  const parsed = parse(createEnv, env);
+  return {
+    bindingsTable: parsed.BINDINGS_TABLE,
+    region: parsed.AWS_REGION,
+    bindStateMachineArn: parsed.BIND_STATE_MACHINE_ARN,
+  };
+}

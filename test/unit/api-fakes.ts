@@ -1,0 +1,111 @@
+// Typed fakes of the API ports for use-case tests.
+
+import type { StepRecord } from '../../lib/domain/binding.js';
+import { ACTIVE_STATUSES, type Binding, type BindingEvent } from '../../lib/domain/binding.js';
+import {
+  ConflictError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  StatusConflictError,
+} from '../../lib/domain/errors.js';
+import { bindingIdFrom } from '../../lib/domain/names.js';
+import type { ApiPorts } from '../../lib/ports/api-ports.js';
+import type {
+  BindingStore,
+  CreateResult,
+  IdempotencyClaim,
+  ListPage,
+  ListQuery,
+  Transition,
+} from '../../lib/ports/binding-store.js';
+
+export class InMemoryBindingStore implements BindingStore {
+  readonly bindings = new Map<string, Binding>();
+  readonly events: BindingEvent[] = [];
+  private readonly claims = new Map<string, { hash: string; id: string }>();
+
+  async create(binding: Binding, claim?: IdempotencyClaim): Promise<CreateResult> {
+    const claimKey = claim && `${binding.createdBy}\n${claim.key}`;
+    const previous = claimKey ? this.claims.get(claimKey) : undefined;
+    if (previous) {
+      if (previous.hash !== claim?.requestHash) throw new IdempotencyKeyReusedError('reused');
+      return { binding: structuredClone(this.bindings.get(previous.id) as Binding), created: false };
+    }
+    for (const other of this.bindings.values()) {
+      const same =
+        other.region === binding.region &&
+        other.clusterName === binding.clusterName &&
+        other.namespace === binding.namespace &&
+        other.serviceAccountName === binding.serviceAccountName;
+      if (same && ACTIVE_STATUSES.includes(other.status)) throw new ConflictError('taken', other.id);
+    }
+    this.bindings.set(binding.id, structuredClone(binding));
+    if (claimKey && claim) this.claims.set(claimKey, { hash: claim.requestHash, id: binding.id });
+    return { binding, created: true };
+  }
+
+  async get(id: string) {
+    const binding = this.bindings.get(id);
+    return binding && structuredClone(binding);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    return { items: [...this.bindings.values()].slice(0, query.limit) };
+  }
+
+  async transition(id: string, change: Transition): Promise<Binding> {
+    const binding = this.bindings.get(id);
+    if (!binding) throw new NotFoundError(id);
+    if (!change.from.includes(binding.status)) throw new StatusConflictError(binding.status);
+    this.events.push({
+      bindingId: id,
+      at: change.at,
+      actor: change.actor,
+      from: binding.status,
+      to: change.to,
+    });
+    Object.assign(
+      binding,
+      { status: change.to, updatedAt: change.at },
+      change.error ? { error: change.error } : {},
+    );
+    return structuredClone(binding);
+  }
+
+  async recordStep(id: string, step: StepRecord) {
+    const binding = this.bindings.get(id);
+    if (!binding) throw new NotFoundError(id);
+    binding.steps = binding.steps.map((s) => (s.name === step.name ? step : s));
+  }
+
+  async listEvents(id: string) {
+    return this.events.filter((e) => e.bindingId === id);
+  }
+}
+
+export class RecordingWorkflowStarter {
+  readonly started: { name: string; input: unknown }[] = [];
+  failWith: Error | undefined;
+
+  async start(name: string, input: unknown) {
+    if (this.failWith) throw this.failWith;
+    this.started.push({ name, input });
+    return { executionArn: `arn:aws:states:eu-west-1:123456789012:execution:bind:${name}` };
+  }
+}
+
+export function fakePorts(): ApiPorts & { store: InMemoryBindingStore; workflow: RecordingWorkflowStarter } {
+  let tick = Date.UTC(2025, 5, 1);
+  let n = 0;
+  return {
+    store: new InMemoryBindingStore(),
+    workflow: new RecordingWorkflowStarter(),
+    clock: {
+      now: () => {
+        tick += 1000;
+        return new Date(tick);
+      },
+    },
+    ids: { bindingId: (at) => bindingIdFrom(at.getTime(), new Uint8Array(10).fill(n++)) },
+  };
+}
