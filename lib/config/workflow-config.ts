@@ -1,0 +1,102 @@
+// The bind workflow's configuration, read from the environment once per cold start and validated.
+import { z } from 'zod';
+
+const flag = (name: string) =>
+  z.enum(['true', 'false'], { error: `${name} must be "true" or "false"` }).transform((v) => v === 'true');
+
+const seconds = (name: string, fallback: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number of seconds` })
+    .int(`${name} must be a whole number of seconds`)
+    .min(1, `${name} must be at least 1`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(fallback);
+
+const required = (name: string) =>
+  z
+    .string({ error: `${name} is required` })
+    .trim()
+    .min(1, `${name} is required`);
+
+const EnvSchema = z
+  .object({
+    BINDINGS_TABLE: required('BINDINGS_TABLE'),
+    AWS_REGION: required('AWS_REGION'),
+    ROLE_PATH: required('ROLE_PATH').regex(
+      /^\/([\x21-\x7E]{0,510}\/)?$/,
+      'ROLE_PATH must start and end with "/" (e.g. /irsa-broker/), at most 512 characters',
+    ),
+    ROLE_NAME_PREFIX: z.string({ error: 'ROLE_NAME_PREFIX is required (may be empty)' }),
+    CREATE_OIDC_PROVIDER: flag('CREATE_OIDC_PROVIDER'),
+    CREATE_NAMESPACE: flag('CREATE_NAMESPACE'),
+    TEST_POD_IMAGE: required('TEST_POD_IMAGE'),
+    WEBHOOK_IMAGE: required('WEBHOOK_IMAGE'),
+    // Tunables: documented defaults.
+    /** Namespace the pod identity webhook is installed into when a cluster lacks one. */
+    WEBHOOK_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'WEBHOOK_NAMESPACE must be a DNS-1123 label')
+      .max(63)
+      .default('irsa-broker-system'),
+    /** Whole verification, first pod to verdict. */
+    VERIFY_TIMEOUT_SECONDS: seconds('VERIFY_TIMEOUT_SECONDS', 600, 3600),
+    /** How long AccessDenied / InvalidIdentityToken are taken as "IAM not propagated yet". */
+    IAM_PROPAGATION_WINDOW_SECONDS: seconds('IAM_PROPAGATION_WINDOW_SECONDS', 120, 900),
+    /** Longest a polling step waits inside one Lambda invocation before handing over to an ASL Retry. */
+    STEP_POLL_BUDGET_SECONDS: seconds('STEP_POLL_BUDGET_SECONDS', 200, 840),
+    /** activeDeadlineSeconds of the test pod. */
+    TEST_POD_DEADLINE_SECONDS: seconds('TEST_POD_DEADLINE_SECONDS', 120, 3600),
+    /** How long ApproveCsr waits for the webhook's CSR and then for the webhook to be ready. */
+    WEBHOOK_READY_TIMEOUT_SECONDS: seconds('WEBHOOK_READY_TIMEOUT_SECONDS', 600, 3600),
+  })
+  .refine((env) => env.IAM_PROPAGATION_WINDOW_SECONDS <= env.VERIFY_TIMEOUT_SECONDS, {
+    message: 'IAM_PROPAGATION_WINDOW_SECONDS must not exceed VERIFY_TIMEOUT_SECONDS',
+    path: ['IAM_PROPAGATION_WINDOW_SECONDS'],
+  });
+
+export interface WorkflowConfig {
+  bindingsTable: string;
+  region: string;
+  rolePath: string;
+  roleNamePrefix: string;
+  createOidcProvider: boolean;
+  createNamespace: boolean;
+  testPodImage: string;
+  webhookImage: string;
+  webhookNamespace: string;
+  verifyTimeoutSeconds: number;
+  iamPropagationWindowSeconds: number;
+  stepPollBudgetSeconds: number;
+  testPodDeadlineSeconds: number;
+  webhookReadyTimeoutSeconds: number;
+}
+
+export class WorkflowConfigError extends Error {
+  override readonly name = 'WorkflowConfigError';
+}
+
+/** Validates `env`; throws WorkflowConfigError listing every variable to fix. */
+export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): WorkflowConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`);
+    throw new WorkflowConfigError(`Invalid bind workflow configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    bindingsTable: e.BINDINGS_TABLE,
+    region: e.AWS_REGION,
+    rolePath: e.ROLE_PATH,
+    roleNamePrefix: e.ROLE_NAME_PREFIX,
+    createOidcProvider: e.CREATE_OIDC_PROVIDER,
+    createNamespace: e.CREATE_NAMESPACE,
+    testPodImage: e.TEST_POD_IMAGE,
+    webhookImage: e.WEBHOOK_IMAGE,
+    webhookNamespace: e.WEBHOOK_NAMESPACE,
+    verifyTimeoutSeconds: e.VERIFY_TIMEOUT_SECONDS,
+    iamPropagationWindowSeconds: e.IAM_PROPAGATION_WINDOW_SECONDS,
+    stepPollBudgetSeconds: e.STEP_POLL_BUDGET_SECONDS,
+    testPodDeadlineSeconds: e.TEST_POD_DEADLINE_SECONDS,
+    webhookReadyTimeoutSeconds: e.WEBHOOK_READY_TIMEOUT_SECONDS,
+  };
+}

@@ -1,0 +1,119 @@
+// Reading the test pod: was it mutated by the webhook, what did the AWS CLI print, and what follows.
+
+import type { KubernetesObject } from '../ports/kubernetes.js';
+import type { Verification } from './binding.js';
+
+export const TOKEN_MOUNT_PATH = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+/** How much of the pod log goes into a failure message. */
+export const LOG_EXCERPT_CHARS = 500;
+
+interface ContainerShape {
+  name?: string;
+  env?: { name?: string; value?: string }[];
+  volumeMounts?: { mountPath?: string }[];
+}
+
+/** Whether the pod identity webhook injected the role and the token into every container of `pod`. */
+export function isPodMutated(pod: KubernetesObject): boolean {
+  const spec = pod.spec as { containers?: ContainerShape[] } | undefined;
+  const containers = spec?.containers ?? [];
+  if (containers.length === 0) return false;
+  return containers.every((container) => {
+    const env = new Set((container.env ?? []).map((e) => e.name));
+    const mounted = (container.volumeMounts ?? []).some((m) => m.mountPath === TOKEN_MOUNT_PATH);
+    return env.has('AWS_ROLE_ARN') && env.has('AWS_WEB_IDENTITY_TOKEN_FILE') && mounted;
+  });
+}
+
+export type CallerIdentityLog =
+  | { kind: 'identity'; identity: Verification }
+  | { kind: 'sts-error'; code: 'AccessDenied' | 'InvalidIdentityToken'; message: string }
+  | { kind: 'unrecognized' };
+
+const STS_ERROR = /An error occurred \((AccessDenied|InvalidIdentityToken)\)[^:]*:\s*(.*)/;
+
+/** Parses what `aws sts get-caller-identity --output json` printed. */
+export function parseCallerIdentityLog(log: string): CallerIdentityLog {
+  const error = STS_ERROR.exec(log);
+  if (error) {
+    return {
+      kind: 'sts-error',
+      code: error[1] as 'AccessDenied' | 'InvalidIdentityToken',
+      message: error[2]!.trim(),
+    };
+  }
+  const start = log.indexOf('{');
+  const end = log.lastIndexOf('}');
+  if (start === -1 || end < start) return { kind: 'unrecognized' };
+  try {
+    const parsed = JSON.parse(log.slice(start, end + 1)) as Record<string, unknown>;
+    const { Arn, Account, UserId } = parsed;
+    if (typeof Arn === 'string' && typeof Account === 'string' && typeof UserId === 'string') {
+      return { kind: 'identity', identity: { arn: Arn, account: Account, userId: UserId } };
+    }
+  } catch {
+    // Not JSON after all: falls through to unrecognized.
+  }
+  return { kind: 'unrecognized' };
+}
+
+/** The first characters of a log, on one line, for an error message. */
+export function logExcerpt(log: string, max = LOG_EXCERPT_CHARS): string {
+  const flat = log.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+/** `arn:<partition>:sts::<account>:assumed-role/<roleName>/<session>` for the expected role. */
+export function isAssumedRoleArn(arn: string, roleArn: string): boolean {
+  const role = /^arn:([^:]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
+  if (!role) return false;
+  const [, partition, account, roleName] = role;
+  const prefix = `arn:${partition}:sts::${account}:assumed-role/${roleName}/`;
+  return arn.startsWith(prefix) && arn.length > prefix.length;
+}
+
+export type VerificationDecision =
+  | { kind: 'succeeded'; identity: Verification }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'failed'; message: string };
+
+export interface VerificationContext {
+  roleArn: string;
+  /** Seconds since the first attempt started. */
+  elapsedSeconds: number;
+  /** How long IAM may take to make a new or changed role assumable. */
+  propagationWindowSeconds: number;
+}
+
+/** What a finished test pod's log means for the binding. */
+export function decideVerification(log: string, context: VerificationContext): VerificationDecision {
+  const parsed = parseCallerIdentityLog(log);
+  if (parsed.kind === 'identity') {
+    if (isAssumedRoleArn(parsed.identity.arn, context.roleArn)) {
+      return { kind: 'succeeded', identity: parsed.identity };
+    }
+    return {
+      kind: 'failed',
+      message:
+        `The test pod ran as ${parsed.identity.arn}, not as role ${context.roleArn}; ` +
+        'check that the service account annotation was not changed and that no other credentials are injected',
+    };
+  }
+  if (parsed.kind === 'sts-error') {
+    if (context.elapsedSeconds < context.propagationWindowSeconds) {
+      return { kind: 'retry', reason: `${parsed.code} within the IAM propagation window` };
+    }
+    const hint =
+      parsed.code === 'InvalidIdentityToken'
+        ? 'the account has no IAM OIDC provider for the cluster issuer'
+        : 'the trust policy does not match the service account, audience or OIDC provider';
+    return {
+      kind: 'failed',
+      message: `STS refused the web identity (${parsed.code}) after ${Math.round(context.elapsedSeconds)} s: ${hint}. Log: ${logExcerpt(log)}`,
+    };
+  }
+  return {
+    kind: 'failed',
+    message: `The test pod printed no caller identity; check TEST_POD_IMAGE runs the AWS CLI. Log: ${logExcerpt(log)}`,
+  };
+}
