@@ -19,7 +19,24 @@ export interface HttpGatewayOptions {
   maxPayloadBytes?: number;
   /** Called once per request after the response is written, and for handler failures. */
   log?: (line: string) => void;
+  /**
+   * Local-only endpoints answered before the routes (the sandbox's `/_sandbox/*`); resolving to
+   * undefined passes the request on to the routes. Never part of a deployment.
+   */
+  localEndpoints?: LocalEndpoints;
 }
+
+export interface LocalEndpointResponse {
+  status: number;
+  body: unknown;
+}
+
+export type LocalEndpoints = (request: {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: string;
+}) => Promise<LocalEndpointResponse | undefined>;
 
 export interface HttpGateway {
   url: string;
@@ -245,7 +262,28 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   async function handle(request: IncomingMessage, response: ServerResponse) {
     const started = Date.now();
     const method = (request.method ?? 'GET').toUpperCase();
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    // Local-only endpoints live under `/_`, a prefix no API route uses.
+    if (options.localEndpoints && path.startsWith('/_')) {
+      const body = await readBody(request, limit);
+      if (body === 'too-large') {
+        sendJson(response, 413, { message: 'Request Entity Too Large' }, { connection: 'close' });
+        request.resume();
+        return;
+      }
+      const answer = await options.localEndpoints({
+        method,
+        path,
+        query: url.searchParams,
+        body: body.toString('utf8'),
+      });
+      if (answer) {
+        sendJson(response, answer.status, answer.body);
+        log(`${method} ${path} → ${answer.status} (${Date.now() - started} ms)`);
+        return;
+      }
+    }
     const lookup = matchRoute(options.routes, method, path);
     if (lookup.kind === 'not-found') {
       request.resume();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
-import { type HttpGateway, startHttpGateway } from './http-gateway.js';
+import { type HttpGateway, type LocalEndpoints, startHttpGateway } from './http-gateway.js';
 import { LambdaInvoker, type ModuleImporter } from './lambda-invoker.js';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.js';
 import { type SfnEmulator, startSfnEmulator } from './sfn-emulator.js';
@@ -28,6 +28,10 @@ export interface LocalSandbox {
 export interface StartedSandbox {
   /** Set on process.env before handlers load, e.g. AWS_ENDPOINT_URL_IAM/_STS/_EKS and credentials. */
   env: Record<string, string>;
+  /** Local-only endpoints (`/_sandbox/*`) the HTTP API serves next to the routes. */
+  localEndpoints?: LocalEndpoints;
+  /** Lines for the start-up banner (clusters, endpoints). */
+  summary?: string[];
   stop(): Promise<void>;
 }
 
@@ -80,6 +84,8 @@ export interface LocalRuntime {
   sfn: SfnEmulator;
   /** Handlers that could not be imported at start-up (function key → reason). */
   missingHandlers: Record<string, string>;
+  /** What the sandbox reported about itself at start-up (empty without a sandbox). */
+  sandboxSummary: string[];
   /** Invokes a function by its serverless.yml key, as Lambda would. */
   invoke(functionKey: string, event: unknown): Promise<unknown>;
   /** Stops everything this runtime started and restores the environment it changed. */
@@ -139,11 +145,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       `arn:aws:lambda:${region}:${accountId}:function:${functionName(key)}`;
     const tableName = options.tableName ?? `${config.service}-${stage}-bindings`;
 
+    let sandbox: StartedSandbox | undefined;
     if (options.sandbox) {
       progress('Starting the sandbox cloud');
-      const sandbox = await options.sandbox.start({ region, accountId, log });
-      cleanups.push(() => sandbox.stop());
-      for (const [name, value] of Object.entries(sandbox.env)) setEnv(name, value);
+      const started = await options.sandbox.start({ region, accountId, log });
+      sandbox = started;
+      cleanups.push(() => started.stop());
+      for (const [name, value] of Object.entries(started.env)) setEnv(name, value);
     }
 
     const source = options.dynamodb ?? { dataDir: join(rootDir, '.data') };
@@ -270,6 +278,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       invoke,
       port: options.port ?? 3000,
       ...(options.host ? { host: options.host } : {}),
+      ...(sandbox?.localEndpoints ? { localEndpoints: sandbox.localEndpoints } : {}),
       log,
     });
     cleanups.push(() => gateway.close());
@@ -284,6 +293,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       config,
       sfn,
       missingHandlers,
+      sandboxSummary: sandbox?.summary ?? [],
       invoke,
       stop: stopAll,
     };
