@@ -1,0 +1,6 @@
+// GET /v1/bindings/{id}: composition root, built once per cold start.
+import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
+import { loadStoreConfig } from '../../lib/config/api-config.js';
+import { getBindingHandler } from '../../lib/http/handlers/get-binding-handler.js';
+
+export const handler = getBindingHandler({ store: createDynamoDbBindingStore(loadStoreConfig()) });

@@ -1,0 +1,6 @@
+// GET /v1/bindings: composition root, built once per cold start.
+import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
+import { loadStoreConfig } from '../../lib/config/api-config.js';
+import { listBindingsHandler } from '../../lib/http/handlers/list-bindings-handler.js';
+
+export const handler = listBindingsHandler({ store: createDynamoDbBindingStore(loadStoreConfig()) });

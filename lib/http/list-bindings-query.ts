@@ -1,0 +1,83 @@
+// The query string of GET /v1/bindings: one zod schema validates it and documents it in OpenAPI.
+import { z } from 'zod';
+import { BINDING_STATUSES } from '../domain/binding.js';
+import { fieldIssues } from '../domain/binding-rules.js';
+import { InputError } from '../domain/errors.js';
+import {
+  CLUSTER_NAME_MAX,
+  CLUSTER_NAME_PATTERN,
+  DNS1123_LABEL_MAX,
+  DNS1123_LABEL_PATTERN,
+} from '../domain/names.js';
+import type { ListQuery } from '../ports/binding-store.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../use-cases/list-bindings.js';
+
+export const ListBindingsQuerySchema = z.strictObject(
+  {
+    clusterName: z
+      .string()
+      .max(CLUSTER_NAME_MAX, { error: `clusterName must be at most ${CLUSTER_NAME_MAX} characters` })
+      .regex(CLUSTER_NAME_PATTERN, {
+        error: 'clusterName must start with a letter or digit and contain only letters, digits, - and _',
+      })
+      .optional()
+      .meta({ description: 'Only bindings on this EKS cluster', example: 'prod-eu' }),
+    namespace: z
+      .string()
+      .max(DNS1123_LABEL_MAX, { error: `namespace must be at most ${DNS1123_LABEL_MAX} characters` })
+      .regex(DNS1123_LABEL_PATTERN, { error: 'namespace must be a DNS-1123 label, e.g. payments' })
+      .optional()
+      .meta({ description: 'Only bindings in this Kubernetes namespace', example: 'payments' }),
+    status: z
+      .enum(BINDING_STATUSES, { error: `status must be one of ${BINDING_STATUSES.join(', ')}` })
+      .optional()
+      .meta({ description: 'Only bindings in this status' }),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/, { error: `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}` })
+      .transform(Number)
+      .pipe(
+        z
+          .int()
+          .min(1, { error: `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}` })
+          .max(MAX_LIST_LIMIT, { error: `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}` }),
+      )
+      .optional()
+      .meta({ description: `Page size, 1..${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT})` }),
+    cursor: z
+      .string()
+      .min(1, { error: 'cursor must not be empty; omit it to get the first page' })
+      .max(2048, { error: 'cursor is too long; use the nextCursor of the previous page' })
+      .optional()
+      .meta({ description: 'nextCursor from the previous page of the same query' }),
+  },
+  { error: 'the query string could not be read' },
+);
+
+/** Validates API Gateway's queryStringParameters (absent when there is no query string). */
+export function parseListBindingsQuery(
+  parameters: Record<string, string | undefined> | undefined,
+): ListQuery {
+  const result = ListBindingsQuerySchema.safeParse(parameters ?? {});
+  if (!result.success) {
+    const issues = fieldIssues(result.error).map((issue) =>
+      issue.message === 'unknown field; remove it'
+        ? {
+            ...issue,
+            message: 'unknown query parameter; use clusterName, namespace, status, limit or cursor',
+          }
+        : issue,
+    );
+    throw new InputError(
+      `The list query is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  const { limit, ...filters } = result.data;
+  const query: ListQuery = { limit: limit ?? DEFAULT_LIST_LIMIT };
+  if (filters.clusterName !== undefined) query.clusterName = filters.clusterName;
+  if (filters.namespace !== undefined) query.namespace = filters.namespace;
+  if (filters.status !== undefined) query.status = filters.status;
+  if (filters.cursor !== undefined) query.cursor = filters.cursor;
+  return query;
+}

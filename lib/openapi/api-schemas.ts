@@ -1,0 +1,73 @@
+// Response schemas of the HTTP API, for the OpenAPI document. Requests are validated by the schemas in
+// lib/domain and lib/http; these describe what the API sends back.
+import { z } from 'zod';
+import { BINDING_STATUSES, STEP_STATUSES } from '../domain/binding.js';
+import { CreateBindingRequestSchema } from '../domain/binding-rules.js';
+
+const timestamp = z.iso.datetime().meta({ description: 'UTC, ISO 8601' });
+
+export const StepSchema = z
+  .object({
+    name: z.string().meta({ example: 'EnsureRole' }),
+    status: z.enum(STEP_STATUSES),
+    startedAt: timestamp.optional(),
+    finishedAt: timestamp.optional(),
+    detail: z.string().optional(),
+  })
+  .meta({ id: 'Step' });
+
+export const BindingSchema = CreateBindingRequestSchema.extend({
+  id: z
+    .string()
+    .meta({ description: 'Binding id; also the bind workflow execution name', example: 'b-01jz…' }),
+  roleName: z.string().meta({ description: 'The IAM role name, given or derived' }),
+  status: z.enum(BINDING_STATUSES),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  createdBy: z.string().meta({ description: 'Subject of the caller that created it ("anonymous" locally)' }),
+  steps: z.array(StepSchema),
+  outputs: z
+    .object({
+      roleArn: z.string().optional(),
+      oidcProviderArn: z.string().optional(),
+      trustPolicy: z.unknown().optional().meta({ description: 'The trust policy document as applied' }),
+      verification: z
+        .object({ arn: z.string(), account: z.string(), userId: z.string() })
+        .optional()
+        .meta({ description: 'Caller identity the test pod saw when assuming the role' }),
+    })
+    .optional(),
+  error: z
+    .object({ step: z.string(), code: z.string(), message: z.string() })
+    .optional()
+    .meta({ description: 'Why the binding FAILED' }),
+}).meta({ id: 'Binding' });
+
+export const BindingPageSchema = z
+  .object({
+    items: z.array(BindingSchema),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as cursor to get the next page; null on the last page' }),
+  })
+  .meta({ id: 'BindingPage' });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().meta({ example: 'urn:irsa-broker:problem:InputError' }),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .meta({ description: 'Each invalid field (validation failures only)' }),
+    existingBindingId: z
+      .string()
+      .optional()
+      .meta({ description: 'The binding holding the service account (409 only)' }),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });
