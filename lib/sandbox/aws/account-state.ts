@@ -1,0 +1,91 @@
+// Everything the sandbox account remembers, as plain JSON so it can be snapshotted and restored.
+import type { ClusterDescription, IssuerKeys } from '../contracts.js';
+import type { CredentialRecord } from './credential-store.js';
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface RoleRecord {
+  roleName: string;
+  roleId: string;
+  arn: string;
+  path: string;
+  createDate: string;
+  /** The trust policy exactly as submitted; IAM hands it back URL-encoded. */
+  assumeRolePolicyDocument: string;
+  description?: string;
+  maxSessionDuration: number;
+  permissionsBoundaryArn?: string;
+  tags: Tag[];
+  attachedPolicyArns: string[];
+  inlinePolicies: Record<string, string>;
+  /** Epoch ms from which STS sees the current trust policy (IAM eventual consistency). */
+  trustEffectiveAt: number;
+}
+
+export interface CustomerPolicyRecord {
+  policyName: string;
+  policyId: string;
+  arn: string;
+  path: string;
+  description?: string;
+  document: string;
+  createDate: string;
+  tags: Tag[];
+}
+
+export interface OidcProviderRecord {
+  arn: string;
+  /** Issuer host + path, as IAM stores it (no scheme). */
+  url: string;
+  clientIds: string[];
+  thumbprints: string[];
+  tags: Tag[];
+  createDate: string;
+}
+
+export interface AccessScope {
+  type: 'cluster' | 'namespace';
+  namespaces: string[];
+}
+
+export interface AccessPolicyAssociation {
+  policyArn: string;
+  accessScope: AccessScope;
+  associatedAt: string;
+  modifiedAt: string;
+}
+
+export interface AccessEntryRecord {
+  principalArn: string;
+  accessEntryArn: string;
+  kubernetesGroups: string[];
+  username: string;
+  type: string;
+  tags: Record<string, string>;
+  createdAt: string;
+  modifiedAt: string;
+  associations: AccessPolicyAssociation[];
+}
+
+export type StoredCluster = Omit<ClusterDescription, 'createdAt'> & { createdAt: string };
+
+export interface ClusterRecord {
+  description: StoredCluster;
+  accessEntries: AccessEntryRecord[];
+}
+
+export interface AccountState {
+  roles: Record<string, RoleRecord>;
+  customerPolicies: Record<string, CustomerPolicyRecord>;
+  oidcProviders: Record<string, OidcProviderRecord>;
+  clusters: Record<string, ClusterRecord>;
+  issuers: IssuerKeys[];
+  credentials: CredentialRecord[];
+}
+
+export function emptyAccountState(): AccountState {
+  return { roles: {}, customerPolicies: {}, oidcProviders: {}, clusters: {}, issuers: [], credentials: [] };
+}

@@ -1,0 +1,35 @@
+// The account's signing keys: access key id → secret (+ session token) → the principal they act as.
+import type { CallerIdentity } from '../contracts.js';
+
+export interface SandboxCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface CredentialRecord extends SandboxCredentials {
+  identity: CallerIdentity;
+  /** Epoch ms after which the keys are rejected as expired; absent for long-term keys. */
+  expiresAt?: number;
+}
+
+export class CredentialStore {
+  private readonly records = new Map<string, CredentialRecord>();
+
+  add(record: CredentialRecord): void {
+    this.records.set(record.accessKeyId, { ...record, identity: { ...record.identity } });
+  }
+
+  find(accessKeyId: string): CredentialRecord | undefined {
+    return this.records.get(accessKeyId);
+  }
+
+  list(): CredentialRecord[] {
+    return [...this.records.values()].map((record) => ({ ...record, identity: { ...record.identity } }));
+  }
+
+  replaceAll(records: CredentialRecord[]): void {
+    this.records.clear();
+    for (const record of records) this.add(record);
+  }
+}

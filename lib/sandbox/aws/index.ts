@@ -1,0 +1,331 @@
+// The sandbox AWS account: IAM, STS and EKS that the real @aws-sdk v3 clients talk to, in process
+// (`requestHandler`) or over HTTP (`listen`), every request SigV4-verified against keys the account issued.
+//
+// Usage:
+//   const account = createSandboxAccount();
+//   const iam = new IAMClient({ region: 'us-east-1', credentials: account.brokerCredentials,
+//                               requestHandler: account.requestHandler });
+// or, for code that builds its own clients (Lambdas under the local runtime):
+//   const { url } = await account.listen();   // AWS_ENDPOINT_URL_IAM / _STS / _EKS = url
+//   // plus AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN = account.brokerCredentials
+//
+// The broker principal is the role `irsa-broker-local` (AdministratorAccess attached); its session
+// credentials never expire, so a long `npm start` keeps working. Clusters registered with
+// `addCluster` give that role a cluster-admin access entry.
+import type {
+  CallCounter,
+  CallerIdentity,
+  ClusterDescription,
+  FaultInjector,
+  IssuerKeys,
+  SandboxSts,
+} from '../contracts.js';
+import { type AccountState, emptyAccountState, type RoleRecord } from './account-state.js';
+import { createAwsEndpoint } from './aws-endpoint.js';
+import { createClusterSts } from './cluster-sts.js';
+import { CredentialStore, type SandboxCredentials } from './credential-store.js';
+import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
+import { createEksService } from './eks-service.js';
+import { createIamService } from './iam-service.js';
+import { accessKeyId, secretAccessKey, sessionToken, uniqueId } from './ids.js';
+import { createStsService } from './sts-service.js';
+import { createInProcessHandler, type ListeningEndpoint, listenHttp } from './transports.js';
+
+export type { SandboxCredentials } from './credential-store.js';
+export type { ListeningEndpoint } from './transports.js';
+
+export const DEFAULT_ACCOUNT_ID = '111122223333';
+export const DEFAULT_REGION = 'us-east-1';
+export const BROKER_ROLE_NAME = 'irsa-broker-local';
+export const BROKER_SESSION_NAME = 'irsa-broker';
+const SNAPSHOT_VERSION = 1;
+
+export interface SandboxAccountOptions {
+  accountId?: string;
+  region?: string;
+  /** How long a created role or changed trust policy stays invisible to STS (IAM eventual consistency). */
+  propagationDelayMs?: number;
+  faults?: FaultInjector;
+  counter?: CallCounter;
+  /** The account's clock (epoch ms): signature skew, token expiry, propagation. */
+  now?: () => number;
+}
+
+export interface KubernetesIdentity {
+  username: string;
+  groups: string[];
+}
+
+export interface SandboxAccount {
+  readonly accountId: string;
+  readonly region: string;
+  /** For the clusters: EKS token verification, pods' AssumeRoleWithWebIdentity, instance role. */
+  readonly sts: SandboxSts;
+  /** Credentials of the broker principal (assumed-role/irsa-broker-local/irsa-broker). */
+  readonly brokerCredentials: Required<SandboxCredentials>;
+  /** arn:aws:iam::<account>:role/irsa-broker-local */
+  readonly brokerRoleArn: string;
+  /** Registers (or, for a known name, refreshes) a cluster and its issuer keys; the broker role gets a cluster-admin access entry. */
+  addCluster(description: ClusterDescription, issuer: IssuerKeys): void;
+  /** How access entries admit a principal (IAM role/user ARN or assumed-role session ARN) to a cluster, or undefined. */
+  kubernetesIdentity(clusterName: string, principalArn: string): KubernetesIdentity | undefined;
+  /** Whether the principal's access policies on the cluster allow `verb` on `resource` (plural[/sub]) in `namespace`. */
+  authorizeKubernetes(
+    clusterName: string,
+    principalArn: string,
+    verb: string,
+    resource: string,
+    namespace?: string,
+  ): boolean;
+  /** A smithy HttpHandler for SDK clients in this process: `new IAMClient({ requestHandler: account.requestHandler })`. */
+  readonly requestHandler: ReturnType<typeof createInProcessHandler>;
+  /** Serves IAM, STS and EKS over HTTP on 127.0.0.1 (routed by SigV4 scope); port 0 or none picks a free one. */
+  listen(port?: number): Promise<ListeningEndpoint>;
+  readonly propagationDelayMs: number;
+  /** Applies to roles created and trust policies changed from now on. */
+  setPropagationDelayMs(ms: number): void;
+  /** The whole account as JSON (roles, policies, providers, clusters, access entries, issued credentials). */
+  snapshot(): unknown;
+  /** Replaces the account's state with a snapshot of the same account id. */
+  restore(snapshot: unknown): void;
+  /** Back to a fresh account that still knows the registered clusters and the broker credentials. */
+  reset(): void;
+}
+
+interface AccountSnapshot {
+  version: number;
+  accountId: string;
+  propagationDelayMs: number;
+  brokerAccessKeyId: string;
+  state: AccountState;
+}
+
+function checkDelay(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new RangeError(`propagationDelayMs must be a number of milliseconds >= 0, got ${ms}.`);
+  }
+  return ms;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function createSandboxAccount(options: SandboxAccountOptions = {}): SandboxAccount {
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+  if (!/^\d{12}$/.test(accountId)) throw new RangeError(`accountId must be 12 digits, got "${accountId}".`);
+  const region = options.region ?? DEFAULT_REGION;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new RangeError(`region must look like us-east-1, got "${region}".`);
+  let propagationDelayMs = checkDelay(options.propagationDelayMs ?? 0);
+  const now = options.now ?? Date.now;
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const credentials = new CredentialStore();
+  const brokerRoleArn = `arn:aws:iam::${accountId}:role/${BROKER_ROLE_NAME}`;
+
+  const brokerRole = (): RoleRecord => ({
+    roleName: BROKER_ROLE_NAME,
+    roleId: uniqueId('AROA'),
+    arn: brokerRoleArn,
+    path: '/',
+    createDate: new Date(Math.floor(now() / 1000) * 1000).toISOString(),
+    assumeRolePolicyDocument: JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'sts:AssumeRole' },
+      ],
+    }),
+    description: 'The irsa-broker principal under the local runtime',
+    maxSessionDuration: 3600,
+    tags: [],
+    attachedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
+    inlinePolicies: {},
+    trustEffectiveAt: 0,
+  });
+
+  let state: AccountState = emptyAccountState();
+  const role = brokerRole();
+  state.roles[BROKER_ROLE_NAME] = role;
+  let broker: Required<SandboxCredentials> = {
+    accessKeyId: accessKeyId('temporary'),
+    secretAccessKey: secretAccessKey(),
+    sessionToken: sessionToken(),
+  };
+  const brokerIdentity: CallerIdentity = {
+    arn: `arn:aws:sts::${accountId}:assumed-role/${BROKER_ROLE_NAME}/${BROKER_SESSION_NAME}`,
+    account: accountId,
+    userId: `${role.roleId}:${BROKER_SESSION_NAME}`,
+  };
+  credentials.add({ ...broker, identity: brokerIdentity });
+
+  const deps = { state: () => state, accountId, now, propagationDelayMs: () => propagationDelayMs };
+  const iam = createIamService(deps);
+  const webIdentity = { state: () => state, credentials, accountId, now };
+  const endpoint = createAwsEndpoint({
+    credentials,
+    iam,
+    sts: createStsService(webIdentity),
+    eks: createEksService(deps),
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.counter ? { counter: options.counter } : {}),
+    now,
+    sleep,
+  });
+  const sts = createClusterSts({
+    ...webIdentity,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.counter ? { counter: options.counter } : {}),
+    sleep,
+  });
+  const requestHandler = createInProcessHandler(endpoint);
+
+  /** An assumed-role session ARN names the role without its path; access entries name the role ARN. */
+  const principalOf = (principalArn: string): { arn: string; session?: string } => {
+    const session = new RegExp(`^arn:aws:sts::${accountId}:assumed-role/([\\w+=,.@-]+)/([\\w+=,.@-]+)$`).exec(
+      principalArn,
+    );
+    if (!session) return { arn: principalArn };
+    const roleName = session[1]!;
+    return {
+      arn: state.roles[roleName]?.arn ?? `arn:aws:iam::${accountId}:role/${roleName}`,
+      session: session[2]!,
+    };
+  };
+
+  const entryFor = (clusterName: string, principalArn: string) => {
+    const principal = principalOf(principalArn);
+    const entry = state.clusters[clusterName]?.accessEntries.find((e) => e.principalArn === principal.arn);
+    return entry ? { entry, principal } : undefined;
+  };
+
+  const grantBroker = (clusterName: string): void => {
+    const record = state.clusters[clusterName]!;
+    if (record.accessEntries.some((e) => e.principalArn === brokerRoleArn)) return;
+    const at = new Date(now()).toISOString();
+    record.accessEntries.push({
+      principalArn: brokerRoleArn,
+      accessEntryArn: `arn:aws:eks:${record.description.region}:${accountId}:access-entry/${clusterName}/role/${accountId}/${BROKER_ROLE_NAME}/broker`,
+      kubernetesGroups: [],
+      username: `arn:aws:sts::${accountId}:assumed-role/${BROKER_ROLE_NAME}/{{SessionName}}`,
+      type: 'STANDARD',
+      tags: {},
+      createdAt: at,
+      modifiedAt: at,
+      associations: [
+        {
+          policyArn: `${ACCESS_POLICY_ARN_PREFIX}AmazonEKSClusterAdminPolicy`,
+          accessScope: { type: 'cluster', namespaces: [] },
+          associatedAt: at,
+          modifiedAt: at,
+        },
+      ],
+    });
+  };
+
+  return {
+    accountId,
+    region,
+    sts,
+    get brokerCredentials() {
+      return { ...broker };
+    },
+    brokerRoleArn,
+    addCluster(description, issuer) {
+      if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(description.name)) {
+        throw new RangeError(
+          `Cluster name "${description.name}" must be 1..100 letters, digits, - or _, starting alphanumeric.`,
+        );
+      }
+      if (issuer.issuer !== description.oidcIssuer) {
+        throw new RangeError(
+          `The issuer keys are for ${issuer.issuer} but cluster ${description.name} publishes ${description.oidcIssuer}.`,
+        );
+      }
+      const stored = { ...description, createdAt: description.createdAt.toISOString() };
+      const existing = state.clusters[description.name];
+      if (existing) existing.description = stored;
+      else state.clusters[description.name] = { description: stored, accessEntries: [] };
+      state.issuers = [
+        ...state.issuers.filter((keys) => keys.issuer !== issuer.issuer),
+        structuredClone(issuer),
+      ];
+      grantBroker(description.name);
+    },
+    kubernetesIdentity(clusterName, principalArn) {
+      const found = entryFor(clusterName, principalArn);
+      if (!found) return undefined;
+      const username = found.entry.username
+        .replaceAll('{{SessionName}}', found.principal.session ?? '')
+        .replaceAll('{{AccountID}}', accountId);
+      return { username, groups: [...found.entry.kubernetesGroups] };
+    },
+    authorizeKubernetes(clusterName, principalArn, verb, resource, namespace) {
+      const found = entryFor(clusterName, principalArn);
+      if (!found) return false;
+      return accessPoliciesAllow(found.entry.associations, {
+        verb,
+        resource,
+        ...(namespace !== undefined ? { namespace } : {}),
+      });
+    },
+    requestHandler,
+    listen: (port) => listenHttp(endpoint, port),
+    get propagationDelayMs() {
+      return propagationDelayMs;
+    },
+    setPropagationDelayMs(ms) {
+      propagationDelayMs = checkDelay(ms);
+    },
+    snapshot(): AccountSnapshot {
+      return structuredClone({
+        version: SNAPSHOT_VERSION,
+        accountId,
+        propagationDelayMs,
+        brokerAccessKeyId: broker.accessKeyId,
+        state: { ...state, credentials: credentials.list() },
+      });
+    },
+    restore(snapshot) {
+      if (!isRecord(snapshot) || snapshot.version !== SNAPSHOT_VERSION || !isRecord(snapshot.state)) {
+        throw new TypeError(
+          `Not a sandbox account snapshot (version ${SNAPSHOT_VERSION}); pass what snapshot() returned.`,
+        );
+      }
+      if (snapshot.accountId !== accountId) {
+        throw new TypeError(`The snapshot is of account ${String(snapshot.accountId)}, not ${accountId}.`);
+      }
+      const restored = structuredClone(snapshot.state) as unknown as AccountState;
+      for (const key of ['roles', 'customerPolicies', 'oidcProviders', 'clusters'] as const) {
+        if (!isRecord(restored[key]))
+          throw new TypeError(`The snapshot's state.${key} is missing or not an object.`);
+      }
+      if (!Array.isArray(restored.issuers) || !Array.isArray(restored.credentials)) {
+        throw new TypeError("The snapshot's state.issuers and state.credentials must be arrays.");
+      }
+      const restoredBroker = restored.credentials.find((c) => c.accessKeyId === snapshot.brokerAccessKeyId);
+      if (!restoredBroker?.sessionToken) throw new TypeError('The snapshot holds no broker credentials.');
+      credentials.replaceAll(restored.credentials);
+      state = { ...restored, credentials: [] };
+      broker = {
+        accessKeyId: restoredBroker.accessKeyId,
+        secretAccessKey: restoredBroker.secretAccessKey,
+        sessionToken: restoredBroker.sessionToken,
+      };
+      if (typeof snapshot.propagationDelayMs === 'number')
+        propagationDelayMs = checkDelay(snapshot.propagationDelayMs);
+    },
+    reset() {
+      const clusters = state.clusters;
+      const issuers = state.issuers;
+      const keep = credentials.find(broker.accessKeyId)!;
+      state = emptyAccountState();
+      state.roles[BROKER_ROLE_NAME] = { ...brokerRole(), roleId: keep.identity.userId.split(':')[0]! };
+      state.issuers = issuers;
+      for (const [name, record] of Object.entries(clusters)) {
+        state.clusters[name] = { description: record.description, accessEntries: [] };
+        grantBroker(name);
+      }
+      credentials.replaceAll([keep]);
+    },
+  };
+}
