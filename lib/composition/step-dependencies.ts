@@ -1,0 +1,48 @@
+// Composition root of the bind workflow's step Lambdas: config validated and adapters built once per cold start.
+import { createAwsAdapters } from '../adapters/aws/aws-clients.js';
+import { WebCryptoServingKeyGenerator } from '../adapters/crypto/webcrypto-serving-key-generator.js';
+import { createDynamoDbBindingStore } from '../adapters/dynamodb/create-dynamodb-binding-store.js';
+import { EksKubernetesClusters } from '../adapters/kubernetes/eks-kubernetes-clusters.js';
+import { systemClock } from '../adapters/system/system-clock.js';
+import { loadWorkflowConfig, type WorkflowConfig } from '../config/workflow-config.js';
+import type { BindingStore } from '../ports/binding-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { EksClusters } from '../ports/eks.js';
+import type { IamOidcProviders, IamRoles } from '../ports/iam.js';
+import type { KubernetesClusters } from '../ports/kubernetes.js';
+import type { ServingKeyGenerator } from '../ports/serving-key-generator.js';
+
+export interface StepDependencies {
+  config: WorkflowConfig;
+  store: BindingStore;
+  clock: Clock;
+  clusters: EksClusters;
+  roles: IamRoles;
+  oidcProviders: IamOidcProviders;
+  kubernetes: KubernetesClusters;
+  keys: ServingKeyGenerator;
+}
+
+/** Throws WorkflowConfigError naming every variable to fix, so a misconfigured Lambda fails at start-up. */
+export function createStepDependencies(env: NodeJS.ProcessEnv = process.env): StepDependencies {
+  const config = loadWorkflowConfig(env);
+  const aws = createAwsAdapters(config.region);
+  return {
+    config,
+    store: createDynamoDbBindingStore(config),
+    clock: systemClock,
+    clusters: aws.clusters,
+    roles: aws.roles,
+    oidcProviders: aws.oidcProviders,
+    kubernetes: new EksKubernetesClusters(),
+    keys: new WebCryptoServingKeyGenerator(),
+  };
+}
+
+let shared: StepDependencies | undefined;
+
+/** The process's one set of dependencies: every step function of a process shares clients and caches. */
+export function stepDependencies(): StepDependencies {
+  shared ??= createStepDependencies();
+  return shared;
+}

@@ -1,0 +1,61 @@
+// The bind workflow's execution state: the start input plus each step's result, placed by ResultPath.
+// It travels through every Step Functions transition, so it holds facts later steps need and nothing more.
+import type { Verification } from '../../domain/binding.js';
+import type { TrustPolicy } from '../../domain/trust-policy.js';
+import type { ClusterConnection } from '../../ports/kubernetes.js';
+
+/** What every step returns besides its data: how the step ended and a short line for the API. */
+export interface StepOutcome {
+  status: 'SUCCEEDED' | 'SKIPPED';
+  detail: string;
+}
+
+/** $.cluster — DescribeCluster. */
+export interface ClusterFacts extends StepOutcome, ClusterConnection {
+  arn: string;
+  version: string;
+  oidcIssuer: string;
+}
+
+/** $.oidcProvider — EnsureOidcProvider. */
+export interface OidcProviderFacts extends StepOutcome {
+  arn: string;
+}
+
+/** $.role — EnsureRole. */
+export interface RoleFacts extends StepOutcome {
+  name: string;
+  arn: string;
+  trustPolicy: TrustPolicy;
+}
+
+/** $.serviceAccount — ApplyServiceAccount. */
+export interface ServiceAccountFacts extends StepOutcome {
+  namespace: string;
+  name: string;
+}
+
+/** $.verification — VerifyIdentity (no identity when SKIPPED). */
+export interface VerificationFacts extends StepOutcome {
+  identity?: Verification;
+  podName?: string;
+  attempt?: number;
+}
+
+/** $.error — what a Catch puts there: Step Functions' error name and cause (a JSON string for Lambda errors). */
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+export interface BindState {
+  bindingId: string;
+  cluster?: ClusterFacts;
+  oidcProvider?: OidcProviderFacts;
+  role?: RoleFacts;
+  webhook?: unknown;
+  csr?: unknown;
+  serviceAccount?: ServiceAccountFacts;
+  verification?: VerificationFacts;
+  error?: CaughtError;
+}

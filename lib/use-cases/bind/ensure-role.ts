@@ -1,0 +1,131 @@
+// EnsureRole: the IAM role the service account assumes, with the exact IRSA trust policy and the
+// requested managed policies. Creates it, reconciles a role this binding owns, never touches any other.
+import type { Binding } from '../../domain/binding.js';
+import { NotAllowedError, RoleConflictError } from '../../domain/errors.js';
+import { ownerOf, ownershipTags } from '../../domain/ownership.js';
+import { buildTrustPolicy, samePolicy, type TrustPolicy } from '../../domain/trust-policy.js';
+import type { IamRoles, RoleState, Tags } from '../../ports/iam.js';
+import type { ClusterFacts, OidcProviderFacts, RoleFacts } from './bind-state.js';
+
+export interface EnsureRoleDeps {
+  roles: IamRoles;
+  config: { rolePath: string; roleNamePrefix: string };
+}
+
+function desiredTags(binding: Binding): Tags {
+  // Ownership tags last: a caller's tag must not be able to claim or disown the role.
+  return { ...binding.tags, ...ownershipTags(binding.id) };
+}
+
+function assertOwned(role: RoleState, binding: Binding): void {
+  const owner = ownerOf(role.tags, binding.id);
+  if (owner.kind === 'this-binding') return;
+  const whose =
+    owner.kind === 'other-binding'
+      ? `it belongs to irsa-broker binding ${owner.bindingId}`
+      : 'irsa-broker did not create it';
+  throw new RoleConflictError(
+    `IAM role ${role.name} (${role.arn}) already exists and ${whose}; it was left unchanged. ` +
+      'Choose another roleName, or remove that role first',
+  );
+}
+
+/** Makes an owned role match the binding; returns what changed. */
+async function reconcile(
+  role: RoleState,
+  binding: Binding,
+  trustPolicy: TrustPolicy,
+  roles: IamRoles,
+): Promise<string[]> {
+  const changes: string[] = [];
+  if (!samePolicy(role.trustPolicy, trustPolicy)) {
+    await roles.updateTrustPolicy(role.name, trustPolicy as unknown as Record<string, unknown>);
+    changes.push('trust policy');
+  }
+  const tags = desiredTags(binding);
+  const staleTags = Object.entries(tags).filter(([key, value]) => role.tags[key] !== value);
+  if (staleTags.length > 0) {
+    await roles.tag(role.name, Object.fromEntries(staleTags));
+    changes.push('tags');
+  }
+  const change: { description?: string; maxSessionDuration?: number } = {};
+  if (binding.description !== undefined && binding.description !== role.description) {
+    change.description = binding.description;
+  }
+  if (binding.maxSessionDuration !== undefined && binding.maxSessionDuration !== role.maxSessionDuration) {
+    change.maxSessionDuration = binding.maxSessionDuration;
+  }
+  if (Object.keys(change).length > 0) {
+    await roles.update(role.name, change);
+    changes.push(Object.keys(change).join(' and '));
+  }
+  for (const arn of role.attachedPolicyArns.filter((a) => !binding.policyArns.includes(a))) {
+    await roles.detachPolicy(role.name, arn);
+    changes.push(`detached ${arn}`);
+  }
+  return changes;
+}
+
+export async function ensureRole(
+  binding: Binding,
+  cluster: ClusterFacts,
+  oidcProvider: OidcProviderFacts,
+  deps: EnsureRoleDeps,
+): Promise<RoleFacts> {
+  const { rolePath, roleNamePrefix } = deps.config;
+  if (!binding.roleName.startsWith(roleNamePrefix)) {
+    throw new NotAllowedError(
+      `Role name ${binding.roleName} does not start with "${roleNamePrefix}"; this irsa-broker may only manage ` +
+        `roles named ${roleNamePrefix}* (ROLE_NAME_PREFIX). Choose a roleName with that prefix or omit it`,
+      'role-name-prefix',
+    );
+  }
+  const trustPolicy = buildTrustPolicy({
+    oidcProviderArn: oidcProvider.arn,
+    issuer: cluster.oidcIssuer,
+    namespace: binding.namespace,
+    serviceAccountName: binding.serviceAccountName,
+    ...(binding.audience === undefined ? {} : { audience: binding.audience }),
+  });
+
+  let role = await deps.roles.get(binding.roleName);
+  let action: string;
+  if (role) {
+    assertOwned(role, binding);
+    const changes = await reconcile(role, binding, trustPolicy, deps.roles);
+    action = changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged';
+  } else {
+    try {
+      role = await deps.roles.create({
+        name: binding.roleName,
+        path: rolePath,
+        trustPolicy: trustPolicy as unknown as Record<string, unknown>,
+        tags: desiredTags(binding),
+        ...(binding.description === undefined ? {} : { description: binding.description }),
+        ...(binding.maxSessionDuration === undefined
+          ? {}
+          : { maxSessionDuration: binding.maxSessionDuration }),
+      });
+      action = 'created';
+    } catch (error) {
+      // Someone created a role by that name since our GetRole: decide by its tags, as above.
+      if (!(error instanceof RoleConflictError)) throw error;
+      role = await deps.roles.get(binding.roleName);
+      if (!role) throw error;
+      assertOwned(role, binding);
+      const changes = await reconcile(role, binding, trustPolicy, deps.roles);
+      action = changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged';
+    }
+  }
+  // Attaching is idempotent; attach every one so a retry after a partial failure completes the set.
+  for (const policyArn of binding.policyArns) {
+    await deps.roles.attachPolicy(role.name, policyArn);
+  }
+  return {
+    status: 'SUCCEEDED',
+    detail: `${action} ${role.arn}`,
+    name: role.name,
+    arn: role.arn,
+    trustPolicy,
+  };
+}

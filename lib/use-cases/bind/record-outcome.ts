@@ -1,0 +1,106 @@
+// RecordOutcome: ends the binding SUCCEEDED with its outputs, or FAILED with the error a Catch handed
+// over, so no binding stays RUNNING once its execution ends. Steps that never ran stay PENDING: the
+// API shows where the workflow stopped, and SKIPPED keeps meaning "did not apply".
+import type { Binding, BindingError, BindingOutputs, StepRecord } from '../../domain/binding.js';
+import { StatusConflictError } from '../../domain/errors.js';
+import type { BindingStore } from '../../ports/binding-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { BindState, CaughtError } from './bind-state.js';
+import { shortDetail, WORKFLOW_ACTOR } from './run-step.js';
+
+export interface RecordOutcomeDeps {
+  store: BindingStore;
+  clock: Clock;
+}
+
+export interface OutcomeResult {
+  bindingId: string;
+  /** The binding's status after this step; `MISSING` when it was deleted meanwhile. */
+  status: 'SUCCEEDED' | 'FAILED' | 'MISSING' | Binding['status'];
+  error?: BindingError;
+}
+
+/** The step the failure belongs to: the one marked FAILED, else the one left RUNNING (timed out). */
+function failedStep(binding: Binding): StepRecord | undefined {
+  return (
+    binding.steps.find((s) => s.status === 'FAILED') ??
+    binding.steps.find((s) => s.status === 'RUNNING') ??
+    binding.steps.find((s) => s.status === 'PENDING')
+  );
+}
+
+/** Lambda errors carry `{ errorType, errorMessage }` JSON as Cause; States.* errors plain text. */
+function messageOf(caught: CaughtError): string {
+  const cause = caught.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string' && parsed.errorMessage !== '') return parsed.errorMessage;
+  } catch {
+    // Not JSON: use it as it is.
+  }
+  return cause || `The step failed with ${caught.Error}`;
+}
+
+function outputsOf(state: BindState): BindingOutputs | undefined {
+  if (!state.role || !state.oidcProvider) return undefined;
+  return {
+    roleArn: state.role.arn,
+    oidcProviderArn: state.oidcProvider.arn,
+    trustPolicy: state.role.trustPolicy,
+    ...(state.verification?.identity ? { verification: state.verification.identity } : {}),
+  };
+}
+
+export async function recordOutcome(state: BindState, deps: RecordOutcomeDeps): Promise<OutcomeResult> {
+  const binding = await deps.store.get(state.bindingId);
+  if (!binding) return { bindingId: state.bindingId, status: 'MISSING' };
+  const at = deps.clock.now().toISOString();
+  const outputs = outputsOf(state);
+
+  let change: { to: 'SUCCEEDED' | 'FAILED'; outputs?: BindingOutputs; error?: BindingError; detail: string };
+  if (!state.error && outputs) {
+    change = { to: 'SUCCEEDED', outputs, detail: `bound to ${outputs.roleArn}` };
+  } else {
+    const caught: CaughtError = state.error ?? {
+      Error: 'Interrupted',
+      Cause: 'The workflow ended before the role was ensured',
+    };
+    const step = failedStep(binding);
+    const error: BindingError = {
+      step: step?.name ?? 'Workflow',
+      code: caught.Error,
+      message: messageOf(caught),
+    };
+    if (step && step.status !== 'FAILED') {
+      // Left RUNNING by a timeout or exhausted retries, or never started: close it with the error.
+      await deps.store.recordStep(binding.id, {
+        name: step.name,
+        status: 'FAILED',
+        ...(step.startedAt ? { startedAt: step.startedAt } : {}),
+        finishedAt: at,
+        detail: shortDetail(`${error.code}: ${error.message}`),
+      });
+    }
+    change = {
+      to: 'FAILED',
+      error,
+      ...(outputs ? { outputs } : {}),
+      detail: `${error.step} failed: ${error.code}`,
+    };
+  }
+
+  try {
+    await deps.store.transition(binding.id, {
+      from: ['RUNNING', 'PENDING'],
+      actor: WORKFLOW_ACTOR,
+      at,
+      ...change,
+    });
+  } catch (error) {
+    // A retried RecordOutcome finds its own earlier write done; a deleted binding stays deleted.
+    if (!(error instanceof StatusConflictError)) throw error;
+    const current = await deps.store.get(binding.id);
+    return { bindingId: binding.id, status: current?.status ?? 'MISSING' };
+  }
+  return { bindingId: binding.id, status: change.to, ...(change.error ? { error: change.error } : {}) };
+}

@@ -1,0 +1,242 @@
+// VerifyIdentity: proves the binding by running a pod as the service account that asks STS who it is.
+// Polls inside one invocation up to the poll budget, then hands over to the ASL Retry (NotYet); the
+// pod of the current attempt is found again by its label and deterministic name.
+import type { Binding } from '../../domain/binding.js';
+import {
+  ConflictError,
+  isBrokerError,
+  NotFoundError,
+  NotYetError,
+  VerificationFailedError,
+  WebhookDidNotMutateError,
+} from '../../domain/errors.js';
+import { BINDING_LABEL } from '../../domain/manifests/labels.js';
+import { buildTestPod, TEST_POD_CONTAINER, testPodName } from '../../domain/manifests/test-pod.js';
+import { decideVerification, isPodMutated } from '../../domain/verification.js';
+import type { Clock } from '../../ports/clock.js';
+import type { KubernetesCluster, KubernetesClusters, KubernetesObject } from '../../ports/kubernetes.js';
+import type { ClusterFacts, RoleFacts, VerificationFacts } from './bind-state.js';
+
+export interface VerifyIdentityConfig {
+  testPodImage: string;
+  testPodDeadlineSeconds: number;
+  iamPropagationWindowSeconds: number;
+  verifyTimeoutSeconds: number;
+  stepPollBudgetSeconds: number;
+}
+
+export interface VerifyIdentityDeps {
+  kubernetes: KubernetesClusters;
+  clock: Clock;
+  config: VerifyIdentityConfig;
+}
+
+/** Pod log bytes read: the CLI prints a few hundred. */
+export const LOG_LIMIT_BYTES = 16 * 1024;
+const POLL_FIRST_MS = 1_000;
+const POLL_MAX_MS = 8_000;
+const RERUN_FIRST_MS = 2_000;
+const RERUN_MAX_MS = 15_000;
+/** Names to try when earlier attempts' pods are still terminating. */
+const MAX_NAME_SKIPS = 5;
+
+const FINISHED_PHASES = new Set(['Succeeded', 'Failed']);
+
+function phaseOf(pod: KubernetesObject): string {
+  return (pod.status as { phase?: string } | undefined)?.phase ?? 'Pending';
+}
+
+function reasonOf(pod: KubernetesObject): string | undefined {
+  return (pod.status as { reason?: string } | undefined)?.reason;
+}
+
+function attemptOf(pod: KubernetesObject, bindingId: string): number | undefined {
+  const match = /-(\d+)$/.exec(pod.metadata.name ?? '');
+  const attempt = match ? Number(match[1]) : Number.NaN;
+  return Number.isInteger(attempt) && testPodName(bindingId, attempt) === pod.metadata.name
+    ? attempt
+    : undefined;
+}
+
+class TestPodRun {
+  private pod: KubernetesObject | undefined;
+  attempt = 0;
+
+  constructor(
+    private readonly k8s: KubernetesCluster,
+    private readonly binding: Binding,
+    private readonly cluster: ClusterFacts,
+    private readonly config: VerifyIdentityConfig,
+  ) {}
+
+  get name(): string {
+    return testPodName(this.binding.id, this.attempt);
+  }
+
+  /** Picks up the newest pod an earlier invocation left running; undefined when there is none. */
+  async resume(): Promise<KubernetesObject | undefined> {
+    const pods = await this.k8s.list(
+      { apiVersion: 'v1', kind: 'Pod' },
+      { namespace: this.binding.namespace, labelSelector: `${BINDING_LABEL}=${this.binding.id}` },
+    );
+    let newest: { pod: KubernetesObject; attempt: number } | undefined;
+    for (const pod of pods) {
+      const attempt = attemptOf(pod, this.binding.id);
+      if (attempt !== undefined && (!newest || attempt > newest.attempt)) newest = { pod, attempt };
+    }
+    if (!newest) return undefined;
+    this.attempt = newest.attempt;
+    this.pod = newest.pod;
+    return newest.pod;
+  }
+
+  /** Creates the next attempt's pod; skips names whose pods are still terminating. */
+  async next(): Promise<KubernetesObject> {
+    for (let skip = 0; ; skip++) {
+      this.attempt += 1;
+      const manifest = buildTestPod({
+        bindingId: this.binding.id,
+        attempt: this.attempt,
+        namespace: this.binding.namespace,
+        serviceAccountName: this.binding.serviceAccountName,
+        image: this.config.testPodImage,
+        activeDeadlineSeconds: this.config.testPodDeadlineSeconds,
+        region: this.binding.region,
+      });
+      try {
+        this.pod = await this.k8s.create(manifest);
+        return this.pod;
+      } catch (error) {
+        if (!(error instanceof ConflictError) || skip >= MAX_NAME_SKIPS) throw error;
+      }
+    }
+  }
+
+  /** The pod as it is now; undefined if someone deleted it. */
+  async refresh(): Promise<KubernetesObject | undefined> {
+    this.pod = await this.k8s.get({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace: this.binding.namespace,
+      name: this.name,
+    });
+    return this.pod;
+  }
+
+  async log(): Promise<string> {
+    return this.k8s.readPodLog(this.binding.namespace, this.name, {
+      limitBytes: LOG_LIMIT_BYTES,
+      container: TEST_POD_CONTAINER,
+    });
+  }
+
+  async remove(): Promise<void> {
+    if (this.attempt === 0) return;
+    await this.k8s.delete({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      namespace: this.binding.namespace,
+      name: this.name,
+    });
+  }
+
+  describe(): string {
+    return `test pod ${this.binding.namespace}/${this.name} (attempt ${this.attempt}) on cluster ${this.cluster.name}`;
+  }
+}
+
+export async function verifyIdentity(
+  binding: Binding,
+  cluster: ClusterFacts,
+  role: RoleFacts,
+  context: { startedAt: Date },
+  deps: VerifyIdentityDeps,
+): Promise<VerificationFacts> {
+  if (!binding.verify) {
+    return { status: 'SKIPPED', detail: 'verification not requested (verify: false)' };
+  }
+  const { clock, config } = deps;
+  const invocationEnd = clock.now().getTime() + config.stepPollBudgetSeconds * 1000;
+  const stepEnd = context.startedAt.getTime() + config.verifyTimeoutSeconds * 1000;
+  const elapsedSeconds = () => (clock.now().getTime() - context.startedAt.getTime()) / 1000;
+  const run = new TestPodRun(deps.kubernetes.connect(cluster), binding, cluster, config);
+  let pollDelay = POLL_FIRST_MS;
+  let rerunDelay = RERUN_FIRST_MS;
+
+  /** Sleeps, unless that would overrun this invocation's budget: then the ASL Retry takes over. */
+  const wait = async (ms: number, waitingFor: string) => {
+    if (clock.now().getTime() + ms > invocationEnd) {
+      throw new NotYetError(`Waiting for ${run.describe()}: ${waitingFor}`);
+    }
+    await clock.sleep(ms);
+  };
+
+  try {
+    let pod = (await run.resume()) ?? (await run.next());
+    for (;;) {
+      if (!isPodMutated(pod)) {
+        throw new WebhookDidNotMutateError(
+          `The pod identity webhook did not inject AWS_ROLE_ARN and the token volume into ${run.describe()}; ` +
+            'check that the MutatingWebhookConfiguration pod-identity-webhook exists and its service is ready',
+        );
+      }
+      const phase = phaseOf(pod);
+      if (FINISHED_PHASES.has(phase)) {
+        // A pod that failed before its container started (image pull, deadline) has no log to read.
+        const log = await run.log().catch((error: unknown) => {
+          if (error instanceof NotYetError) return '';
+          throw error;
+        });
+        const decision = decideVerification(log, {
+          roleArn: role.arn,
+          elapsedSeconds: elapsedSeconds(),
+          propagationWindowSeconds: config.iamPropagationWindowSeconds,
+        });
+        if (decision.kind === 'succeeded') {
+          const detail = `${run.name} attempt ${run.attempt}: ${decision.identity.arn}`;
+          const facts: VerificationFacts = {
+            status: 'SUCCEEDED',
+            detail,
+            identity: decision.identity,
+            podName: run.name,
+            attempt: run.attempt,
+          };
+          await run.remove();
+          return facts;
+        }
+        if (decision.kind === 'failed') {
+          const reason = reasonOf(pod);
+          throw new VerificationFailedError(
+            `${decision.message} (${run.describe()}, ${phase}${reason ? `: ${reason}` : ''})`,
+          );
+        }
+        // STS refused inside the IAM propagation window: the next pod gets a fresh token and a new try.
+        await run.remove();
+        await wait(rerunDelay, `re-running after ${decision.reason}`);
+        rerunDelay = Math.min(rerunDelay * 2, RERUN_MAX_MS);
+        pollDelay = POLL_FIRST_MS;
+        pod = await run.next();
+        continue;
+      }
+      if (clock.now().getTime() >= stepEnd) {
+        throw new VerificationFailedError(
+          `The ${run.describe()} was still ${phase} after VERIFY_TIMEOUT_SECONDS=${config.verifyTimeoutSeconds}; ` +
+            `check that image ${config.testPodImage} can be pulled and the pod can be scheduled`,
+        );
+      }
+      await wait(pollDelay, `pod is ${phase}`);
+      pollDelay = Math.min(pollDelay * 2, POLL_MAX_MS);
+      pod = (await run.refresh()) ?? (await run.next());
+    }
+  } catch (error) {
+    // A retried step continues with the pod; a final failure leaves nothing behind.
+    const final = !(isBrokerError(error) && error.retryable);
+    if (final) await run.remove().catch(() => undefined);
+    if (error instanceof NotFoundError) {
+      throw new VerificationFailedError(`Could not run the ${run.describe()}: ${error.message}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,147 @@
+// IAM roles and OIDC providers held in memory, with IAM's rules that matter to the workflow.
+import {
+  ConflictError,
+  NotFoundError,
+  PolicyNotFoundError,
+  RoleConflictError,
+} from '../../../lib/domain/errors.js';
+import type {
+  IamOidcProviders,
+  IamRoles,
+  OidcProvider,
+  PolicyDocument,
+  RoleSpec,
+  RoleState,
+  Tags,
+} from '../../../lib/ports/iam.js';
+
+export const ACCOUNT_ID = '111122223333';
+
+const hostPath = (issuer: string) => issuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
+
+export class FakeOidcProviders implements IamOidcProviders {
+  readonly providers = new Map<string, OidcProvider>();
+
+  add(issuerUrl: string, clientIds = ['sts.amazonaws.com']): OidcProvider {
+    const provider: OidcProvider = {
+      arn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${hostPath(issuerUrl)}`,
+      url: `https://${hostPath(issuerUrl)}`,
+      clientIds: [...clientIds],
+      tags: {},
+    };
+    this.providers.set(hostPath(issuerUrl), provider);
+    return provider;
+  }
+
+  async find(issuerUrl: string): Promise<OidcProvider | undefined> {
+    const provider = this.providers.get(hostPath(issuerUrl));
+    return provider && structuredClone(provider);
+  }
+
+  async create(issuerUrl: string, clientIds: string[], tags: Tags): Promise<OidcProvider> {
+    if (this.providers.has(hostPath(issuerUrl))) throw new ConflictError(`provider for ${issuerUrl} exists`);
+    const provider = this.add(issuerUrl, clientIds);
+    provider.tags = { ...tags };
+    return structuredClone(provider);
+  }
+
+  async addClientId(providerArn: string, clientId: string): Promise<void> {
+    const provider = [...this.providers.values()].find((p) => p.arn === providerArn);
+    if (!provider) throw new NotFoundError(providerArn);
+    if (!provider.clientIds.includes(clientId)) provider.clientIds.push(clientId);
+  }
+}
+
+export class FakeIamRoles implements IamRoles {
+  readonly roles = new Map<string, RoleState>();
+  /** Managed policies that exist in the account. */
+  readonly policies = new Set<string>(['arn:aws:iam::aws:policy/ReadOnlyAccess']);
+  /** Every mutating call, for asserting that a role was left alone. */
+  readonly writes: string[] = [];
+
+  put(role: Partial<RoleState> & { name: string; trustPolicy: PolicyDocument }): RoleState {
+    const path = role.path ?? '/';
+    const state: RoleState = {
+      arn: `arn:aws:iam::${ACCOUNT_ID}:role${path}${role.name}`,
+      path,
+      tags: {},
+      attachedPolicyArns: [],
+      maxSessionDuration: 3600,
+      ...role,
+    };
+    this.roles.set(role.name.toLowerCase(), state);
+    return state;
+  }
+
+  private must(name: string): RoleState {
+    const role = this.roles.get(name.toLowerCase());
+    if (!role) throw new NotFoundError(`no role ${name}`);
+    return role;
+  }
+
+  async get(name: string): Promise<RoleState | undefined> {
+    const role = this.roles.get(name.toLowerCase());
+    return role && structuredClone(role);
+  }
+
+  async create(spec: RoleSpec): Promise<RoleState> {
+    if (this.roles.has(spec.name.toLowerCase())) throw new RoleConflictError(`role ${spec.name} exists`);
+    this.writes.push(`create ${spec.name}`);
+    return structuredClone(
+      this.put({
+        name: spec.name,
+        path: spec.path,
+        trustPolicy: structuredClone(spec.trustPolicy),
+        tags: { ...spec.tags },
+        maxSessionDuration: spec.maxSessionDuration ?? 3600,
+        ...(spec.description === undefined ? {} : { description: spec.description }),
+      }),
+    );
+  }
+
+  async updateTrustPolicy(name: string, trustPolicy: PolicyDocument): Promise<void> {
+    this.writes.push(`updateTrustPolicy ${name}`);
+    this.must(name).trustPolicy = structuredClone(trustPolicy);
+  }
+
+  async update(name: string, change: { description?: string; maxSessionDuration?: number }): Promise<void> {
+    this.writes.push(`update ${name}`);
+    Object.assign(this.must(name), change);
+  }
+
+  async setPermissionsBoundary(name: string, boundaryArn: string | undefined): Promise<void> {
+    this.writes.push(`setPermissionsBoundary ${name}`);
+    const role = this.must(name);
+    if (boundaryArn === undefined) delete role.permissionsBoundaryArn;
+    else role.permissionsBoundaryArn = boundaryArn;
+  }
+
+  async attachPolicy(name: string, policyArn: string): Promise<void> {
+    const role = this.must(name);
+    if (!this.policies.has(policyArn)) throw new PolicyNotFoundError(`no policy ${policyArn}`);
+    this.writes.push(`attachPolicy ${name} ${policyArn}`);
+    if (!role.attachedPolicyArns.includes(policyArn)) role.attachedPolicyArns.push(policyArn);
+  }
+
+  async detachPolicy(name: string, policyArn: string): Promise<void> {
+    this.writes.push(`detachPolicy ${name} ${policyArn}`);
+    const role = this.roles.get(name.toLowerCase());
+    if (role) role.attachedPolicyArns = role.attachedPolicyArns.filter((arn) => arn !== policyArn);
+  }
+
+  async tag(name: string, tags: Tags): Promise<void> {
+    this.writes.push(`tag ${name}`);
+    Object.assign(this.must(name).tags, tags);
+  }
+
+  async untag(name: string, keys: string[]): Promise<void> {
+    this.writes.push(`untag ${name}`);
+    const role = this.must(name);
+    for (const key of keys) delete role.tags[key];
+  }
+
+  async delete(name: string): Promise<boolean> {
+    this.writes.push(`delete ${name}`);
+    return this.roles.delete(name.toLowerCase());
+  }
+}

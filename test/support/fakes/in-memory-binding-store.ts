@@ -1,0 +1,94 @@
+// The binding store in memory, with the store's conditional transitions and per-step records.
+import type { Binding, BindingEvent, BindingRequest, StepRecord } from '../../../lib/domain/binding.js';
+import { BIND_STEPS } from '../../../lib/domain/binding.js';
+import { NotFoundError, StatusConflictError } from '../../../lib/domain/errors.js';
+import type {
+  BindingStore,
+  CreateResult,
+  ListPage,
+  ListQuery,
+  Transition,
+} from '../../../lib/ports/binding-store.js';
+
+export function pendingBinding(overrides: Partial<BindingRequest> & { id?: string } = {}): Binding {
+  const { id = 'bnd_01JABCDEFGHJKMNPQRSTVWXYZ0', ...request } = overrides;
+  return {
+    id,
+    clusterName: 'demo',
+    region: 'us-east-1',
+    namespace: 'payments',
+    serviceAccountName: 'api',
+    policyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    roleName: 'irsa-demo-payments-api-1a2b3c4d',
+    createServiceAccount: true,
+    verify: true,
+    tags: { team: 'payments' },
+    ...request,
+    status: 'PENDING',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    createdBy: 'tester',
+    steps: BIND_STEPS.map((name) => ({ name, status: 'PENDING' })),
+  };
+}
+
+export class InMemoryBindingStore implements BindingStore {
+  readonly bindings = new Map<string, Binding>();
+  readonly events: BindingEvent[] = [];
+  /** Every step record written, in order: shows RUNNING before the final status. */
+  readonly stepLog: (StepRecord & { bindingId: string })[] = [];
+
+  constructor(...bindings: Binding[]) {
+    for (const binding of bindings) this.bindings.set(binding.id, structuredClone(binding));
+  }
+
+  async create(binding: Binding): Promise<CreateResult> {
+    this.bindings.set(binding.id, structuredClone(binding));
+    return { binding, created: true };
+  }
+
+  async get(id: string): Promise<Binding | undefined> {
+    const binding = this.bindings.get(id);
+    return binding && structuredClone(binding);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    return { items: [...this.bindings.values()].slice(0, query.limit).map((b) => structuredClone(b)) };
+  }
+
+  async transition(id: string, change: Transition): Promise<Binding> {
+    const binding = this.bindings.get(id);
+    if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
+    if (!change.from.includes(binding.status)) {
+      throw new StatusConflictError(`Binding ${id} is ${binding.status}, not ${change.from.join('/')}`);
+    }
+    this.events.push({
+      bindingId: id,
+      at: change.at,
+      actor: change.actor,
+      from: binding.status,
+      to: change.to,
+      ...(change.detail ? { detail: change.detail } : {}),
+    });
+    binding.status = change.to;
+    binding.updatedAt = change.at;
+    if (change.outputs) binding.outputs = { ...binding.outputs, ...structuredClone(change.outputs) };
+    if (change.error) binding.error = { ...change.error };
+    return structuredClone(binding);
+  }
+
+  async recordStep(id: string, step: StepRecord): Promise<void> {
+    const binding = this.bindings.get(id);
+    if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
+    this.stepLog.push({ bindingId: id, ...step });
+    binding.steps = binding.steps.map((s) => (s.name === step.name ? { ...step } : s));
+  }
+
+  async listEvents(id: string): Promise<BindingEvent[]> {
+    return this.events.filter((e) => e.bindingId === id);
+  }
+
+  step(id: string, name: string): StepRecord | undefined {
+    return this.bindings.get(id)?.steps.find((s) => s.name === name);
+  }
+}

@@ -1,0 +1,19 @@
+// A valid bind workflow configuration for tests, through the real validator.
+import { loadWorkflowConfig, type WorkflowConfig } from '../../../lib/config/workflow-config.js';
+
+export function testWorkflowConfig(env: Record<string, string> = {}): WorkflowConfig {
+  return loadWorkflowConfig({
+    BINDINGS_TABLE: 'bindings',
+    AWS_REGION: 'us-east-1',
+    ROLE_PATH: '/irsa-broker/',
+    ROLE_NAME_PREFIX: 'irsa-',
+    CREATE_OIDC_PROVIDER: 'true',
+    CREATE_NAMESPACE: 'false',
+    TEST_POD_IMAGE: 'public.ecr.aws/aws-cli/aws-cli:2.22.0',
+    WEBHOOK_IMAGE: 'amazon/amazon-eks-pod-identity-webhook:v0.5.5',
+    IAM_PROPAGATION_WINDOW_SECONDS: '60',
+    VERIFY_TIMEOUT_SECONDS: '300',
+    STEP_POLL_BUDGET_SECONDS: '100',
+    ...env,
+  });
+}
