@@ -38,9 +38,10 @@ export interface TestIssuer {
   ): Promise<string>;
 }
 
-export async function createTestIssuer(region = 'us-east-1'): Promise<TestIssuer> {
+/** A fresh key pair; `issuerUrl` reuses an existing issuer's URL (to forge its tokens). */
+export async function createTestIssuer(region = 'us-east-1', issuerUrl?: string): Promise<TestIssuer> {
   const id = randomBytes(16).toString('hex').toUpperCase();
-  const issuer = `https://oidc.eks.${region}.amazonaws.com/id/${id}`;
+  const issuer = issuerUrl ?? `https://oidc.eks.${region}.amazonaws.com/id/${id}`;
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: id.slice(0, 8), alg: 'RS256', use: 'sig' };
   return {
