@@ -1,5 +1,6 @@
 // What a pod identity webhook CSR must look like before irsa-broker approves it.
 
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { CertificateSigningRequest } from '../ports/kubernetes.js';
 import { WEBHOOK_NAME, webhookServiceDnsName } from './manifests/pod-identity-webhook.js';
 import { Pkcs10CertificateRequest, SubjectAlternativeNameExtension } from './x509.js';
@@ -107,4 +108,50 @@ export function isCsrDecided(csr: CertificateSigningRequest): boolean {
 
 export function isCsrApproved(csr: CertificateSigningRequest): boolean {
   return csr.conditions.some((c) => c.type === 'Approved' && c.status !== 'False');
+}
+
+export interface ServingCertificateCheck {
+  certificatePem: string;
+  privateKeyPem: string;
+  /** PEM of the cluster CA: the MutatingWebhookConfiguration's caBundle must verify the certificate. */
+  caPem: string;
+  namespace: string;
+  now: Date;
+  /** A certificate expiring sooner than this counts as unusable. */
+  minRemainingMs: number;
+}
+
+/** Every reason the webhook could not serve TLS with this certificate and key; empty means usable. */
+export function servingCertificateProblems(check: ServingCertificateCheck): string[] {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(check.certificatePem);
+  } catch (error) {
+    return [`the certificate is not a PEM X.509 certificate (${(error as Error).message})`];
+  }
+  const problems: string[] = [];
+  try {
+    if (!certificate.checkPrivateKey(createPrivateKey(check.privateKeyPem))) {
+      problems.push('the certificate does not match the private key');
+    }
+  } catch (error) {
+    problems.push(`the private key is not a PEM private key (${(error as Error).message})`);
+  }
+  try {
+    if (!certificate.verify(new X509Certificate(check.caPem).publicKey)) {
+      problems.push('the certificate is not signed by the cluster CA');
+    }
+  } catch (error) {
+    problems.push(`the cluster CA is not a PEM X.509 certificate (${(error as Error).message})`);
+  }
+  const dns = webhookServiceDnsName(check.namespace);
+  if (certificate.checkHost(dns) === undefined) problems.push(`the certificate does not name ${dns}`);
+  const notBefore = new Date(certificate.validFrom).getTime();
+  const notAfter = new Date(certificate.validTo).getTime();
+  if (notBefore > check.now.getTime())
+    problems.push(`the certificate is not valid before ${certificate.validFrom}`);
+  if (notAfter - check.now.getTime() < check.minRemainingMs) {
+    problems.push(`the certificate expires ${certificate.validTo}`);
+  }
+  return problems;
 }

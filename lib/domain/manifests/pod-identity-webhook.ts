@@ -196,3 +196,71 @@ export function buildWebhookTlsSecret(
     },
   };
 }
+
+/**
+ * On the v1 path the key irsa-broker generated must outlive the EnsureWebhook invocation until
+ * ApproveCsr pairs it with the issued certificate; it waits here, never in workflow state or logs.
+ */
+export const WEBHOOK_PENDING_KEY_SECRET = 'pod-identity-webhook-pending-key';
+/** Which CSR the pending key belongs to. */
+export const PENDING_CSR_NAME_ANNOTATION = 'irsa-broker/csr-name';
+const PENDING_KEY_FIELD = 'tls.key';
+const PENDING_CSR_FIELD = 'csr.pem';
+
+export interface PendingServingKey {
+  csrName: string;
+  /** PEM `CERTIFICATE REQUEST` filed as the CSR. */
+  csrPem: string;
+  /** PKCS#8 PEM `PRIVATE KEY`. */
+  privateKeyPem: string;
+}
+
+export function buildPendingKeySecret(namespace: string, pending: PendingServingKey): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      ...meta(WEBHOOK_PENDING_KEY_SECRET, namespace),
+      annotations: { [PENDING_CSR_NAME_ANNOTATION]: pending.csrName },
+    },
+    type: 'Opaque',
+    data: {
+      [PENDING_KEY_FIELD]: Buffer.from(pending.privateKeyPem).toString('base64'),
+      [PENDING_CSR_FIELD]: Buffer.from(pending.csrPem).toString('base64'),
+    },
+  };
+}
+
+/** The pending key in a Secret built by buildPendingKeySecret; undefined when any part is missing. */
+export function readPendingKeySecret(secret: KubernetesObject): PendingServingKey | undefined {
+  const csrName = secret.metadata.annotations?.[PENDING_CSR_NAME_ANNOTATION];
+  const data = (typeof secret.data === 'object' && secret.data !== null ? secret.data : {}) as Record<
+    string,
+    unknown
+  >;
+  const decode = (field: string) =>
+    typeof data[field] === 'string' ? Buffer.from(data[field], 'base64').toString('utf8') : '';
+  const privateKeyPem = decode(PENDING_KEY_FIELD);
+  const csrPem = decode(PENDING_CSR_FIELD);
+  if (!csrName || !privateKeyPem.includes('PRIVATE KEY') || !csrPem.includes('CERTIFICATE REQUEST')) {
+    return undefined;
+  }
+  return { csrName, csrPem, privateKeyPem };
+}
+
+/** The certificate and key of a TLS Secret, or undefined when either is missing. */
+export function readTlsSecret(
+  secret: KubernetesObject,
+): { certificatePem: string; privateKeyPem: string } | undefined {
+  const data = (typeof secret.data === 'object' && secret.data !== null ? secret.data : {}) as Record<
+    string,
+    unknown
+  >;
+  const cert = data['tls.crt'];
+  const key = data['tls.key'];
+  if (typeof cert !== 'string' || typeof key !== 'string' || cert === '' || key === '') return undefined;
+  return {
+    certificatePem: Buffer.from(cert, 'base64').toString('utf8'),
+    privateKeyPem: Buffer.from(key, 'base64').toString('utf8'),
+  };
+}
