@@ -159,6 +159,12 @@ export function createEksService(deps: EksDeps): EksRoute[] {
     if (match[1] !== accountId) {
       throw invalidParameter(`The principal ${principalArn} is not in this account (${accountId}).`);
     }
+    // EKS resolves the principal in IAM; the sandbox account has roles, no IAM users.
+    if (!Object.values(deps.state().roles).some((role) => role.arn === principalArn)) {
+      throw invalidParameter(
+        `The specified principalArn is invalid: no IAM role ${principalArn} exists in this account.`,
+      );
+    }
   };
 
   const accessScope = (value: unknown): AccessScope => {

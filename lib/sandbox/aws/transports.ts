@@ -12,7 +12,9 @@ export type AwsEndpoint = (request: IncomingRequest) => Promise<WireResponse>;
 async function bodyText(body: unknown): Promise<string> {
   if (body === undefined || body === null) return '';
   if (typeof body === 'string') return body;
-  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  // Read the bytes through the buffer: the SDK's JSON body adapter warns when its string view is used.
+  if (body instanceof Uint8Array)
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   if (body instanceof Readable || (typeof body === 'object' && Symbol.asyncIterator in body)) {
     const chunks: Buffer[] = [];
     for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
