@@ -1,0 +1,220 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Binding } from '../../lib/domain/binding.js';
+import { NotYetError, VerificationFailedError, WebhookDidNotMutateError } from '../../lib/domain/errors.js';
+import type { ClusterFacts, RoleFacts } from '../../lib/use-cases/bind/bind-state.js';
+import { verifyIdentity } from '../../lib/use-cases/bind/verify-identity.js';
+import { FakeClock } from '../support/fakes/fake-clock.js';
+import {
+  FakeWorkloadCluster,
+  FakeWorkloadClusters,
+  type PodOutcome,
+} from '../support/fakes/fake-workload-cluster.js';
+import { pendingBinding } from '../support/fakes/in-memory-binding-store.js';
+import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
+
+const cluster: ClusterFacts = {
+  status: 'SUCCEEDED',
+  detail: '',
+  name: 'demo',
+  region: 'us-east-1',
+  arn: 'arn:aws:eks:us-east-1:111122223333:cluster/demo',
+  version: '1.29',
+  endpoint: 'https://demo.example',
+  caData: 'Y2E=',
+  oidcIssuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF',
+};
+const roleName = 'irsa-demo-payments-api-1a2b3c4d';
+const role = {
+  status: 'SUCCEEDED',
+  detail: '',
+  name: roleName,
+  arn: `arn:aws:iam::111122223333:role/irsa-broker/${roleName}`,
+  trustPolicy: { Version: '2012-10-17', Statement: [] },
+} as RoleFacts;
+const identity = {
+  UserId: 'AROAEXAMPLE:botocore-session-1',
+  Account: '111122223333',
+  Arn: `arn:aws:sts::111122223333:assumed-role/${roleName}/botocore-session-1`,
+};
+const success: PodOutcome = { phase: 'Succeeded', log: JSON.stringify(identity, null, 2) };
+const accessDenied: PodOutcome = {
+  phase: 'Failed',
+  log: '\nAn error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity\n',
+};
+
+function world(binding: Binding = pendingBinding()) {
+  const k8s = new FakeWorkloadCluster(['default', binding.namespace]);
+  k8s.put({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: {
+      name: binding.serviceAccountName,
+      namespace: binding.namespace,
+      annotations: { 'eks.amazonaws.com/role-arn': role.arn },
+    },
+  });
+  const clock = new FakeClock();
+  const config = testWorkflowConfig();
+  const deps = { kubernetes: new FakeWorkloadClusters(k8s), clock, config };
+  return { binding, k8s, clock, config, deps, startedAt: clock.now() };
+}
+
+describe('VerifyIdentity', () => {
+  it('succeeds with the identity the test pod printed, and deletes the pod', async () => {
+    // Prepare
+    const { binding, k8s, deps, startedAt } = world();
+    k8s.podOutcome = () => success;
+
+    // Act
+    const result = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+
+    // Assess
+    expect(result).toEqual({
+      status: 'SUCCEEDED',
+      detail: expect.stringContaining(identity.Arn),
+      identity: { arn: identity.Arn, account: identity.Account, userId: identity.UserId },
+      podName: expect.stringMatching(/^irsa-verify-[a-z0-9]+-1$/),
+      attempt: 1,
+    });
+    expect(k8s.pods()).toEqual([]);
+    expect(k8s.deletedPods).toEqual([result.podName]);
+  });
+
+  it('runs the test pod as the bound service account with the binding label, configured image and deadline', async () => {
+    // Prepare: the pod never finishes, so it is still there when the budget runs out.
+    const { binding, k8s, deps, startedAt, config } = world();
+    k8s.pollsUntilDone = Number.POSITIVE_INFINITY;
+
+    // Act
+    await expect(verifyIdentity(binding, cluster, role, { startedAt }, deps)).rejects.toThrow(NotYetError);
+
+    // Assess
+    const [pod] = k8s.pods();
+    expect(pod?.metadata.labels?.['irsa-broker/binding']).toBe(binding.id);
+    expect(pod?.spec).toMatchObject({
+      serviceAccountName: 'api',
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: config.testPodDeadlineSeconds,
+      securityContext: { fsGroup: 65534 },
+      containers: [
+        { image: config.testPodImage, command: ['aws', 'sts', 'get-caller-identity', '--output', 'json'] },
+      ],
+    });
+  });
+
+  it('hands over to the ASL Retry with NotYet at the poll budget, and the next invocation continues with the same pod', async () => {
+    // Prepare
+    const { binding, k8s, deps, clock, startedAt, config } = world();
+    k8s.pollsUntilDone = 20;
+    k8s.podOutcome = () => success;
+
+    // Act
+    const first = verifyIdentity(binding, cluster, role, { startedAt }, deps);
+    await expect(first).rejects.toThrow(NotYetError);
+    const waited = clock.now().getTime() - startedAt.getTime();
+    const podAfterFirst = k8s.pods().map((p) => p.metadata.name);
+    const second = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+
+    // Assess
+    expect(waited).toBeLessThanOrEqual(config.stepPollBudgetSeconds * 1000);
+    expect(podAfterFirst).toHaveLength(1);
+    expect(second.podName).toBe(podAfterFirst[0]);
+    expect(second.attempt).toBe(1);
+    expect(k8s.podsCreated).toBe(1);
+  });
+
+  it('fails WebhookDidNotMutate when the admitted pod has no role env or token mount, and deletes it', async () => {
+    const { binding, k8s, deps, startedAt } = world();
+    k8s.webhookInstalled = false;
+
+    const attempt = verifyIdentity(binding, cluster, role, { startedAt }, deps);
+
+    await expect(attempt).rejects.toThrow(WebhookDidNotMutateError);
+    expect(k8s.pods()).toEqual([]);
+  });
+
+  it('re-runs the pod after AccessDenied inside the IAM propagation window and then succeeds', async () => {
+    // Prepare: IAM needs two pods' worth of time before the role is assumable.
+    const { binding, k8s, deps, startedAt } = world();
+    k8s.podOutcome = (n) => (n <= 2 ? accessDenied : success);
+
+    // Act
+    const result = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.attempt).toBe(3);
+    expect(k8s.deletedPods).toHaveLength(3);
+    expect(k8s.pods()).toEqual([]);
+  });
+
+  it('fails VerificationFailed with the log excerpt once AccessDenied persists past the window', async () => {
+    // Prepare
+    const { binding, k8s, deps, startedAt, config } = world();
+    k8s.podOutcome = () => accessDenied;
+
+    // Act: NotYet hand-overs are what the ASL Retry does between invocations.
+    let outcome: unknown;
+    for (let invocation = 0; invocation < 20; invocation++) {
+      try {
+        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+        break;
+      } catch (error) {
+        outcome = error;
+        if (!(error instanceof NotYetError)) break;
+      }
+    }
+
+    // Assess
+    expect(outcome).toBeInstanceOf(VerificationFailedError);
+    expect((outcome as Error).message).toMatch(/AccessDenied/);
+    expect((outcome as Error).message).toContain('Not authorized to perform sts:AssumeRoleWithWebIdentity');
+    expect(deps.clock.now().getTime() - startedAt.getTime()).toBeGreaterThanOrEqual(
+      config.iamPropagationWindowSeconds * 1000,
+    );
+    expect(k8s.pods()).toEqual([]);
+  });
+
+  it('fails VerificationFailed at once when the pod ran as another identity', async () => {
+    const { binding, k8s, deps, startedAt } = world();
+    k8s.podOutcome = () => ({
+      phase: 'Succeeded',
+      log: JSON.stringify({ ...identity, Arn: 'arn:aws:sts::111122223333:assumed-role/node-role/i-0abc' }),
+    });
+
+    await expect(verifyIdentity(binding, cluster, role, { startedAt }, deps)).rejects.toThrow(
+      /ran as arn:aws:sts::111122223333:assumed-role\/node-role/,
+    );
+    expect(k8s.podsCreated).toBe(1);
+  });
+
+  it('fails VerificationFailed when the pod never finishes within VERIFY_TIMEOUT_SECONDS', async () => {
+    const { binding, k8s, deps, startedAt } = world();
+    k8s.pollsUntilDone = Number.POSITIVE_INFINITY;
+
+    let outcome: unknown;
+    for (let invocation = 0; invocation < 20; invocation++) {
+      try {
+        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+        break;
+      } catch (error) {
+        outcome = error;
+        if (!(error instanceof NotYetError)) break;
+      }
+    }
+
+    expect(outcome).toBeInstanceOf(VerificationFailedError);
+    expect((outcome as Error).message).toMatch(/still Running after VERIFY_TIMEOUT_SECONDS=300/);
+    expect(k8s.pods()).toEqual([]);
+  });
+
+  it('is SKIPPED without creating a pod when the binding asks for no verification', async () => {
+    const { k8s, deps, startedAt } = world();
+    const binding = pendingBinding({ verify: false });
+
+    const result = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+
+    expect(result).toEqual({ status: 'SKIPPED', detail: 'verification not requested (verify: false)' });
+    expect(k8s.podsCreated).toBe(0);
+  });
+});
