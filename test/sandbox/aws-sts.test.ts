@@ -121,7 +121,7 @@ describe('sandbox STS: callers and signatures', () => {
       });
       const signed = await signer.presign(request, { expiresIn: 60 });
       const url = new URL('https://sts.us-east-1.amazonaws.com/');
-      for (const [key, value] of Object.entries(signed.query)) url.searchParams.set(key, String(value));
+      for (const [key, value] of Object.entries(signed.query ?? {})) url.searchParams.set(key, String(value));
       return url.toString();
     };
     const headers = { host: 'sts.us-east-1.amazonaws.com', 'x-k8s-aws-id': 'demo' };
