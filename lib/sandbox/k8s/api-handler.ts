@@ -1,0 +1,354 @@
+// One Kubernetes API request from start to finish: route, count and fault injection,
+// authentication, authorization, then the verb; every failure becomes a `Status`.
+import type { CallCounter, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
+import { authenticateAwsToken } from './aws-token-authenticator.js';
+import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
+import { child, type JsonObject, stringAt } from './json.js';
+import type { ObjectStore } from './object-store.js';
+import { rbacAllows } from './rbac-authorizer.js';
+import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
+import { findResourceType, resourceTypeOfKind } from './resource-types.js';
+import type { ServiceAccountTokenIssuer } from './service-account-tokens.js';
+import {
+  badRequest,
+  forbidden,
+  internalError,
+  KubeStatusError,
+  methodNotAllowed,
+  serviceUnavailable,
+  tooManyRequests,
+  unauthorized,
+} from './status.js';
+
+export interface ApiRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  body: string;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface Caller {
+  user: string;
+  groups: string[];
+  uid?: string;
+  /** An IAM principal STS vouched for but no access entry maps: authenticated, allowed nothing. */
+  unmapped?: boolean;
+}
+
+/** EKS access entries: the IAM principal (role ARN for assumed-role sessions) → Kubernetes identity. */
+export type KubernetesIdentityLookup = (
+  principalArn: string,
+) => { username: string; groups: string[] } | undefined;
+
+export interface SubresourceHandlers {
+  podLog(pod: JsonObject, container: string | undefined): string;
+  csrApproval(existing: JsonObject, body: JsonObject): JsonObject;
+  csrStatus(existing: JsonObject, body: JsonObject): JsonObject;
+}
+
+export interface ApiHandlerOptions {
+  clusterName: string;
+  region: string;
+  minor: number;
+  store: ObjectStore;
+  operations: ResourceOperations;
+  tokens: Pick<ServiceAccountTokenIssuer, 'verify'>;
+  sts: SandboxSts;
+  kubernetesIdentity: KubernetesIdentityLookup;
+  now: () => number;
+  subresources: SubresourceHandlers;
+  faults?: FaultInjector;
+  counter?: CallCounter;
+}
+
+type Route = { discovery: JsonObject } | { target: ResourceTarget; sub?: string };
+
+const UNAUTHENTICATED_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+
+const pageNotFound = () =>
+  new KubeStatusError(404, 'NotFound', 'the server could not find the requested resource', {});
+
+export class ApiHandler {
+  constructor(private readonly options: ApiHandlerOptions) {}
+
+  async handle(request: ApiRequest): Promise<ApiResponse> {
+    try {
+      return await this.dispatch(request);
+    } catch (error) {
+      const status =
+        error instanceof KubeStatusError ? error : internalError((error as Error).message ?? String(error));
+      return {
+        status: status.code,
+        headers: { 'content-type': 'application/json', ...status.headers },
+        body: JSON.stringify(status.toStatus()),
+      };
+    }
+  }
+
+  private async dispatch(request: ApiRequest): Promise<ApiResponse> {
+    const { method } = request;
+    const route = this.route(request.path);
+    const sub = 'target' in route ? route.sub : undefined;
+    const operation =
+      'target' in route
+        ? `${method} ${route.target.type.plural}${sub ? `/${sub}` : ''}`
+        : `${method} ${request.path}`;
+    const service = `k8s:${this.options.clusterName}`;
+    this.options.counter?.count(service, operation);
+    await this.injectFault(this.options.faults?.decide(service, operation));
+
+    let caller: Caller = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
+    if (!(method === 'GET' && UNAUTHENTICATED_PATHS.has(request.path))) {
+      caller = await this.authenticate(request.headers.authorization);
+      if ('target' in route) this.authorizeRequest(caller, method, route.target, sub);
+      else if (caller.unmapped)
+        throw forbidden(undefined, undefined, `User "${caller.user}" cannot get path "${request.path}"`);
+    }
+    if ('discovery' in route) {
+      if (method !== 'GET') throw methodNotAllowed(method, request.path);
+      return json(200, route.discovery);
+    }
+    return this.resourceVerb(request, route.target, sub, caller);
+  }
+
+  private async resourceVerb(
+    request: ApiRequest,
+    target: ResourceTarget,
+    sub: string | undefined,
+    caller: Caller,
+  ): Promise<ApiResponse> {
+    const { operations, subresources } = this.options;
+    const { method, query } = request;
+    const contentType = request.headers['content-type'] ?? 'application/json';
+    const manager = query.get('fieldManager') ?? managerFromUserAgent(request.headers['user-agent']);
+    const out = (status: number, obj: JsonObject) =>
+      json(status, operations.present(target.type, target.version, obj));
+    if (sub && !target.type.subresources.includes(sub)) throw pageNotFound();
+
+    if (!target.name) {
+      if (method === 'GET') return json(200, operations.list(target, query));
+      if (method === 'POST') {
+        return out(
+          201,
+          await operations.create(target, parseJsonBody(request.body, contentType), manager, caller),
+        );
+      }
+      throw methodNotAllowed(method, request.path);
+    }
+    if (sub === 'log') {
+      if (method !== 'GET') throw methodNotAllowed(method, request.path);
+      let text = subresources.podLog(operations.get(target), query.get('container') ?? undefined);
+      const limit = query.get('limitBytes');
+      if (limit !== null) {
+        const bytes = Number(limit);
+        if (!Number.isInteger(bytes) || bytes <= 0)
+          throw badRequest(`limitBytes: Invalid value: ${limit}: must be greater than 0`);
+        text = Buffer.from(text).subarray(0, bytes).toString('utf8');
+      }
+      const tail = query.get('tailLines');
+      if (tail !== null)
+        text = text
+          .split(/(?<=\n)/)
+          .slice(-Number(tail))
+          .join('');
+      return { status: 200, headers: { 'content-type': 'text/plain' }, body: text };
+    }
+    if (sub === 'approval' || (sub === 'status' && target.type.kind === 'CertificateSigningRequest')) {
+      if (method === 'GET') return out(200, operations.get(target));
+      if (method !== 'PUT') throw methodNotAllowed(method, request.path);
+      const body = parseJsonBody(request.body, contentType);
+      const handler = sub === 'approval' ? subresources.csrApproval : subresources.csrStatus;
+      const existing = operations.get(target);
+      const rv = stringAt(child(body, 'metadata'), 'resourceVersion');
+      if (rv && rv !== stringAt(child(existing, 'metadata'), 'resourceVersion')) {
+        throw new KubeStatusError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "${target.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
+      }
+      const updated = handler(existing, body);
+      return out(
+        200,
+        operations.replace(
+          target,
+          { ...updated, metadata: { ...child(updated, 'metadata'), resourceVersion: null } },
+          manager,
+          false,
+        ),
+      );
+    }
+    if (sub === 'status') {
+      if (method === 'GET') return out(200, operations.get(target));
+      throw methodNotAllowed(method, request.path);
+    }
+    switch (method) {
+      case 'GET':
+        return out(200, operations.get(target));
+      case 'PUT':
+        return out(200, operations.replace(target, parseJsonBody(request.body, contentType), manager));
+      case 'PATCH': {
+        const applying = contentType.startsWith('application/apply-patch');
+        const existed =
+          applying && this.options.store.get(target.type, target.namespace, target.name) !== undefined;
+        const result = await operations.patch(target, contentType, request.body, query, manager, caller);
+        return out(applying && !existed ? 201 : 200, result);
+      }
+      case 'DELETE':
+        return out(200, operations.delete(target));
+      default:
+        throw methodNotAllowed(method, request.path);
+    }
+  }
+
+  private route(path: string): Route {
+    const { minor } = this.options;
+    const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const found = (doc: JsonObject | undefined): Route => {
+      if (!doc) throw pageNotFound();
+      return { discovery: doc };
+    };
+    if (path === '/version' || path === '/version/') return found(versionInfo(minor));
+    if (['/healthz', '/livez', '/readyz'].includes(path)) return found({ status: 'ok' });
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (segments[0] === 'api') {
+      if (segments.length === 1) return found(coreApiVersions());
+      if (segments[1] !== 'v1') throw pageNotFound();
+      if (segments.length === 2) return found(apiResourceList(minor, '', 'v1'));
+      [group, version, rest] = ['', 'v1', segments.slice(2)];
+    } else if (segments[0] === 'apis') {
+      if (segments.length === 1) return found(apiGroupList(minor));
+      if (segments.length === 2) return found(apiGroup(minor, segments[1]!));
+      if (segments.length === 3) return found(apiResourceList(minor, segments[1]!, segments[2]!));
+      [group, version, rest] = [segments[1]!, segments[2]!, segments.slice(3)];
+    } else throw pageNotFound();
+
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const [plural, name, sub, ...extra] = rest;
+    const type = findResourceType(group, version, plural ?? '', minor);
+    if (!type || extra.length > 0 || (namespace !== undefined && !type.namespaced)) throw pageNotFound();
+    const target: ResourceTarget = { type, version, namespace, name };
+    return { target, sub };
+  }
+
+  private async authenticate(header: string | undefined): Promise<Caller> {
+    const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    if (!match) throw unauthorized();
+    const token = match[1]!;
+    const { clusterName, region, sts, tokens, store, kubernetesIdentity, now } = this.options;
+    if (token.startsWith('k8s-aws-v1.')) {
+      const result = await authenticateAwsToken(token, clusterName, region, sts, now());
+      if (!result.ok) throw unauthorized();
+      const principal = principalArnOf(result.identity.arn);
+      const mapped = kubernetesIdentity(principal);
+      if (!mapped) return { user: principal, groups: ['system:authenticated'], unmapped: true };
+      const groups = [...new Set([...mapped.groups, 'system:authenticated'])];
+      return { user: mapped.username, groups, uid: `aws-iam-authenticator:${result.identity.userId}` };
+    }
+    const sa = await tokens.verify(token);
+    if (!sa) throw unauthorized();
+    const account = store.get(resourceTypeOfKind('ServiceAccount'), sa.namespace, sa.name);
+    if (!account || (sa.uid && stringAt(child(account, 'metadata'), 'uid') !== sa.uid)) throw unauthorized();
+    return {
+      user: `system:serviceaccount:${sa.namespace}:${sa.name}`,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${sa.namespace}`, 'system:authenticated'],
+    };
+  }
+
+  private authorizeRequest(
+    caller: Caller,
+    method: string,
+    target: ResourceTarget,
+    sub: string | undefined,
+  ): void {
+    const verb = verbOf(method, target.name !== undefined);
+    const resource = sub ? `${target.type.plural}/${sub}` : target.type.plural;
+    const namespace = target.type.namespaced
+      ? target.namespace
+      : target.type.kind === 'Namespace'
+        ? target.name
+        : undefined;
+    const allowed =
+      !caller.unmapped &&
+      rbacAllows(this.options.store, {
+        user: caller.user,
+        groups: caller.groups,
+        verb,
+        group: target.type.group,
+        resource,
+        namespace,
+        name: target.name,
+      });
+    if (allowed) return;
+    const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+    throw forbidden(
+      target.type,
+      target.name,
+      `User "${caller.user}" cannot ${verb} resource "${resource}" in API group "${target.type.group}" ${scope}`,
+    );
+  }
+
+  private async injectFault(decision: FaultDecision | undefined): Promise<void> {
+    switch (decision?.kind) {
+      case 'throttle':
+        throw tooManyRequests(decision.retryAfterSeconds ?? 1);
+      case 'server-error':
+        throw serviceUnavailable();
+      case 'permanent':
+        throw internalError('etcdserver: request timed out');
+      case 'latency':
+        await new Promise((resolve) => setTimeout(resolve, decision.latencyMs ?? 1000));
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+function verbOf(method: string, named: boolean): string {
+  switch (method) {
+    case 'GET':
+      return named ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return named ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+/**
+ * What EKS looks access entries up by: the role ARN for an assumed-role session (the session ARN
+ * carries no role path, so the role is named at the root path), the ARN itself otherwise.
+ */
+export function principalArnOf(callerArn: string): string {
+  const assumed = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+  return assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : callerArn;
+}
+
+/** The API server names the manager of a non-apply write after the client's user agent. */
+function managerFromUserAgent(userAgent: string | undefined): string {
+  return userAgent?.split('/')[0]?.trim() || 'unknown';
+}
+
+function json(status: number, body: JsonObject): ApiResponse {
+  return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}

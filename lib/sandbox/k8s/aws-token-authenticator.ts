@@ -1,0 +1,75 @@
+// EKS's aws-iam-authenticator checks on a `k8s-aws-v1.` bearer token, before STS verifies the
+// presigned GetCallerIdentity request inside it.
+import type { CallerIdentity, SandboxSts } from '../contracts.js';
+
+const PREFIX = 'k8s-aws-v1.';
+const MAX_TOKEN_BYTES = 4096;
+const TOKEN_LIFETIME_MS = 15 * 60 * 1000;
+const KNOWN_QUERY_KEYS = new Set([
+  'action',
+  'version',
+  'x-amz-algorithm',
+  'x-amz-credential',
+  'x-amz-date',
+  'x-amz-expires',
+  'x-amz-security-token',
+  'x-amz-signature',
+  'x-amz-signedheaders',
+]);
+
+export type AwsTokenResult = { ok: true; identity: CallerIdentity } | { ok: false; reason: string };
+
+function parseAmzDate(value: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!m) return undefined;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+}
+
+export async function authenticateAwsToken(
+  token: string,
+  clusterName: string,
+  region: string,
+  sts: SandboxSts,
+  now = Date.now(),
+): Promise<AwsTokenResult> {
+  const fail = (reason: string): AwsTokenResult => ({ ok: false, reason });
+  if (!token.startsWith(PREFIX)) return fail('not a k8s-aws-v1 token');
+  if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) return fail('token is too large');
+  const encoded = token.slice(PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return fail('token is not base64url without padding');
+  let url: URL;
+  try {
+    url = new URL(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    return fail('token does not hold a URL');
+  }
+  if (url.protocol !== 'https:') return fail('unexpected scheme');
+  if (url.port !== '') return fail('unexpected port');
+  if (url.hostname !== 'sts.amazonaws.com' && url.hostname !== `sts.${region}.amazonaws.com`) {
+    return fail(`unexpected hostname ${url.hostname}`);
+  }
+  if (url.pathname !== '/') return fail('unexpected path');
+  const seen = new Set<string>();
+  for (const key of url.searchParams.keys()) {
+    const lower = key.toLowerCase();
+    if (!KNOWN_QUERY_KEYS.has(lower)) return fail(`unexpected query parameter ${key}`);
+    if (seen.has(lower)) return fail(`query parameter ${key} given twice`);
+    seen.add(lower);
+  }
+  const param = (name: string) => {
+    for (const [k, v] of url.searchParams) if (k.toLowerCase() === name) return v;
+    return undefined;
+  };
+  if (param('action') !== 'GetCallerIdentity') return fail('unexpected action');
+  const signedHeaders = (param('x-amz-signedheaders') ?? '').split(';');
+  if (!signedHeaders.includes('x-k8s-aws-id')) return fail('x-k8s-aws-id is not a signed header');
+  const expires = Number(param('x-amz-expires'));
+  if (!Number.isInteger(expires) || expires < 0 || expires > 900) return fail('invalid X-Amz-Expires');
+  const date = parseAmzDate(param('x-amz-date') ?? '');
+  if (date === undefined) return fail('invalid X-Amz-Date');
+  if (now > date + TOKEN_LIFETIME_MS || date > now + TOKEN_LIFETIME_MS) return fail('token expired');
+  const headers: Record<string, string> = { host: url.host, 'x-k8s-aws-id': clusterName };
+  const outcome = await sts.verifyPresignedGetCallerIdentity({ url: url.toString(), headers });
+  if (!outcome.ok) return fail(`${outcome.error.code}: ${outcome.error.message}`);
+  return { ok: true, identity: outcome.identity };
+}

@@ -1,0 +1,414 @@
+// A sandbox EKS cluster's Kubernetes side: an API server over HTTPS on 127.0.0.1 (random port) with a
+// serving certificate from the cluster's own CA, EKS bearer-token authentication through the sandbox
+// STS, access entries + RBAC authorization, admission (pod identity webhook included), CSR signers,
+// webhook Deployments and a kubelet that runs pods.
+//
+// Fault hooks (FaultInjector, service `k8s:<cluster>`): every API request asks with operation
+// `<METHOD> <plural>[/<sub>]` (e.g. `POST pods`, `GET pods/log`, `PUT certificatesigningrequests/approval`)
+// or `<METHOD> <path>` for discovery; kinds throttle, server-error, permanent and latency apply there.
+// The kubelet asks `pull <image>` once per pod start (kind image-pull), and an in-cluster webhook
+// asks `webhook-csr <namespace>/<deployment>` once per start (kind webhook-no-csr).
+// Not modelled: watches, pagination (`limit` returns everything), graceful deletion (objects go at
+// once; deleting a namespace deletes its contents), ReplicaSets/Pods behind Deployments (the
+// Deployment's status says whether its one replica is ready), the webhook's 15-minute CSR timeout.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { CallCounter, ClusterDescription, FaultInjector, IssuerKeys, SandboxSts } from '../contracts.js';
+import { ClusterAdmission } from './admission.js';
+import { ApiHandler } from './api-handler.js';
+import { approveOrDeny, runSigners, updateCsrStatus } from './csr-signer.js';
+import { child, type JsonObject, stringAt } from './json.js';
+import { ObjectStore, type StoreState } from './object-store.js';
+import { createCa, issueServingCert, type KeyAndCert } from './pki.js';
+import {
+  BUILTIN_WEBHOOK_NAME,
+  BUILTIN_WEBHOOK_URL,
+  PodIdentityWebhooks,
+  type WebhookRuntimeState,
+} from './pod-identity-webhooks.js';
+import { type PodLogs, PodRuntime } from './pod-runtime.js';
+import { ResourceOperations } from './resource-operations.js';
+import { resourceTypeOfKind } from './resource-types.js';
+import { Scheduler } from './scheduler.js';
+import { ServiceAccountTokenIssuer, type SigningKeyState } from './service-account-tokens.js';
+
+export interface KubernetesIdentity {
+  username: string;
+  groups: string[];
+}
+
+export interface SandboxClusterOptions {
+  name: string;
+  region: string;
+  accountId: string;
+  /** Kubernetes minor version, e.g. '1.31', '1.20', '1.30'. Decides the APIs served (v1beta1 CSRs before 1.22). */
+  version: string;
+  /** builtin = EKS's pod identity webhook present and ready from the start (EKS >= 1.21). */
+  webhook: 'builtin' | 'none';
+  sts: SandboxSts;
+  /**
+   * EKS access entries: principal ARN (role ARN for assumed-role sessions) → Kubernetes identity, or
+   * undefined (→ 403). The identity is then authorized by RBAC; group `system:masters` is bound to
+   * cluster-admin.
+   */
+  kubernetesIdentity(principalArn: string): KubernetesIdentity | undefined;
+  faults?: FaultInjector;
+  counter?: CallCounter;
+  /** How long a pod stays Pending (ContainerCreating) before it runs; default 50 ms. */
+  podStartDelayMs?: number;
+  now?: () => number;
+  /** Boots from a snapshot() of an earlier run (same CA, issuer keys and objects). */
+  restoreFrom?: unknown;
+}
+
+export interface SandboxCluster {
+  /** What DescribeCluster reports: endpoint https://127.0.0.1:<port>, CA data, OIDC issuer. */
+  readonly description: ClusterDescription;
+  /** The service-account issuer and its public keys (what the account's OIDC provider trusts). */
+  readonly issuer: IssuerKeys;
+  /** Everything needed to come back after a restart: CA, keys, objects, webhook state, pod logs. */
+  snapshot(): unknown;
+  restore(snapshot: unknown): void;
+  /** Runs all pending cluster work (pod starts, controllers) now; tests use it instead of sleeping. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface ClusterSnapshot {
+  kind: 'sandbox-eks-cluster';
+  name: string;
+  oidcId: string;
+  createdAt: string;
+  ca: KeyAndCert;
+  issuerKey: SigningKeyState;
+  store: StoreState;
+  webhooks: WebhookRuntimeState;
+  logs: PodLogs;
+}
+
+const NODE_NAME = 'ip-10-0-1-10.ec2.internal';
+
+function parseMinor(version: string): number {
+  const m = /^1\.(\d{1,2})$/.exec(version);
+  if (!m) throw new RangeError(`Cluster version must look like "1.31", got "${version}".`);
+  return Number(m[1]);
+}
+
+function isSnapshot(value: unknown, name: string): value is ClusterSnapshot {
+  const s = value as Partial<ClusterSnapshot> | undefined;
+  if (s?.kind !== 'sandbox-eks-cluster' || !s.ca || !s.issuerKey || !s.store || !s.webhooks || !s.logs) {
+    throw new TypeError('Not a sandbox cluster snapshot: pass what SandboxCluster.snapshot() returned.');
+  }
+  if (s.name !== name) throw new TypeError(`The snapshot is of cluster "${s.name}", not "${name}".`);
+  return true;
+}
+
+export async function startSandboxCluster(options: SandboxClusterOptions): Promise<SandboxCluster> {
+  const minor = parseMinor(options.version);
+  const now = options.now ?? Date.now;
+  const podStartDelayMs = options.podStartDelayMs ?? 50;
+  const service = `k8s:${options.name}`;
+  const restored =
+    options.restoreFrom !== undefined && isSnapshot(options.restoreFrom, options.name)
+      ? options.restoreFrom
+      : undefined;
+
+  const oidcId = restored?.oidcId ?? randomBytes(16).toString('hex').toUpperCase();
+  const issuerUrl = `https://oidc.eks.${options.region}.amazonaws.com/id/${oidcId}`;
+  const createdAt = restored ? new Date(restored.createdAt) : new Date(now());
+  let ca = restored?.ca ?? (await createCa('kubernetes'));
+  let tokens = await ServiceAccountTokenIssuer.create(issuerUrl, restored?.issuerKey, now);
+  let serving = await issueServingCert(
+    ca,
+    'kube-apiserver',
+    ['localhost', 'kubernetes', 'kubernetes.default.svc'],
+    ['127.0.0.1'],
+  );
+
+  const store = new ObjectStore();
+  const scheduler = new Scheduler((error) => {
+    process.emitWarning(`sandbox cluster ${options.name}: ${(error as Error).message ?? String(error)}`);
+  });
+  let operations: ResourceOperations;
+  const pods = new PodRuntime({
+    store,
+    scheduler,
+    sts: options.sts,
+    tokens: () => tokens,
+    clusterName: options.name,
+    nodeName: NODE_NAME,
+    faults: options.faults,
+    service,
+    podStartDelayMs,
+    now,
+  });
+  let reconcileQueued = false;
+  const queueReconcile = (delayMs = 0) => {
+    if (reconcileQueued && delayMs === 0) return;
+    if (delayMs === 0) reconcileQueued = true;
+    scheduler.schedule(delayMs, async () => {
+      if (delayMs === 0) reconcileQueued = false;
+      await runSigners(store, ca, minor);
+      await webhooks.reconcile();
+    });
+  };
+  const webhooks = new PodIdentityWebhooks({
+    store,
+    get operations() {
+      return operations;
+    },
+    ca: () => ca,
+    faults: options.faults,
+    service,
+    minor,
+    podStartDelayMs,
+    now,
+    wakeUpIn: (delayMs) => queueReconcile(Math.max(1, delayMs)),
+  });
+  const admission = new ClusterAdmission({
+    store,
+    minor,
+    nodeName: NODE_NAME,
+    mutatePod: (pod, namespace) => webhooks.mutatePod(pod, namespace),
+    afterCreate: (type, obj) => {
+      if (type.kind === 'Pod') pods.podCreated(obj);
+      if (type.kind === 'Namespace')
+        createDefaultServiceAccount(store, stringAt(child(obj, 'metadata'), 'name') ?? '');
+    },
+    afterDelete: (type, obj) => {
+      if (type.kind === 'Pod') pods.podDeleted(obj);
+      if (type.kind === 'Namespace')
+        deleteNamespaceContents(store, stringAt(child(obj, 'metadata'), 'name') ?? '');
+    },
+  });
+  operations = new ResourceOperations(store, admission);
+
+  const builtinWebhook = async () => {
+    if (options.webhook !== 'builtin') return;
+    const cert = await issueServingCert(ca, 'eks-pod-identity-webhook', ['localhost'], ['127.0.0.1']);
+    webhooks.setBuiltin(cert.certPem, options.region);
+  };
+  await builtinWebhook();
+
+  if (restored) {
+    store.restore(restored.store);
+    webhooks.restore(restored.webhooks);
+    pods.restore(restored.logs);
+  } else {
+    bootstrap(store, options.webhook === 'builtin', ca);
+  }
+  store.onChange(() => queueReconcile());
+
+  const handler = new ApiHandler({
+    clusterName: options.name,
+    region: options.region,
+    minor,
+    store,
+    operations,
+    tokens: { verify: (token) => tokens.verify(token) },
+    sts: options.sts,
+    kubernetesIdentity: (arn) => options.kubernetesIdentity(arn),
+    now,
+    subresources: {
+      podLog: (pod, container) => pods.log(pod, container),
+      csrApproval: approveOrDeny,
+      csrStatus: updateCsrStatus,
+    },
+    faults: options.faults,
+    counter: options.counter,
+  });
+
+  const server: Server = createServer({ key: serving.keyPem, cert: serving.certPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+      const headers: Record<string, string | undefined> = {};
+      for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+      handler
+        .handle({
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        })
+        .then((response) => {
+          res.writeHead(response.status, {
+            ...response.headers,
+            'content-length': Buffer.byteLength(response.body),
+          });
+          res.end(response.body);
+        })
+        .catch((error: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(error));
+        });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  const description = (): ClusterDescription => ({
+    name: options.name,
+    region: options.region,
+    arn: `arn:aws:eks:${options.region}:${options.accountId}:cluster/${options.name}`,
+    version: options.version,
+    platformVersion: `eks.${Math.max(1, 34 - minor)}`,
+    status: 'ACTIVE',
+    endpoint: `https://127.0.0.1:${port}`,
+    certificateAuthorityData: Buffer.from(ca.certPem).toString('base64'),
+    oidcIssuer: issuerUrl,
+    createdAt,
+  });
+
+  const snapshot = (): ClusterSnapshot => ({
+    kind: 'sandbox-eks-cluster',
+    name: options.name,
+    oidcId,
+    createdAt: createdAt.toISOString(),
+    ca,
+    issuerKey: tokens.keyState(),
+    store: store.snapshot(),
+    webhooks: webhooks.snapshot(),
+    logs: pods.snapshot(),
+  });
+
+  return {
+    get description() {
+      return description();
+    },
+    get issuer(): IssuerKeys {
+      return { issuer: issuerUrl, jwks: tokens.publicJwks() };
+    },
+    snapshot,
+    restore(value: unknown) {
+      if (!isSnapshot(value, options.name)) return;
+      if (value.oidcId !== oidcId) {
+        throw new TypeError(
+          'The snapshot has another OIDC issuer; start the cluster with restoreFrom instead.',
+        );
+      }
+      // Same issuer: only the keys, CA and objects come back. The TLS context follows the CA.
+      ca = value.ca;
+      store.restore(value.store);
+      webhooks.restore(value.webhooks);
+      pods.restore(value.logs);
+      const pending = (async () => {
+        tokens = await ServiceAccountTokenIssuer.create(issuerUrl, value.issuerKey, now);
+        serving = await issueServingCert(
+          ca,
+          'kube-apiserver',
+          ['localhost', 'kubernetes', 'kubernetes.default.svc'],
+          ['127.0.0.1'],
+        );
+        server.setSecureContext({ key: serving.keyPem, cert: serving.certPem });
+        await builtinWebhook();
+      })();
+      scheduler.schedule(0, () => pending);
+    },
+    settle: () => scheduler.settle(),
+    async stop() {
+      scheduler.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function createDefaultServiceAccount(store: ObjectStore, namespace: string): void {
+  const type = resourceTypeOfKind('ServiceAccount');
+  if (store.get(type, namespace, 'default')) return;
+  store.create(type, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } });
+}
+
+function deleteNamespaceContents(store: ObjectStore, namespace: string): void {
+  for (const kind of [
+    'Pod',
+    'ServiceAccount',
+    'Secret',
+    'Service',
+    'ConfigMap',
+    'Deployment',
+    'Role',
+    'RoleBinding',
+  ]) {
+    const type = resourceTypeOfKind(kind);
+    for (const obj of store.list(type, namespace)) {
+      store.delete(type, namespace, stringAt(child(obj, 'metadata'), 'name') ?? '');
+    }
+  }
+}
+
+/** What a fresh EKS cluster has: system namespaces, cluster-admin for system:masters, the built-in webhook. */
+function bootstrap(store: ObjectStore, builtinWebhook: boolean, ca: KeyAndCert): void {
+  const create = (kind: string, obj: JsonObject) => store.create(resourceTypeOfKind(kind), obj);
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    create('Namespace', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: { 'kubernetes.io/metadata.name': name } },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+    createDefaultServiceAccount(store, name);
+  }
+  create('ClusterRole', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'cluster-admin', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+    rules: [
+      { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+      { nonResourceURLs: ['*'], verbs: ['*'] },
+    ],
+  });
+  create('ClusterRoleBinding', {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'cluster-admin', labels: { 'kubernetes.io/bootstrapping': 'rbac-defaults' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:masters' }],
+  });
+  create('Service', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: 'kubernetes',
+      namespace: 'default',
+      labels: { component: 'apiserver', provider: 'kubernetes' },
+    },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: '10.100.0.1',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 443 }],
+    },
+  });
+  if (builtinWebhook) {
+    create('MutatingWebhookConfiguration', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: BUILTIN_WEBHOOK_NAME },
+      webhooks: [
+        {
+          name: 'iam-for-pods.amazonaws.com',
+          clientConfig: { url: BUILTIN_WEBHOOK_URL, caBundle: Buffer.from(ca.certPem).toString('base64') },
+          rules: [
+            { operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: '*' },
+          ],
+          failurePolicy: 'Ignore',
+          matchPolicy: 'Equivalent',
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1beta1'],
+          timeoutSeconds: 10,
+          reinvocationPolicy: 'IfNeeded',
+          namespaceSelector: {},
+          objectSelector: {},
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,403 @@
+// The kubelet of the cluster's one node: pods wait in ContainerCreating for a configurable time, pull
+// their images (or fail to: ErrImagePull → ImagePullBackOff), run, and finish. An `aws-cli` container
+// running `aws sts get-caller-identity` really calls the sandbox STS with the credential chain the
+// AWS CLI would find in the container (web identity token from the projected volume, else the node's
+// instance role) and logs what the CLI prints. Other containers keep running.
+import type { CallerIdentity, FaultInjector, SandboxSts } from '../contracts.js';
+import { child, type JsonObject, objectsAt, stringAt } from './json.js';
+import type { ObjectStore } from './object-store.js';
+import { resourceTypeOfKind } from './resource-types.js';
+import type { Scheduler } from './scheduler.js';
+import type { ServiceAccountTokenIssuer } from './service-account-tokens.js';
+import { badRequest } from './status.js';
+
+export interface PodRuntimeDeps {
+  store: ObjectStore;
+  scheduler: Scheduler;
+  sts: SandboxSts;
+  tokens: () => ServiceAccountTokenIssuer;
+  clusterName: string;
+  nodeName: string;
+  faults?: FaultInjector;
+  service: string;
+  podStartDelayMs: number;
+  now: () => number;
+}
+
+interface Outcome {
+  output: string;
+  exitCode: number;
+  /** The container keeps running after the output (e.g. `... && sleep 3600`). */
+  keepsRunning: boolean;
+}
+
+export type PodLogs = Record<string, Record<string, string>>;
+
+const AWS_CLI_JSON_INDENT = 4;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function envOf(container: JsonObject): Map<string, string> {
+  const env = new Map<string, string>();
+  for (const entry of objectsAt(container, 'env')) {
+    const name = stringAt(entry, 'name');
+    const value = stringAt(entry, 'value');
+    if (name && value !== undefined) env.set(name, value);
+  }
+  return env;
+}
+
+/** The shell words of what the container runs (the aws-cli image's entrypoint is `aws`). */
+function commandLine(container: JsonObject): string {
+  const words = (key: string) =>
+    Array.isArray(container[key]) ? (container[key] as unknown[]).map(String) : [];
+  const command = words('command');
+  const image = stringAt(container, 'image') ?? '';
+  return [...(command.length === 0 && image.includes('aws-cli') ? ['aws'] : command), ...words('args')].join(
+    ' ',
+  );
+}
+
+const GET_CALLER_IDENTITY = /\baws\s+sts\s+["']?get-caller-identity["']?/;
+
+export class PodRuntime {
+  private logs = new Map<string, Map<string, string>>();
+
+  constructor(private readonly deps: PodRuntimeDeps) {}
+
+  /** A pod was created: the kubelet picks it up after the start delay. */
+  podCreated(pod: JsonObject): void {
+    this.setStatus(pod, (status) => {
+      status.conditions = [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(this.deps.now()) },
+      ];
+      status.hostIP = '10.0.1.10';
+      status.containerStatuses = containersOf(pod).map((c) => waiting(c, 'ContainerCreating'));
+    });
+    const uid = uidOf(pod);
+    this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => this.start(uid, pod));
+  }
+
+  podDeleted(pod: JsonObject): void {
+    this.logs.delete(uidOf(pod));
+  }
+
+  /** GET .../log for one container, with the API server's answers while it is not running yet. */
+  log(pod: JsonObject, container: string | undefined): string {
+    const name = stringAt(child(pod, 'metadata'), 'name') ?? '';
+    const containers = [...objectsAt(child(pod, 'spec'), 'initContainers'), ...containersOf(pod)];
+    const names = containers.map((c) => stringAt(c, 'name') ?? '');
+    let chosen = container;
+    if (chosen === undefined) {
+      if (containersOf(pod).length !== 1) {
+        throw badRequest(
+          `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`,
+        );
+      }
+      chosen = stringAt(containersOf(pod)[0], 'name') ?? '';
+    }
+    if (!names.includes(chosen)) throw badRequest(`container ${chosen} is not valid for pod ${name}`);
+    const status = [
+      ...objectsAt(child(pod, 'status'), 'initContainerStatuses'),
+      ...objectsAt(child(pod, 'status'), 'containerStatuses'),
+    ].find((s) => stringAt(s, 'name') === chosen);
+    const waitingReason = stringAt(child(child(status, 'state'), 'waiting'), 'reason');
+    const text = this.logs.get(uidOf(pod))?.get(chosen);
+    if (text === undefined && (!status || waitingReason)) {
+      const why =
+        waitingReason === 'ImagePullBackOff' || waitingReason === 'ErrImagePull'
+          ? 'trying and failing to pull image'
+          : (waitingReason ?? 'ContainerCreating');
+      throw badRequest(`container "${chosen}" in pod "${name}" is waiting to start: ${why}`);
+    }
+    return text ?? '';
+  }
+
+  snapshot(): PodLogs {
+    const out: PodLogs = {};
+    for (const [uid, byContainer] of this.logs) out[uid] = Object.fromEntries(byContainer);
+    return out;
+  }
+
+  restore(logs: PodLogs): void {
+    this.logs = new Map(
+      Object.entries(logs).map(([uid, byContainer]) => [uid, new Map(Object.entries(byContainer))]),
+    );
+    // Pods the previous process had not finished starting start again.
+    for (const pod of this.deps.store.list(resourceTypeOfKind('Pod'))) {
+      if (stringAt(child(pod, 'status'), 'phase') === 'Pending' && !this.logs.has(uidOf(pod))) {
+        this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => this.start(uidOf(pod), pod));
+      }
+    }
+  }
+
+  private async start(uid: string, created: JsonObject): Promise<void> {
+    const pod = this.current(created, uid);
+    if (!pod) return;
+    const { faults, service, now } = this.deps;
+    const all = [...objectsAt(child(pod, 'spec'), 'initContainers'), ...containersOf(pod)];
+    const failedPull = all.find(
+      (c) => faults?.decide(service, `pull ${stringAt(c, 'image') ?? ''}`)?.kind === 'image-pull',
+    );
+    if (failedPull) {
+      const image = stringAt(failedPull, 'image') ?? '';
+      const message = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
+      this.setStatus(pod, (status) => {
+        status.containerStatuses = containersOf(pod).map((c) =>
+          stringAt(c, 'name') === stringAt(failedPull, 'name')
+            ? waiting(c, 'ErrImagePull', message)
+            : waiting(c, 'ContainerCreating'),
+        );
+      });
+      this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => {
+        const latest = this.current(created, uid);
+        if (!latest) return;
+        this.setStatus(latest, (status) => {
+          status.containerStatuses = containersOf(latest).map((c) =>
+            stringAt(c, 'name') === stringAt(failedPull, 'name')
+              ? waiting(c, 'ImagePullBackOff', `Back-off pulling image "${image}"`)
+              : waiting(c, 'PodInitializing'),
+          );
+        });
+      });
+      return;
+    }
+    const logs = new Map<string, string>();
+    this.logs.set(uid, logs);
+    const restartPolicy = stringAt(child(pod, 'spec'), 'restartPolicy') ?? 'Always';
+    const initStatuses: JsonObject[] = [];
+    for (const init of objectsAt(child(pod, 'spec'), 'initContainers')) {
+      const startedAt = iso(now());
+      const outcome = await this.run(pod, init);
+      logs.set(stringAt(init, 'name') ?? '', outcome.output);
+      initStatuses.push(terminated(init, outcome.exitCode, startedAt, iso(now())));
+      if (outcome.exitCode !== 0) {
+        this.finish(
+          created,
+          uid,
+          'Failed',
+          initStatuses,
+          containersOf(pod).map((c) => waiting(c, 'PodInitializing')),
+        );
+        return;
+      }
+    }
+    const startedAt = iso(now());
+    this.setStatus(this.current(created, uid), (status) => {
+      status.phase = 'Running';
+      status.podIP = '10.0.1.77';
+      status.startTime = startedAt;
+      if (initStatuses.length) status.initContainerStatuses = initStatuses;
+      status.containerStatuses = containersOf(pod).map((c) => ({
+        name: stringAt(c, 'name') ?? '',
+        image: stringAt(c, 'image') ?? '',
+        ready: true,
+        restartCount: 0,
+        started: true,
+        state: { running: { startedAt } },
+      }));
+    });
+    const outcomes = await Promise.all(containersOf(pod).map((c) => this.run(pod, c)));
+    const statuses = containersOf(pod).map((c, i) => {
+      const outcome = outcomes[i]!;
+      logs.set(stringAt(c, 'name') ?? '', outcome.output);
+      if (outcome.keepsRunning)
+        return {
+          name: stringAt(c, 'name') ?? '',
+          image: stringAt(c, 'image') ?? '',
+          ready: true,
+          restartCount: 0,
+          started: true,
+          state: { running: { startedAt } },
+        };
+      const ended = terminated(c, outcome.exitCode, startedAt, iso(now()));
+      if (restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && outcome.exitCode !== 0)) {
+        // The kubelet restarts it; it does the same again, so it backs off.
+        return {
+          ...waiting(
+            c,
+            'CrashLoopBackOff',
+            `back-off 10s restarting failed container=${stringAt(c, 'name')}`,
+          ),
+          lastState: ended.state ?? {},
+          restartCount: 1,
+        };
+      }
+      return ended;
+    });
+    const allEnded = statuses.every((s) => child(child(s, 'state'), 'terminated'));
+    if (!allEnded) {
+      this.setStatus(this.current(created, uid), (status) => {
+        status.containerStatuses = statuses;
+      });
+      return;
+    }
+    const failed = statuses.some((s) => Number(child(child(s, 'state'), 'terminated')?.exitCode ?? 0) !== 0);
+    this.finish(created, uid, failed ? 'Failed' : 'Succeeded', initStatuses, statuses);
+  }
+
+  private finish(
+    created: JsonObject,
+    uid: string,
+    phase: string,
+    initStatuses: JsonObject[],
+    statuses: JsonObject[],
+  ): void {
+    this.setStatus(this.current(created, uid), (status) => {
+      status.phase = phase;
+      if (initStatuses.length) status.initContainerStatuses = initStatuses;
+      status.containerStatuses = statuses;
+      status.conditions = [
+        { type: 'PodScheduled', status: 'True' },
+        { type: 'Ready', status: 'False', reason: 'PodCompleted' },
+      ];
+    });
+  }
+
+  /** What the container's program prints and how it exits. */
+  private async run(pod: JsonObject, container: JsonObject): Promise<Outcome> {
+    const image = stringAt(container, 'image') ?? '';
+    const line = commandLine(container);
+    if (!image.includes('aws-cli') || !GET_CALLER_IDENTITY.test(line)) {
+      return { output: '', exitCode: 0, keepsRunning: !image.includes('aws-cli') };
+    }
+    const keepsRunning = /&&\s*sleep\s+\d+/.test(line);
+    const result = await this.getCallerIdentity(pod, container);
+    return { ...result, keepsRunning: keepsRunning && result.exitCode === 0 };
+  }
+
+  /** `aws sts get-caller-identity --output json` with botocore's credential chain. */
+  private async getCallerIdentity(
+    pod: JsonObject,
+    container: JsonObject,
+  ): Promise<{ output: string; exitCode: number }> {
+    const { sts, now, clusterName } = this.deps;
+    const env = envOf(container);
+    const roleArn = env.get('AWS_ROLE_ARN');
+    const tokenFile = env.get('AWS_WEB_IDENTITY_TOKEN_FILE');
+    let identity: CallerIdentity;
+    if (roleArn && tokenFile) {
+      const token = await this.projectedToken(pod, container, tokenFile);
+      if (token === undefined)
+        return { output: `\n[Errno 2] No such file or directory: '${tokenFile}'\n`, exitCode: 255 };
+      const sessionName = env.get('AWS_ROLE_SESSION_NAME') ?? `botocore-session-${Math.floor(now() / 1000)}`;
+      const outcome = await sts.assumeRoleWithWebIdentity({
+        roleArn,
+        webIdentityToken: token,
+        roleSessionName: sessionName,
+      });
+      if (!outcome.ok) {
+        return {
+          output: `\nAn error occurred (${outcome.error.code}) when calling the AssumeRoleWithWebIdentity operation: ${outcome.error.message}\n`,
+          exitCode: 254,
+        };
+      }
+      identity = outcome.identity;
+    } else {
+      identity = sts.instanceRoleIdentity(clusterName);
+    }
+    const printed = JSON.stringify(
+      { UserId: identity.userId, Account: identity.account, Arn: identity.arn },
+      null,
+      AWS_CLI_JSON_INDENT,
+    );
+    return { output: `${printed}\n`, exitCode: 0 };
+  }
+
+  /** The token the kubelet writes for a projected serviceAccountToken volume mounted over `path`. */
+  private async projectedToken(
+    pod: JsonObject,
+    container: JsonObject,
+    path: string,
+  ): Promise<string | undefined> {
+    const spec = child(pod, 'spec') ?? {};
+    const metadata = child(pod, 'metadata') ?? {};
+    for (const mount of objectsAt(container, 'volumeMounts')) {
+      const mountPath = stringAt(mount, 'mountPath') ?? '';
+      if (!path.startsWith(`${mountPath}/`)) continue;
+      const file = path.slice(mountPath.length + 1);
+      const volume = objectsAt(spec, 'volumes').find((v) => stringAt(v, 'name') === stringAt(mount, 'name'));
+      const source = objectsAt(child(volume, 'projected'), 'sources')
+        .map((s) => child(s, 'serviceAccountToken'))
+        .find((s) => s && stringAt(s, 'path') === file);
+      if (!source) continue;
+      const namespace = stringAt(metadata, 'namespace') ?? '';
+      const saName = stringAt(spec, 'serviceAccountName') ?? 'default';
+      const sa = this.deps.store.get(resourceTypeOfKind('ServiceAccount'), namespace, saName);
+      if (!sa) return undefined;
+      const audience = stringAt(source, 'audience') ?? 'https://kubernetes.default.svc';
+      const expirationSeconds =
+        typeof source.expirationSeconds === 'number' ? source.expirationSeconds : 3607;
+      return this.deps.tokens().issue(
+        {
+          namespace,
+          serviceAccount: saName,
+          serviceAccountUid: stringAt(child(sa, 'metadata'), 'uid') ?? '',
+          pod: { name: stringAt(metadata, 'name') ?? '', uid: stringAt(metadata, 'uid') ?? '' },
+        },
+        [audience],
+        expirationSeconds,
+      );
+    }
+    return undefined;
+  }
+
+  private current(created: JsonObject, uid: string): JsonObject | undefined {
+    const metadata = child(created, 'metadata') ?? {};
+    const pod = this.deps.store.get(
+      resourceTypeOfKind('Pod'),
+      stringAt(metadata, 'namespace'),
+      stringAt(metadata, 'name') ?? '',
+    );
+    return pod && uidOf(pod) === uid ? pod : undefined;
+  }
+
+  private setStatus(pod: JsonObject | undefined, change: (status: JsonObject) => void): void {
+    if (!pod) return;
+    const latest = this.current(pod, uidOf(pod));
+    if (!latest) return;
+    const status = child(latest, 'status') ?? {};
+    change(status);
+    latest.status = status;
+    this.deps.store.replace(resourceTypeOfKind('Pod'), latest, latest);
+  }
+}
+
+function uidOf(pod: JsonObject): string {
+  return stringAt(child(pod, 'metadata'), 'uid') ?? '';
+}
+
+function containersOf(pod: JsonObject): JsonObject[] {
+  return objectsAt(child(pod, 'spec'), 'containers');
+}
+
+function waiting(container: JsonObject, reason: string, message?: string): JsonObject {
+  return {
+    name: stringAt(container, 'name') ?? '',
+    image: stringAt(container, 'image') ?? '',
+    ready: false,
+    restartCount: 0,
+    started: false,
+    state: { waiting: message ? { reason, message } : { reason } },
+  };
+}
+
+function terminated(
+  container: JsonObject,
+  exitCode: number,
+  startedAt: string,
+  finishedAt: string,
+): JsonObject {
+  return {
+    name: stringAt(container, 'name') ?? '',
+    image: stringAt(container, 'image') ?? '',
+    ready: false,
+    restartCount: 0,
+    started: false,
+    state: {
+      terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt },
+    },
+  };
+}
