@@ -76,7 +76,9 @@ export class FakeWorkloadCluster implements KubernetesCluster {
   }
 
   async serves(groupVersion: string): Promise<boolean> {
-    return groupVersion === 'v1' || groupVersion === 'certificates.k8s.io/v1';
+    return ['v1', 'apps/v1', 'admissionregistration.k8s.io/v1', 'certificates.k8s.io/v1'].includes(
+      groupVersion,
+    );
   }
 
   async get(ref: ObjectRef): Promise<KubernetesObject | undefined> {

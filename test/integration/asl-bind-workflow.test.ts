@@ -1,0 +1,322 @@
+// statemachines/bind.asl.yaml as the local runtime runs it: placeholders resolved from serverless.yml,
+// validated with asl-validator, and executed by aws-local-stepfunctions over the real step handlers with
+// in-memory fakes behind the ports.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { Context } from 'aws-lambda';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { WebCryptoServingKeyGenerator } from '../../lib/adapters/crypto/webcrypto-serving-key-generator.js';
+import type { StepDependencies } from '../../lib/composition/step-dependencies.js';
+import { createStepHandlers } from '../../lib/composition/step-handlers.js';
+import type { Binding } from '../../lib/domain/binding.js';
+import { TransientError } from '../../lib/domain/errors.js';
+import { loadServiceConfig, type ServiceConfig } from '../../lib/local/serverless-config.js';
+import { loadStateMachineDefinition } from '../../lib/local/state-machine-definition.js';
+import { StateMachineRunner } from '../../lib/local/state-machine-runner.js';
+import { FakeClock } from '../support/fakes/fake-clock.js';
+import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
+import { FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
+import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
+import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
+import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
+
+type AslValidator = (
+  definition: unknown,
+  options: { checkPaths: boolean; checkArn: boolean },
+) => { isValid: boolean; errors: unknown[] };
+const validateAsl = createRequire(import.meta.url)('asl-validator') as AslValidator;
+
+const rootDir = fileURLToPath(new URL('../../', import.meta.url));
+const region = 'us-east-1';
+const accountId = '111122223333';
+const functionArn = (key: string) => `arn:aws:lambda:${region}:${accountId}:function:irsa-broker-test-${key}`;
+
+let config: ServiceConfig;
+let definition: StateMachineDefinition;
+
+beforeAll(async () => {
+  config = await loadServiceConfig({ rootDir, stage: 'test', region });
+  definition = await loadStateMachineDefinition(config, 'bind', {
+    functionArn,
+    tableName: 'irsa-broker-test-bindings',
+  });
+});
+
+interface States {
+  [name: string]: {
+    Type: string;
+    Resource?: string;
+    TimeoutSeconds?: number;
+    Retry?: {
+      ErrorEquals: string[];
+      MaxDelaySeconds?: number;
+      JitterStrategy?: string;
+      BackoffRate?: number;
+    }[];
+    Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+  };
+}
+
+function world(options: { binding?: Binding; workflowEnv?: Record<string, string> } = {}) {
+  const binding = options.binding ?? pendingBinding();
+  const store = new InMemoryBindingStore(binding);
+  const clusters = new FakeEksClusters().add(clusterInfo());
+  const roles = new FakeIamRoles();
+  const oidcProviders = new FakeOidcProviders();
+  const k8s = new FakeWorkloadCluster(['default', 'kube-system', binding.namespace]);
+  // EKS ≥ 1.21: the webhook is built into the control plane.
+  k8s.put({
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name: 'pod-identity-webhook' },
+    webhooks: [
+      { name: 'iam-for-pods.amazonaws.com', clientConfig: { url: 'https://127.0.0.1:23443/mutate' } },
+    ],
+  });
+  const deps: StepDependencies = {
+    config: testWorkflowConfig(options.workflowEnv),
+    store,
+    clock: new FakeClock(),
+    clusters,
+    roles,
+    oidcProviders,
+    kubernetes: new FakeWorkloadClusters(k8s),
+    keys: new WebCryptoServingKeyGenerator(),
+  };
+  k8s.podOutcome = () => ({
+    phase: 'Succeeded',
+    log: JSON.stringify({
+      UserId: 'AROAEXAMPLE:botocore-session-1',
+      Account: accountId,
+      Arn: `arn:aws:sts::${accountId}:assumed-role/${binding.roleName}/botocore-session-1`,
+    }),
+  });
+  const handlers = createStepHandlers(deps) as unknown as Record<
+    string,
+    (event: unknown, context: Context) => Promise<unknown>
+  >;
+  const invoked: string[] = [];
+  const runner = new StateMachineRunner({
+    name: 'irsa-broker-test-bind',
+    definition: structuredClone(definition),
+    region,
+    accountId,
+    retryDelayMs: 0,
+    invokeLambda: async (arn, payload) => {
+      const key = Object.keys(handlers).find((candidate) => functionArn(candidate) === arn);
+      if (!key) throw new Error(`No step handler behind ${arn}`);
+      invoked.push(key);
+      return handlers[key]!(payload, {} as Context);
+    },
+  });
+  const run = () => runner.start({ bindingId: binding.id }).done;
+  return { binding, store, clusters, roles, oidcProviders, k8s, deps, runner, run, invoked };
+}
+
+describe('bind.asl.yaml', () => {
+  it('is valid ASL once serverless.yml placeholders are resolved (asl-validator, checkPaths and checkArn)', () => {
+    const result = validateAsl(structuredClone(definition), { checkPaths: true, checkArn: true });
+
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('gives every Task a timeout, a catch-all into RecordFailure, and retries only errors that can pass', () => {
+    const states = definition.States as unknown as States;
+    const retryable = new Set([
+      'Transient',
+      'Throttled',
+      'NotYet',
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'Sandbox.Timedout',
+    ]);
+    const tasks = Object.entries(states).filter(([, state]) => state.Type === 'Task');
+
+    expect(tasks.map(([name]) => name)).toEqual([
+      'DescribeCluster',
+      'EnsureOidcProvider',
+      'EnsureRole',
+      'EnsureWebhook',
+      'ApproveCsr',
+      'ApplyServiceAccount',
+      'VerifyIdentity',
+      'RecordOutcome',
+      'RecordFailure',
+    ]);
+    for (const [name, task] of tasks) {
+      expect([name, task.TimeoutSeconds]).toEqual([name, expect.any(Number)]);
+      for (const retrier of task.Retry ?? []) {
+        expect([name, retrier.ErrorEquals.filter((e) => !retryable.has(e))]).toEqual([name, []]);
+        expect([name, retrier.JitterStrategy, typeof retrier.MaxDelaySeconds]).toEqual([
+          name,
+          'FULL',
+          'number',
+        ]);
+      }
+      if (name !== 'RecordFailure') {
+        expect([name, task.Catch]).toEqual([
+          name,
+          [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }],
+        ]);
+      }
+    }
+    const pollers = tasks.filter(([, task]) => task.Retry?.some((r) => r.ErrorEquals.includes('NotYet')));
+    expect(pollers.map(([name]) => name)).toEqual(['ApproveCsr', 'VerifyIdentity']);
+  });
+
+  it('binds on a cluster with the built-in webhook in 8 state transitions and records every step', async () => {
+    // Prepare
+    const { binding, store, run, roles } = world();
+
+    // Act
+    const execution = await run();
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.stats.stateTransitions).toBe(8);
+    expect(execution.stats.stateTransitions).toBeLessThanOrEqual(20);
+    const stored = await store.get(binding.id);
+    const role = await roles.get(binding.roleName);
+    expect(stored?.status).toBe('SUCCEEDED');
+    expect(stored?.outputs).toEqual({
+      roleArn: role?.arn,
+      oidcProviderArn: expect.stringMatching(/^arn:aws:iam::111122223333:oidc-provider\/oidc\.eks\./),
+      trustPolicy: role?.trustPolicy,
+      verification: {
+        arn: `arn:aws:sts::${accountId}:assumed-role/${binding.roleName}/botocore-session-1`,
+        account: accountId,
+        userId: 'AROAEXAMPLE:botocore-session-1',
+      },
+    });
+    expect(stored?.steps.map((s) => [s.name, s.status])).toEqual([
+      ['DescribeCluster', 'SUCCEEDED'],
+      ['EnsureOidcProvider', 'SUCCEEDED'],
+      ['EnsureRole', 'SUCCEEDED'],
+      ['EnsureWebhook', 'SKIPPED'],
+      ['ApproveCsr', 'SKIPPED'],
+      ['ApplyServiceAccount', 'SUCCEEDED'],
+      ['VerifyIdentity', 'SUCCEEDED'],
+    ]);
+    expect(stored?.steps.every((s) => s.startedAt && s.finishedAt && s.detail)).toBe(true);
+    expect(stored?.steps.find((s) => s.name === 'EnsureRole')?.detail).toBe(`created ${role?.arn}`);
+  });
+
+  it('catches a final error into RecordFailure without retrying it: unknown cluster → FAILED ClusterNotFound', async () => {
+    // Prepare
+    const { binding, store, run, invoked } = world({ binding: pendingBinding({ clusterName: 'nope' }) });
+
+    // Act
+    const execution = await run();
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('BindingFailed');
+    expect(invoked).toEqual(['describeCluster', 'recordOutcome']);
+    const stored = await store.get(binding.id);
+    expect(stored?.status).toBe('FAILED');
+    expect(stored?.error).toEqual({
+      step: 'DescribeCluster',
+      code: 'ClusterNotFound',
+      message: expect.stringContaining('nope'),
+    });
+    expect(stored?.steps.slice(1).every((s) => s.status === 'PENDING')).toBe(true);
+  });
+
+  it('fails RoleConflict on a foreign role, leaves it untouched, and never reaches the cluster', async () => {
+    // Prepare
+    const { binding, store, run, roles, k8s } = world();
+    const foreign = roles.put({
+      name: binding.roleName,
+      trustPolicy: { Version: '2012-10-17', Statement: [] },
+      tags: { team: 'other' },
+    });
+
+    // Act
+    const execution = await run();
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect((await store.get(binding.id))?.error).toMatchObject({ step: 'EnsureRole', code: 'RoleConflict' });
+    expect(await roles.get(binding.roleName)).toEqual(foreign);
+    expect(k8s.podsCreated).toBe(0);
+  });
+
+  it('retries Transient errors with the same input until the step succeeds', async () => {
+    // Prepare: IAM fails twice with a retryable error.
+    const { binding, store, run, roles } = world();
+    let failures = 2;
+    const create = roles.create.bind(roles);
+    roles.create = async (spec) => {
+      if (failures-- > 0) throw new TransientError('ConcurrentModification');
+      return create(spec);
+    };
+
+    // Act
+    const execution = await run();
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.stats.retries).toBe(2);
+    expect(execution.stats.stateTransitions).toBe(10);
+    expect((await store.get(binding.id))?.status).toBe('SUCCEEDED');
+  });
+
+  it('records FAILED, with the step that kept failing, once retries of a transient error run out', async () => {
+    // Prepare
+    const { binding, store, run, clusters } = world();
+    clusters.describe = async () => {
+      throw new TransientError('EKS answered 503');
+    };
+
+    // Act
+    const execution = await run();
+
+    // Assess
+    expect(execution.status).toBe('FAILED');
+    expect(execution.stats.retries).toBe(8);
+    const stored = await store.get(binding.id);
+    expect(stored?.error).toEqual({
+      step: 'DescribeCluster',
+      code: 'Transient',
+      message: 'EKS answered 503',
+    });
+    expect(stored?.steps[0]).toMatchObject({
+      name: 'DescribeCluster',
+      status: 'FAILED',
+      finishedAt: expect.any(String),
+    });
+  });
+
+  it('polls a slow test pod across invocations through the NotYet retry and then succeeds', async () => {
+    // Prepare: a poll budget of 5 s cannot wait for a pod that needs 10 reads.
+    const { binding, store, run, k8s } = world({ workflowEnv: { STEP_POLL_BUDGET_SECONDS: '5' } });
+    k8s.pollsUntilDone = 10;
+
+    // Act
+    const execution = await run();
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.stats.retries).toBeGreaterThan(0);
+    expect(k8s.podsCreated).toBe(1);
+    expect((await store.get(binding.id))?.outputs?.verification?.arn).toContain(binding.roleName);
+  });
+
+  it('fails WebhookDidNotMutate when no webhook mutates the test pod, and cleans the pod up', async () => {
+    const { binding, store, run, k8s } = world();
+    k8s.webhookInstalled = false;
+
+    const execution = await run();
+
+    expect(execution.status).toBe('FAILED');
+    expect((await store.get(binding.id))?.error).toMatchObject({
+      step: 'VerifyIdentity',
+      code: 'WebhookDidNotMutate',
+    });
+    expect(k8s.pods()).toEqual([]);
+  });
+});
