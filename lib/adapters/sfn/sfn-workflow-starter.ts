@@ -50,6 +50,8 @@ function translate(error: unknown, action: string): unknown {
   if (
     (typeof name === 'string' && TRANSIENT.has(name)) ||
     (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+    // The SDK wraps errors from another realm ("AWS SDK error wrapper for Error: connect ECONNREFUSED …").
+    [...NETWORK_CODES].some((networkCode) => message.includes(networkCode)) ||
     ($metadata?.httpStatusCode ?? 0) >= 500
   ) {
     return new TransientError(`Step Functions failed to ${action}: ${message}`, { cause: error });
