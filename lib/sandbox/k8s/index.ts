@@ -81,6 +81,8 @@ interface ClusterSnapshot {
   oidcId: string;
   createdAt: string;
   ca: KeyAndCert;
+  serving: KeyAndCert;
+  builtinWebhookCert?: string;
   issuerKey: SigningKeyState;
   store: StoreState;
   webhooks: WebhookRuntimeState;
@@ -97,7 +99,15 @@ function parseMinor(version: string): number {
 
 function isSnapshot(value: unknown, name: string): value is ClusterSnapshot {
   const s = value as Partial<ClusterSnapshot> | undefined;
-  if (s?.kind !== 'sandbox-eks-cluster' || !s.ca || !s.issuerKey || !s.store || !s.webhooks || !s.logs) {
+  if (
+    s?.kind !== 'sandbox-eks-cluster' ||
+    !s.ca ||
+    !s.serving ||
+    !s.issuerKey ||
+    !s.store ||
+    !s.webhooks ||
+    !s.logs
+  ) {
     throw new TypeError('Not a sandbox cluster snapshot: pass what SandboxCluster.snapshot() returned.');
   }
   if (s.name !== name) throw new TypeError(`The snapshot is of cluster "${s.name}", not "${name}".`);
@@ -114,17 +124,26 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
       ? options.restoreFrom
       : undefined;
 
-  const oidcId = restored?.oidcId ?? randomBytes(16).toString('hex').toUpperCase();
-  const issuerUrl = `https://oidc.eks.${options.region}.amazonaws.com/id/${oidcId}`;
-  const createdAt = restored ? new Date(restored.createdAt) : new Date(now());
+  let oidcId = restored?.oidcId ?? randomBytes(16).toString('hex').toUpperCase();
+  const issuerUrlOf = (id: string) => `https://oidc.eks.${options.region}.amazonaws.com/id/${id}`;
+  let createdAt = restored ? new Date(restored.createdAt) : new Date(now());
   let ca = restored?.ca ?? (await createCa('kubernetes'));
-  let tokens = await ServiceAccountTokenIssuer.create(issuerUrl, restored?.issuerKey, now);
-  let serving = await issueServingCert(
-    ca,
-    'kube-apiserver',
-    ['localhost', 'kubernetes', 'kubernetes.default.svc'],
-    ['127.0.0.1'],
-  );
+  let tokens = restored
+    ? new ServiceAccountTokenIssuer(issuerUrlOf(oidcId), restored.issuerKey, now)
+    : await ServiceAccountTokenIssuer.create(issuerUrlOf(oidcId), now);
+  let serving =
+    restored?.serving ??
+    (await issueServingCert(
+      ca,
+      'kube-apiserver',
+      ['localhost', 'kubernetes', 'kubernetes.default.svc'],
+      ['127.0.0.1'],
+    ));
+  let builtinWebhookCert =
+    restored?.builtinWebhookCert ??
+    (options.webhook === 'builtin'
+      ? (await issueServingCert(ca, 'eks-pod-identity-webhook', ['localhost'], ['127.0.0.1'])).certPem
+      : undefined);
 
   const store = new ObjectStore();
   const scheduler = new Scheduler((error) => {
@@ -184,12 +203,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
   });
   operations = new ResourceOperations(store, admission);
 
-  const builtinWebhook = async () => {
-    if (options.webhook !== 'builtin') return;
-    const cert = await issueServingCert(ca, 'eks-pod-identity-webhook', ['localhost'], ['127.0.0.1']);
-    webhooks.setBuiltin(cert.certPem, options.region);
-  };
-  await builtinWebhook();
+  if (builtinWebhookCert) webhooks.setBuiltin(builtinWebhookCert, options.region);
 
   if (restored) {
     store.restore(restored.store);
@@ -262,7 +276,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     status: 'ACTIVE',
     endpoint: `https://127.0.0.1:${port}`,
     certificateAuthorityData: Buffer.from(ca.certPem).toString('base64'),
-    oidcIssuer: issuerUrl,
+    oidcIssuer: issuerUrlOf(oidcId),
     createdAt,
   });
 
@@ -272,6 +286,8 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     oidcId,
     createdAt: createdAt.toISOString(),
     ca,
+    serving,
+    ...(builtinWebhookCert ? { builtinWebhookCert } : {}),
     issuerKey: tokens.keyState(),
     store: store.snapshot(),
     webhooks: webhooks.snapshot(),
@@ -283,33 +299,23 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
       return description();
     },
     get issuer(): IssuerKeys {
-      return { issuer: issuerUrl, jwks: tokens.publicJwks() };
+      return { issuer: tokens.issuer, jwks: tokens.publicJwks() };
     },
     snapshot,
     restore(value: unknown) {
       if (!isSnapshot(value, options.name)) return;
-      if (value.oidcId !== oidcId) {
-        throw new TypeError(
-          'The snapshot has another OIDC issuer; start the cluster with restoreFrom instead.',
-        );
-      }
-      // Same issuer: only the keys, CA and objects come back. The TLS context follows the CA.
+      // The cluster comes back as it was: its OIDC issuer and keys, CA and serving certificate, objects.
+      oidcId = value.oidcId;
+      createdAt = new Date(value.createdAt);
       ca = value.ca;
+      serving = value.serving;
+      tokens = new ServiceAccountTokenIssuer(issuerUrlOf(oidcId), value.issuerKey, now);
+      server.setSecureContext({ key: serving.keyPem, cert: serving.certPem });
+      builtinWebhookCert = value.builtinWebhookCert;
+      if (builtinWebhookCert) webhooks.setBuiltin(builtinWebhookCert, options.region);
       store.restore(value.store);
       webhooks.restore(value.webhooks);
       pods.restore(value.logs);
-      const pending = (async () => {
-        tokens = await ServiceAccountTokenIssuer.create(issuerUrl, value.issuerKey, now);
-        serving = await issueServingCert(
-          ca,
-          'kube-apiserver',
-          ['localhost', 'kubernetes', 'kubernetes.default.svc'],
-          ['127.0.0.1'],
-        );
-        server.setSecureContext({ key: serving.keyPem, cert: serving.certPem });
-        await builtinWebhook();
-      })();
-      scheduler.schedule(0, () => pending);
     },
     settle: () => scheduler.settle(),
     async stop() {

@@ -31,36 +31,36 @@ function processKeyPair(): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
 export const API_SERVER_AUDIENCE = 'https://kubernetes.default.svc';
 
 export class ServiceAccountTokenIssuer {
-  private constructor(
+  private keys: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> | undefined;
+
+  /** An issuer over existing keys (a restore); the keys are imported on first use. */
+  constructor(
     readonly issuer: string,
     private readonly state: SigningKeyState,
-    private readonly privateKey: CryptoKey,
-    private readonly publicKey: CryptoKey,
-    private readonly now: () => number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /**
-   * A new issuer, or one restored from `state`. RSA 2048 generation takes ~300 ms, so one key pair is
-   * generated per process and shared by new issuers (each with its own `kid`); tokens still differ by
-   * issuer, which is what STS looks keys up by.
+   * A new issuer with fresh keys. RSA 2048 generation takes ~300 ms, so one key pair is generated per
+   * process and shared by new issuers (each with its own `kid`); tokens still differ by issuer, which
+   * is what STS looks keys up by.
    */
-  static async create(
-    issuer: string,
-    state?: SigningKeyState,
-    now: () => number = Date.now,
-  ): Promise<ServiceAccountTokenIssuer> {
-    let keys = state;
-    if (!keys) {
-      const shared = await processKeyPair();
-      const kid = randomBytes(20).toString('hex');
-      keys = {
-        privateJwk: { ...shared.privateJwk, kid, alg: 'RS256', use: 'sig' },
-        publicJwk: { ...shared.publicJwk, kid, alg: 'RS256', use: 'sig' },
-      };
-    }
-    const privateKey = (await importJWK(keys.privateJwk, 'RS256')) as CryptoKey;
-    const publicKey = (await importJWK(keys.publicJwk, 'RS256')) as CryptoKey;
-    return new ServiceAccountTokenIssuer(issuer, keys, privateKey, publicKey, now);
+  static async create(issuer: string, now: () => number = Date.now): Promise<ServiceAccountTokenIssuer> {
+    const shared = await processKeyPair();
+    const kid = randomBytes(20).toString('hex');
+    const keys = {
+      privateJwk: { ...shared.privateJwk, kid, alg: 'RS256', use: 'sig' },
+      publicJwk: { ...shared.publicJwk, kid, alg: 'RS256', use: 'sig' },
+    };
+    return new ServiceAccountTokenIssuer(issuer, keys, now);
+  }
+
+  private imported(): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> {
+    this.keys ??= (async () => ({
+      privateKey: (await importJWK(this.state.privateJwk, 'RS256')) as CryptoKey,
+      publicKey: (await importJWK(this.state.publicJwk, 'RS256')) as CryptoKey,
+    }))();
+    return this.keys;
   }
 
   keyState(): SigningKeyState {
@@ -86,13 +86,13 @@ export class ServiceAccountTokenIssuer {
       .setIssuedAt(now)
       .setNotBefore(now)
       .setExpirationTime(now + expirationSeconds)
-      .sign(this.privateKey);
+      .sign((await this.imported()).privateKey);
   }
 
   /** The service account a token names, when this cluster issued it for the API server. */
   async verify(token: string): Promise<{ namespace: string; name: string; uid: string } | undefined> {
     try {
-      const { payload } = await jwtVerify(token, this.publicKey, {
+      const { payload } = await jwtVerify(token, (await this.imported()).publicKey, {
         issuer: this.issuer,
         audience: API_SERVER_AUDIENCE,
         currentDate: new Date(this.now()),
