@@ -4,7 +4,7 @@ import { BINDING_ID_TAG, MANAGED_BY_TAG, ownershipTags } from '../../lib/domain/
 import type { ClusterFacts, OidcProviderFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
 import { ACCOUNT_ID, FakeIamRoles } from '../support/fakes/fake-iam.js';
-import { pendingBinding } from '../support/fakes/in-memory-binding-store.js';
+import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 
 const issuerHost = 'oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
 const cluster = {
@@ -24,6 +24,7 @@ const provider: OidcProviderFacts = {
   arn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuerHost}`,
 };
 const config = { rolePath: '/irsa-broker/', roleNamePrefix: 'irsa-' };
+const store = new InMemoryBindingStore();
 const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 
@@ -51,7 +52,7 @@ describe('EnsureRole', () => {
     const binding = pendingBinding();
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, config });
+    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -73,7 +74,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ audience: 'my-audience' });
 
-    const result = await ensureRole(binding, cluster, provider, { roles, config });
+    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
 
     expect(result.trustPolicy.Statement[0]?.Condition.StringEquals[`${issuerHost}:aud`]).toBe('my-audience');
   });
@@ -96,7 +97,7 @@ describe('EnsureRole', () => {
     const before = structuredClone(await roles.get(binding.roleName));
 
     // Act
-    const attempt = ensureRole(binding, cluster, provider, { roles, config });
+    const attempt = ensureRole(binding, cluster, provider, { roles, config, store });
 
     // Assess
     await expect(attempt).rejects.toThrow(RoleConflictError);
@@ -105,15 +106,48 @@ describe('EnsureRole', () => {
     expect(roles.writes).toEqual([]);
   });
 
-  it('fails RoleConflict on a role another binding owns, naming that binding', async () => {
+  it('fails RoleConflict on a role an active binding owns, naming that binding', async () => {
+    // Prepare
     const roles = new FakeIamRoles();
     const binding = pendingBinding();
-    roles.put({ name: binding.roleName, trustPolicy: expectedTrustPolicy, tags: ownershipTags('bnd_other') });
+    const owner = { ...pendingBinding({ id: 'bnd_other' }), status: 'SUCCEEDED' as const };
+    roles.put({ name: binding.roleName, trustPolicy: expectedTrustPolicy, tags: ownershipTags(owner.id) });
 
-    await expect(ensureRole(binding, cluster, provider, { roles, config })).rejects.toThrow(
-      /belongs to irsa-broker binding bnd_other/,
-    );
+    // Act
+    const attempt = ensureRole(binding, cluster, provider, {
+      roles,
+      config,
+      store: new InMemoryBindingStore(owner),
+    });
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/belongs to irsa-broker binding bnd_other, which is still active/);
     expect(roles.writes).toEqual([]);
+  });
+
+  it('takes over the role of a FAILED binding of the same service account, retagging it', async () => {
+    // Prepare
+    const roles = new FakeIamRoles();
+    const binding = pendingBinding();
+    const failed = { ...pendingBinding({ id: 'bnd_failed' }), status: 'FAILED' as const };
+    roles.put({
+      name: binding.roleName,
+      path: '/irsa-broker/',
+      trustPolicy: expectedTrustPolicy,
+      tags: { ...binding.tags, ...ownershipTags(failed.id) },
+      attachedPolicyArns: [readOnly],
+    });
+
+    // Act
+    const result = await ensureRole(binding, cluster, provider, {
+      roles,
+      config,
+      store: new InMemoryBindingStore(failed),
+    });
+
+    // Assess
+    expect((await roles.get(binding.roleName))?.tags[BINDING_ID_TAG]).toBe(binding.id);
+    expect(result.detail).toMatch(/^taken over from binding bnd_failed \(FAILED\), reconciled \(tags\)/);
   });
 
   it('does not take a role that is only tagged managed-by without this binding id', async () => {
@@ -125,7 +159,7 @@ describe('EnsureRole', () => {
       tags: { [MANAGED_BY_TAG]: 'irsa-broker' },
     });
 
-    await expect(ensureRole(binding, cluster, provider, { roles, config })).rejects.toThrow(
+    await expect(ensureRole(binding, cluster, provider, { roles, config, store })).rejects.toThrow(
       RoleConflictError,
     );
   });
@@ -147,7 +181,7 @@ describe('EnsureRole', () => {
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, config });
+    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -181,7 +215,7 @@ describe('EnsureRole', () => {
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, config });
+    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
 
     // Assess
     expect(result.detail).toMatch(/^unchanged /);
@@ -192,7 +226,9 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ roleName: 'AdminRole' });
 
-    await expect(ensureRole(binding, cluster, provider, { roles, config })).rejects.toThrow(NotAllowedError);
+    await expect(ensureRole(binding, cluster, provider, { roles, config, store })).rejects.toThrow(
+      NotAllowedError,
+    );
     expect(roles.roles.size).toBe(0);
   });
 
@@ -200,7 +236,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ tags: { [BINDING_ID_TAG]: 'bnd_spoofed' } });
 
-    await ensureRole(binding, cluster, provider, { roles, config });
+    await ensureRole(binding, cluster, provider, { roles, config, store });
 
     expect((await roles.get(binding.roleName))?.tags[BINDING_ID_TAG]).toBe(binding.id);
   });

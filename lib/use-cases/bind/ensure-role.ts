@@ -1,14 +1,18 @@
 // EnsureRole: the IAM role the service account assumes, with the exact IRSA trust policy and the
-// requested managed policies. Creates it, reconciles a role this binding owns, never touches any other.
-import type { Binding } from '../../domain/binding.js';
+// requested managed policies. Creates it, or reconciles a role this binding owns (or inherits from a
+// binding that no longer holds it); never touches any other.
+import { ACTIVE_STATUSES, type Binding } from '../../domain/binding.js';
 import { NotAllowedError, RoleConflictError } from '../../domain/errors.js';
 import { ownerOf, ownershipTags } from '../../domain/ownership.js';
 import { buildTrustPolicy, samePolicy, type TrustPolicy } from '../../domain/trust-policy.js';
+import type { BindingStore } from '../../ports/binding-store.js';
 import type { IamRoles, RoleState, Tags } from '../../ports/iam.js';
 import type { ClusterFacts, OidcProviderFacts, RoleFacts } from './bind-state.js';
 
 export interface EnsureRoleDeps {
   roles: IamRoles;
+  /** To tell whether the binding that owns an existing role still holds it. */
+  store: Pick<BindingStore, 'get'>;
   config: { rolePath: string; roleNamePrefix: string };
 }
 
@@ -17,12 +21,23 @@ function desiredTags(binding: Binding): Tags {
   return { ...binding.tags, ...ownershipTags(binding.id) };
 }
 
-function assertOwned(role: RoleState, binding: Binding): void {
+/**
+ * Whether this binding may manage `role`: its own, or one a binding that no longer holds its service
+ * account made (FAILED or DELETED: a new binding for the same service account takes its role over).
+ * Returns how it came to own it; throws RoleConflict otherwise.
+ */
+async function claimRole(role: RoleState, binding: Binding, store: EnsureRoleDeps['store']): Promise<string> {
   const owner = ownerOf(role.tags, binding.id);
-  if (owner.kind === 'this-binding') return;
+  if (owner.kind === 'this-binding') return '';
+  if (owner.kind === 'other-binding') {
+    const previous = await store.get(owner.bindingId);
+    if (!previous || !ACTIVE_STATUSES.includes(previous.status)) {
+      return `taken over from binding ${owner.bindingId} (${previous?.status ?? 'gone'}), `;
+    }
+  }
   const whose =
     owner.kind === 'other-binding'
-      ? `it belongs to irsa-broker binding ${owner.bindingId}`
+      ? `it belongs to irsa-broker binding ${owner.bindingId}, which is still active`
       : 'irsa-broker did not create it';
   throw new RoleConflictError(
     `IAM role ${role.name} (${role.arn}) already exists and ${whose}; it was left unchanged. ` +
@@ -91,9 +106,9 @@ export async function ensureRole(
   let role = await deps.roles.get(binding.roleName);
   let action: string;
   if (role) {
-    assertOwned(role, binding);
+    const claim = await claimRole(role, binding, deps.store);
     const changes = await reconcile(role, binding, trustPolicy, deps.roles);
-    action = changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged';
+    action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
   } else {
     try {
       role = await deps.roles.create({
@@ -112,9 +127,9 @@ export async function ensureRole(
       if (!(error instanceof RoleConflictError)) throw error;
       role = await deps.roles.get(binding.roleName);
       if (!role) throw error;
-      assertOwned(role, binding);
+      const claim = await claimRole(role, binding, deps.store);
       const changes = await reconcile(role, binding, trustPolicy, deps.roles);
-      action = changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged';
+      action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
     }
   }
   // Attaching is idempotent; attach every one so a retry after a partial failure completes the set.
