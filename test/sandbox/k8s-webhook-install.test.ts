@@ -72,7 +72,7 @@ async function verificationPod(k8s: KubernetesCluster, name: string) {
   });
 }
 
-const mutated = (pod: { spec?: unknown }) =>
+const mutated = (pod: Record<string, unknown>) =>
   ((pod.spec as { volumes?: { name: string }[] }).volumes ?? []).some((v) => v.name === 'aws-iam-token');
 
 describe('sandbox EKS 1.20: the in-cluster webhook files its own v1beta1 CSR', () => {
