@@ -148,6 +148,43 @@ describe('VerifyIdentity', () => {
     expect(k8s.pods()).toEqual([]);
   });
 
+  it('keeps re-running across invocations when the poll budget is shorter than the re-run backoff', async () => {
+    // Prepare
+    const { binding, k8s, clock } = world();
+    const deps = {
+      kubernetes: new FakeWorkloadClusters(k8s),
+      clock,
+      config: testWorkflowConfig({ STEP_POLL_BUDGET_SECONDS: '3' }),
+    };
+    const startedAt = clock.now();
+    k8s.pollsUntilDone = 1;
+    k8s.podOutcome = (n) => (n <= 3 ? accessDenied : success);
+
+    // Act: what the ASL NotYet Retry does.
+    const handOvers: string[] = [];
+    let result: Awaited<ReturnType<typeof verifyIdentity>> | undefined;
+    for (let invocation = 0; invocation < 10 && !result; invocation++) {
+      try {
+        result = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+      } catch (error) {
+        if (!(error instanceof NotYetError)) throw error;
+        handOvers.push(
+          k8s
+            .pods()
+            .map((p) => p.metadata.name)
+            .join(','),
+        );
+      }
+    }
+
+    // Assess: every hand-over leaves exactly the next attempt's pod running.
+    expect(result?.attempt).toBe(4);
+    expect(handOvers.length).toBeGreaterThan(0);
+    expect(handOvers.every((pods) => /^irsa-verify-[a-z0-9]+-\d+$/.test(pods))).toBe(true);
+    expect(k8s.podsCreated).toBe(4);
+    expect(k8s.pods()).toEqual([]);
+  });
+
   it('fails VerificationFailed with the log excerpt once AccessDenied persists past the window', async () => {
     // Prepare
     const { binding, k8s, deps, startedAt, config } = world();

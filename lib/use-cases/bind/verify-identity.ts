@@ -163,12 +163,14 @@ export async function verifyIdentity(
   let pollDelay = POLL_FIRST_MS;
   let rerunDelay = RERUN_FIRST_MS;
 
-  /** Sleeps, unless that would overrun this invocation's budget: then the ASL Retry takes over. */
+  /**
+   * Sleeps at most what is left of this invocation's budget; once it is spent the ASL Retry takes over
+   * and the next invocation finds the pod again.
+   */
   const wait = async (ms: number, waitingFor: string) => {
-    if (clock.now().getTime() + ms > invocationEnd) {
-      throw new NotYetError(`Waiting for ${run.describe()}: ${waitingFor}`);
-    }
-    await clock.sleep(ms);
+    const left = invocationEnd - clock.now().getTime();
+    if (left <= 0) throw new NotYetError(`Waiting for ${run.describe()}: ${waitingFor}`);
+    await clock.sleep(Math.min(ms, left));
   };
 
   try {
