@@ -1,0 +1,255 @@
+// `npm run package` offline, then the CloudFormation template it writes: routes, table, state machine and
+// least-privilege IAM per function.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  Properties: Json;
+}
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+let outDir: string;
+let resources: Record<string, Resource>;
+
+/** Runs the packaging into a folder of its own, so parallel runs do not overwrite each other's output. */
+async function runPackage(into: string): Promise<void> {
+  const child = spawn('npm', ['run', 'package', '--', '--package', into], {
+    cwd: repoRoot,
+    env: { ...process.env, FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) {
+    const hint = /functions\/steps\//.test(output)
+      ? '\nA step handler under functions/steps/ is missing or does not build; serverless.yml names each one.'
+      : '';
+    throw new Error(`npm run package exited with ${code}.${hint}\n${output.slice(-4000)}`);
+  }
+}
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'irsa-package-'));
+  await runPackage(outDir);
+  const template = JSON.parse(
+    await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as { Resources: Record<string, Resource> };
+  resources = template.Resources;
+}, 600_000);
+
+afterAll(async () => {
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+function ofType(type: string): [string, Resource][] {
+  return Object.entries(resources).filter(([, resource]) => resource.Type === type);
+}
+
+function list<T>(value: T | T[]): T[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+function statementsOf(roleId: string): Statement[] {
+  const role = resources[roleId];
+  if (!role) throw new Error(`no role ${roleId} in the template`);
+  const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+/** serverless function key → its Lambda resource's role logical id. */
+function roleOfFunction(key: string): string {
+  const logicalId = `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`;
+  const fn = resources[logicalId];
+  if (!fn) throw new Error(`no function ${logicalId}`);
+  const role = fn.Properties.Role as { 'Fn::GetAtt': [string, string] };
+  return role['Fn::GetAtt'][0];
+}
+
+function actionsOf(statements: Statement[]): string[] {
+  return statements.flatMap((s) => list(s.Action));
+}
+
+/** Does this Resource value name the bindings table (or one of its indexes)? */
+function namesTable(value: unknown): boolean {
+  const text = JSON.stringify(value);
+  return (
+    text === '{"Fn::GetAtt":["BindingsTable","Arn"]}' ||
+    /^\{"Fn::Sub":"\$\{BindingsTable\.Arn\}\/index\/gsi[12]"\}$/.test(text)
+  );
+}
+
+const API_FUNCTIONS = ['createBinding', 'getBinding', 'listBindings', 'getOpenApi', 'health'];
+const STEP_FUNCTIONS = [
+  'describeCluster',
+  'ensureOidcProvider',
+  'ensureRole',
+  'ensureWebhook',
+  'approveCsr',
+  'applyServiceAccount',
+  'verifyIdentity',
+  'recordOutcome',
+];
+/** IAM actions that accept no resource ARN: the only ones allowed on "*". */
+const ACTIONS_WITHOUT_RESOURCES = new Set(['iam:ListOpenIDConnectProviders']);
+
+describe('npm run package', () => {
+  it('routes each HTTP API route to its own function', () => {
+    const expected: Record<string, string> = {
+      'POST /v1/bindings': 'CreateBindingLambdaFunction',
+      'GET /v1/bindings/{id}': 'GetBindingLambdaFunction',
+      'GET /v1/bindings': 'ListBindingsLambdaFunction',
+      'GET /v1/openapi.json': 'GetOpenApiLambdaFunction',
+      'GET /v1/health': 'HealthLambdaFunction',
+    };
+
+    const actual: Record<string, string> = {};
+    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
+      const target = JSON.stringify(route.Properties.Target);
+      const integrationId = /"Ref":"(\w+)"/.exec(target)?.[1] ?? '';
+      const integration = resources[integrationId];
+      expect(integration?.Properties.PayloadFormatVersion).toBe('2.0');
+      const uri = integration?.Properties.IntegrationUri as { 'Fn::GetAtt': [string, string] };
+      actual[String(route.Properties.RouteKey)] = uri['Fn::GetAtt'][0];
+    }
+
+    expect(actual).toEqual(expected);
+  });
+
+  it('defines one on-demand table with point-in-time recovery and both list indexes', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+
+    expect(tables.map(([id]) => id)).toEqual(['BindingsTable']);
+    const table = tables[0]?.[1].Properties ?? {};
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    const indexes = (table.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName);
+    expect(indexes.sort()).toEqual(['gsi1', 'gsi2']);
+  });
+
+  it('builds the bind state machine whose every Task runs one of the step functions', () => {
+    const machine = resources.BindStateMachine?.Properties ?? {};
+    const [definitionText, substitutions] = (machine.DefinitionString as { 'Fn::Sub': [string, Json] })[
+      'Fn::Sub'
+    ];
+    const definition = JSON.parse(definitionText) as { States: Record<string, Json> };
+    const targets = new Set<string>();
+    const visit = (states: Record<string, Json>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Type === 'Task') {
+          const placeholder = /^\$\{(\w+)\}$/.exec(String(state.Resource))?.[1];
+          const resolved = placeholder ? substitutions[placeholder] : undefined;
+          const target = (resolved as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+          if (!target || target[1] !== 'Arn')
+            throw new Error(`Task ${name} does not resolve to a function ARN`);
+          targets.add(target[0]);
+          expect(typeof state.TimeoutSeconds).toBe('number');
+        }
+        for (const branch of (state.Branches ?? []) as { States: Record<string, Json> }[])
+          visit(branch.States);
+        const inner = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, Json> } | undefined;
+        if (inner) visit(inner.States);
+      }
+    };
+    visit(definition.States);
+
+    expect([...targets].sort()).toEqual(
+      STEP_FUNCTIONS.map((key) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`).sort(),
+    );
+    const machineRole = (machine.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    for (const statement of statementsOf(machineRole)) {
+      expect(list(statement.Resource)).not.toContain('*');
+      expect(JSON.stringify(statement.Resource)).not.toMatch(/CreateBinding|GetBinding|ListBindings/);
+    }
+  });
+
+  it('gives every function a role of its own', () => {
+    const roles = [...API_FUNCTIONS, ...STEP_FUNCTIONS].map(roleOfFunction);
+
+    expect(new Set(roles).size).toBe(roles.length);
+  });
+
+  it('names an ARN wherever IAM can take one, and grants no iam:PassRole', () => {
+    for (const [roleId] of ofType('AWS::IAM::Role')) {
+      for (const statement of statementsOf(roleId)) {
+        const actions = list(statement.Action);
+        expect(actions).not.toContain('iam:PassRole');
+        expect(actions.some((a) => a.endsWith(':*') || a === '*')).toBe(false);
+        if (list(statement.Resource).includes('*')) {
+          expect({ roleId, actions: actions.filter((a) => !ACTIONS_WITHOUT_RESOURCES.has(a)) }).toEqual({
+            roleId,
+            actions: [],
+          });
+        }
+      }
+    }
+  });
+
+  it('scopes DynamoDB access to the bindings table and its indexes, and keeps readers read-only', () => {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS]) {
+      for (const statement of statementsOf(roleOfFunction(key))) {
+        if (!list(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
+        for (const resource of list(statement.Resource))
+          expect({ key, ok: namesTable(resource) }).toEqual({ key, ok: true });
+      }
+    }
+    for (const reader of ['getBinding', 'listBindings']) {
+      const actions = actionsOf(statementsOf(roleOfFunction(reader))).filter((a) =>
+        a.startsWith('dynamodb:'),
+      );
+      expect(actions.length).toBeGreaterThan(0);
+      for (const action of actions) expect(['dynamodb:GetItem', 'dynamodb:Query']).toContain(action);
+    }
+    for (const stateless of ['getOpenApi', 'health']) {
+      const actions = actionsOf(statementsOf(roleOfFunction(stateless)));
+      expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    }
+  });
+
+  it('lets only createBinding start the bind state machine, and only that one', () => {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS]) {
+      const starts = statementsOf(roleOfFunction(key)).filter((s) =>
+        list(s.Action).includes('states:StartExecution'),
+      );
+      if (key === 'createBinding') {
+        expect(starts.map((s) => s.Resource)).toEqual([[{ Ref: 'BindStateMachine' }]]);
+      } else {
+        expect({ key, starts }).toEqual({ key, starts: [] });
+      }
+    }
+    const createFn = resources.CreateBindingLambdaFunction;
+    if (!createFn) throw new Error('no CreateBindingLambdaFunction in the template');
+    const env = (createFn.Properties.Environment as { Variables: Json }).Variables;
+    expect(env.BIND_STATE_MACHINE_ARN).toEqual({ Ref: 'BindStateMachine' });
+    expect(env.BINDINGS_TABLE).toEqual({ Ref: 'BindingsTable' });
+  });
+
+  it('lets each function write only to its own log group', () => {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS]) {
+      const logs = statementsOf(roleOfFunction(key)).filter((s) =>
+        list(s.Action).some((a) => a.startsWith('logs:')),
+      );
+      const text = JSON.stringify(logs.map((s) => s.Resource));
+      expect(text).toContain(`log-group:/aws/lambda/irsa-broker-dev-${key}:*`);
+      expect(text.match(/log-group:[^"]*/g)?.every((group) => group.includes(`-${key}:`))).toBe(true);
+    }
+  });
+});
