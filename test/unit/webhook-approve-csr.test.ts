@@ -97,19 +97,12 @@ describe('approveCsr: legacy cluster, in-cluster webhook files its own v1beta1 C
     shape: Parameters<typeof makeCsr>[0];
     usages?: string[];
     signerName?: string;
-    requester?: string;
     complaint: RegExp;
   }[] = [
     {
       what: 'a wrong CN',
       shape: { commonName: 'kubernetes.default.svc', dnsNames: ['kubernetes.default.svc'] },
       complaint: /CN \[kubernetes.default.svc\] is not/,
-    },
-    {
-      what: 'a wrong requester',
-      shape: { commonName: cn, dnsNames: [cn] },
-      requester: 'system:serviceaccount:default:intruder',
-      complaint: /requested by "system:serviceaccount:default:intruder"/,
     },
     {
       what: 'an extra usage',
@@ -135,46 +128,103 @@ describe('approveCsr: legacy cluster, in-cluster webhook files its own v1beta1 C
     },
   ];
 
-  it.each(forgeries)('never approves a CSR with $what and fails CsrRejected', async (forgery) => {
+  it.each(forgeries)(
+    'never approves a CSR from the webhook with $what and fails CsrRejected',
+    async (forgery) => {
+      const s = await scenario('legacy');
+      const webhook = await installed(s);
+      const { csrPem } = await makeCsr(forgery.shape);
+      const filed = s.cluster.fileCsr(
+        {
+          generateName: 'csr-',
+          request: toBase64(csrPem),
+          usages: forgery.usages ?? [...SERVER_USAGES],
+          ...(forgery.signerName ? { signerName: forgery.signerName } : {}),
+        },
+        'v1beta1',
+        { username: webhookSa },
+      );
+
+      await expect(approveCsr({ ...s.input, webhook }, s.deps)).rejects.toMatchObject({
+        name: 'CsrRejected',
+        message: expect.stringMatching(forgery.complaint),
+      });
+      expect(await approvals(s.cluster, 'v1beta1')).toEqual([]);
+      expect((await s.cluster.getCsr(filed.name, 'v1beta1'))?.conditions).toEqual([]);
+    },
+  );
+
+  it('never approves a CSR for the webhook name from another requester, and fails CsrRejected when no genuine one comes', async () => {
     const s = await scenario('legacy');
     const webhook = await installed(s);
-    const { csrPem } = await makeCsr(forgery.shape);
-    const filed = s.cluster.fileCsr(
-      {
-        generateName: 'csr-',
-        request: toBase64(csrPem),
-        usages: forgery.usages ?? [...SERVER_USAGES],
-        ...(forgery.signerName ? { signerName: forgery.signerName } : {}),
-      },
+    const { csrPem } = await makeCsr({ commonName: cn, dnsNames: [cn] });
+    s.cluster.fileCsr(
+      { name: 'impostor', request: toBase64(csrPem), usages: [...SERVER_USAGES] },
       'v1beta1',
-      { username: forgery.requester ?? webhookSa },
+      {
+        username: 'system:serviceaccount:default:intruder',
+      },
     );
 
     await expect(approveCsr({ ...s.input, webhook }, s.deps)).rejects.toMatchObject({
+      name: 'NotYet',
+      message: expect.stringContaining(
+        'not approved: CSR impostor from system:serviceaccount:default:intruder',
+      ),
+    });
+    s.clock.advance(300_000);
+    await expect(approveCsr({ ...s.input, webhook }, s.deps)).rejects.toMatchObject({
       name: 'CsrRejected',
-      message: expect.stringMatching(forgery.complaint),
+      message: expect.stringMatching(
+        /CSR impostor \(requested by system:serviceaccount:default:intruder\): requested by/,
+      ),
     });
     expect(await approvals(s.cluster, 'v1beta1')).toEqual([]);
-    expect((await s.cluster.getCsr(filed.name, 'v1beta1'))?.conditions).toEqual([]);
   });
 
-  it('approves nothing when a forged CSR sits next to the genuine one', async () => {
+  it('approves only the genuine CSR when an impostor filed one for the same name', async () => {
     const s = await scenario('legacy');
     inClusterWebhookPod(s.cluster);
-    const webhook = await installed(s);
-    await s.cluster.tick();
+    signerRunning(s.cluster, s.ca, 'v1beta1');
+    deploymentAvailableWhen(s.cluster, () => webhookCsrSigned(s.cluster));
     const { csrPem } = await makeCsr({ commonName: cn, dnsNames: [cn] });
     s.cluster.fileCsr(
-      { name: 'looks-legit', request: toBase64(csrPem), usages: [...SERVER_USAGES] },
+      { name: 'impostor', request: toBase64(csrPem), usages: [...SERVER_USAGES] },
       'v1beta1',
       {
         username: 'system:serviceaccount:kube-system:someone',
       },
     );
+    const webhook = await installed(s);
+
+    const result = await approveCsr({ ...s.input, webhook }, s.deps);
+
+    const genuine = (await s.cluster.listCsrs('v1beta1')).filter((c) => c.username === webhookSa);
+    expect(genuine).toHaveLength(1);
+    expect(await approvals(s.cluster, 'v1beta1')).toEqual([genuine[0]?.name]);
+    expect(result).toMatchObject({
+      status: 'SUCCEEDED',
+      detail: expect.stringContaining('not approved: CSR impostor'),
+    });
+  });
+
+  it('approves nothing when the webhook account filed a bad CSR next to a good one', async () => {
+    const s = await scenario('legacy');
+    inClusterWebhookPod(s.cluster);
+    const webhook = await installed(s);
+    await s.cluster.tick();
+    const { csrPem } = await makeCsr({ commonName: cn, dnsNames: [cn], organizations: ['system:masters'] });
+    s.cluster.fileCsr(
+      { name: 'escalation', request: toBase64(csrPem), usages: [...SERVER_USAGES] },
+      'v1beta1',
+      {
+        username: webhookSa,
+      },
+    );
 
     await expect(approveCsr({ ...s.input, webhook }, s.deps)).rejects.toMatchObject({
       name: 'CsrRejected',
-      message: expect.stringContaining('CSR looks-legit'),
+      message: expect.stringContaining('CSR escalation'),
     });
     expect(await approvals(s.cluster, 'v1beta1')).toEqual([]);
   });

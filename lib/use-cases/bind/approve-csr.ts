@@ -99,8 +99,11 @@ function parseWebhook(webhook: EnsureWebhookResult): Installed {
   return parsed.data;
 }
 
-/** One look at the world: done (with a detail), or what we are still waiting for. */
-type Progress = { done: true; detail: string } | { done: false; waitingFor: string };
+/**
+ * One look at the world: done (with a detail), or what we are still waiting for; `rejection` says why
+ * running out of time means a refused CSR rather than a slow webhook.
+ */
+type Progress = { done: true; detail: string } | { done: false; waitingFor: string; rejection?: string };
 
 export async function approveCsr(
   input: WebhookStepInput & { webhook: EnsureWebhookResult },
@@ -145,6 +148,7 @@ export async function approveCsr(
     if (progress.done) return { status: 'SUCCEEDED', detail: progress.detail };
     const now = deps.clock.now().getTime();
     if (now >= deadline) {
+      if (progress.rejection !== undefined) throw new CsrRejectedError(progress.rejection);
       throw new WebhookNotReadyError(
         `The pod identity webhook in ${webhook.namespace} on cluster ${input.cluster.name} is not ready ` +
           `${deps.config.webhookReadyTimeoutSeconds} s after its install began (${progress.waitingFor}). ` +
@@ -174,25 +178,28 @@ function namesWebhook(csr: CertificateSigningRequest, namespace: string): boolea
 }
 
 /**
- * In-cluster mode: the webhook filed its own v1beta1 CSR. Every undecided CSR that comes from the
- * webhook's service account or names the webhook Service is checked; one that fails the checks
- * means none is approved.
+ * In-cluster mode: the webhook filed its own v1beta1 CSR. The CSRs its service account filed are the
+ * expected ones: each is checked, and one that fails the checks means none is approved. CSRs from anyone
+ * else that name the webhook Service are never approved; when no genuine CSR comes in time they are
+ * what the step fails on.
  */
 async function approveInClusterCsr(cluster: KubernetesCluster, namespace: string): Promise<Progress> {
   const requester = webhookServiceAccountUsername(namespace);
   const expectation = { namespace, signers: [undefined], requester };
-  const candidates = (await cluster.listCsrs('v1beta1')).filter(
-    (csr) => csr.username === requester || namesWebhook(csr, namespace),
+  const all = await cluster.listCsrs('v1beta1');
+  const genuine = all.filter((csr) => csr.username === requester);
+  const impostors = all.filter(
+    (csr) => csr.username !== requester && !isCsrDecided(csr) && namesWebhook(csr, namespace),
   );
-  const undecided = candidates.filter((csr) => !isCsrDecided(csr));
+  const undecided = genuine.filter((csr) => !isCsrDecided(csr));
   const rejected = undecided
     .map((csr) => ({ csr, problems: csrProblems(csr, expectation) }))
     .filter((r) => r.problems.length > 0);
   if (rejected.length > 0) {
     throw new CsrRejectedError(
-      `Not approving any pod identity webhook CSR: ${rejected
+      `Not approving the pod identity webhook's CSR: ${rejected
         .map((r) => `CSR ${r.csr.name} (requested by ${r.csr.username}): ${r.problems.join('; ')}`)
-        .join(' | ')}. Deny or delete the unexpected CSR(s) and find out who filed them.`,
+        .join(' | ')}. Deny or delete it and check the webhook's image and arguments.`,
     );
   }
   for (const csr of undecided) {
@@ -201,14 +208,33 @@ async function approveInClusterCsr(cluster: KubernetesCluster, namespace: string
       message: `irsa-broker checked this CSR: requested by ${requester} for the pod identity webhook Service`,
     });
   }
-  const approvedEarlier = candidates.filter(
+  const approvedEarlier = genuine.filter(
     (csr) => isCsrApproved(csr) && csrProblems(csr, expectation).length === 0,
   );
   const names = [...undecided, ...approvedEarlier].map((csr) => csr.name);
+  const ignored =
+    impostors.length === 0
+      ? ''
+      : `; not approved: ${impostors.map((csr) => `CSR ${csr.name} from ${csr.username}`).join(', ')}`;
   if (names.length === 0) {
-    return { done: false, waitingFor: `no CSR from ${requester} yet` };
+    return {
+      done: false,
+      waitingFor: `no CSR from ${requester} yet${ignored}`,
+      ...(impostors.length === 0
+        ? {}
+        : {
+            rejection:
+              `No CSR from ${requester} came in time, and the CSR(s) naming the webhook Service were filed by ` +
+              `someone else, so none was approved: ${impostors
+                .map(
+                  (csr) =>
+                    `CSR ${csr.name} (requested by ${csr.username}): ${csrProblems(csr, expectation).join('; ')}`,
+                )
+                .join(' | ')}. Deny or delete them and find out who filed them.`,
+          }),
+    };
   }
-  return { done: true, detail: `approved CSR ${names.join(', ')} (certificates.k8s.io/v1beta1)` };
+  return { done: true, detail: `approved CSR ${names.join(', ')} (certificates.k8s.io/v1beta1)${ignored}` };
 }
 
 /** external-cert mode: approve our own v1 CSR, then write the issued certificate and our key as the TLS Secret. */
