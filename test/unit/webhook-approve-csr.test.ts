@@ -358,11 +358,20 @@ describe('approveCsr: v1-only cluster, irsa-broker files the CSR', () => {
     const s = await scenario('bare');
     signerRunning(s.cluster, s.ca, 'v1');
     const webhook = await installed(s);
+    s.cluster.setStatus(
+      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: NS, name: WEBHOOK_NAME },
+      {
+        availableReplicas: 0,
+        conditions: [{ type: 'Available', status: 'False', message: 'Back-off pulling image "webhook:v9"' }],
+      },
+    );
     s.clock.advance(299_000);
 
     await expect(approveCsr({ ...s.input, webhook }, s.deps)).rejects.toMatchObject({
       name: 'WebhookNotReady',
-      message: expect.stringMatching(new RegExp(`${WEBHOOK_NAME} has no available replica`)),
+      message: expect.stringContaining(
+        `${WEBHOOK_NAME} has no available replica yet (Back-off pulling image "webhook:v9")`,
+      ),
     });
   });
 });

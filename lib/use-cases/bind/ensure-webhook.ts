@@ -188,14 +188,21 @@ async function serviceReadiness(
     return status.phase === 'Running' && conditions.some((c) => c.type === 'Ready' && c.status === 'True');
   });
   if (readyPod) return { ready: true, detail: `pod ${namespace}/${readyPod.metadata.name} is Ready` };
-  const names = backing.map((d) => d.metadata.name).join(', ');
-  return {
-    ready: false,
-    detail:
-      backing.length > 0
-        ? `Deployment ${namespace}/${names} has no available replica yet`
-        : `no Deployment or Ready pod matches Service ${namespace}/${name}'s selector ${labelSelector}`,
-  };
+  if (backing.length === 0) {
+    return {
+      ready: false,
+      detail: `no Deployment or Ready pod matches Service ${namespace}/${name}'s selector ${labelSelector}`,
+    };
+  }
+  const reasons = backing.map((d) => {
+    const conditions = record(d.status).conditions;
+    const available = (Array.isArray(conditions) ? conditions.map(record) : []).find(
+      (c) => c.type === 'Available',
+    );
+    const why = typeof available?.message === 'string' ? ` (${available.message})` : '';
+    return `Deployment ${namespace}/${d.metadata.name} has no available replica yet${why}`;
+  });
+  return { ready: false, detail: reasons.join('; ') };
 }
 
 /** The name of the CSR for a request: derived from its content, so a re-run finds the same one. */
