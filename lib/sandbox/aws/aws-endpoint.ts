@@ -2,7 +2,9 @@
 // signing scope's service, count, inject faults, authenticate, run the operation, answer on the
 // service's own wire protocol (awsQuery XML for IAM and STS, restJson1 for EKS).
 import type { CallCounter, CallerIdentity, FaultInjector } from '../contracts.js';
+import type { AccountState } from './account-state.js';
 import { AwsServiceError } from './aws-service-error.js';
+import { type AuthorizationRequest, eksResource, iamResource } from './caller-authorization.js';
 import type { CredentialStore } from './credential-store.js';
 import { type EksRoute, matchEksRoute } from './eks-service.js';
 import type { IamService } from './iam-service.js';
@@ -27,7 +29,11 @@ export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const PRESIGNED_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
 export interface AwsEndpointDeps {
+  accountId: string;
+  state(): AccountState;
   credentials: CredentialStore;
+  /** Authorizes a signed call by the caller's policies; throws AccessDenied. */
+  authorize(request: AuthorizationRequest): void;
   iam: IamService;
   sts: ReadonlyMap<string, StsOperation>;
   eks: EksRoute[];
@@ -157,14 +163,19 @@ export function createAwsEndpoint(
       caller = auth.record.identity;
     }
 
+    const authorize = (resource: string) => {
+      if (caller) deps.authorize({ caller, service: routed.service, operation: routed.operation, resource });
+    };
     if (routed.service === 'iam') {
       const operation = deps.iam.operations.get(routed.operation);
       if (!operation) throw invalidAction(routed.operation, 'IAM');
+      authorize(iamResource(deps.accountId, deps.state(), (name) => params.optional(name)));
       return queryResponse(routed.operation, IAM_NAMESPACE, operation(params), id);
     }
     if (routed.service === 'sts') {
       const operation = deps.sts.get(routed.operation);
       if (!operation) throw invalidAction(routed.operation, 'STS');
+      authorize('*');
       return queryResponse(routed.operation, STS_NAMESPACE, await operation(params, caller), id);
     }
     const match = matchEksRoute(deps.eks, request.method, request.path.split('?')[0]!);
@@ -175,6 +186,7 @@ export function createAwsEndpoint(
         404,
       );
     }
+    authorize(eksResource(deps.accountId, routed.region ?? '', match.params));
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(request.query)) {
       for (const item of Array.isArray(value) ? value : [value]) query.append(key, item);

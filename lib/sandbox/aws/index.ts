@@ -22,6 +22,7 @@ import type {
 } from '../contracts.js';
 import { type AccountState, emptyAccountState, type RoleRecord } from './account-state.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
+import { createCallerAuthorization } from './caller-authorization.js';
 import { createClusterSts } from './cluster-sts.js';
 import { CredentialStore, type SandboxCredentials } from './credential-store.js';
 import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
@@ -162,6 +163,9 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
   const iam = createIamService(deps);
   const webIdentity = { state: () => state, credentials, accountId, now };
   const endpoint = createAwsEndpoint({
+    accountId,
+    state: () => state,
+    authorize: createCallerAuthorization({ state: () => state, accountId }),
     credentials,
     iam,
     sts: createStsService(webIdentity),

@@ -1,0 +1,119 @@
+// IAM's authorization of signed calls: the caller's role policies (attached managed, inline, within
+// its permissions boundary) must allow `<service>:<operation>` on the resource, as evaluated by
+// iam-simulate; otherwise AccessDenied, worded as AWS words it.
+import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
+import type { CallerIdentity } from '../contracts.js';
+import type { AccountState } from './account-state.js';
+import { AwsServiceError } from './aws-service-error.js';
+import { AWS_MANAGED_POLICIES } from './managed-policies.js';
+
+export interface AuthorizationRequest {
+  caller: CallerIdentity;
+  service: 'iam' | 'sts' | 'eks';
+  operation: string;
+  /** The resource ARN the action applies to, or `*`. */
+  resource: string;
+}
+
+export interface AuthorizationDeps {
+  state(): AccountState;
+  accountId: string;
+}
+
+/** Actions every authenticated principal may call whatever its policies say. */
+const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
+
+function parsed(document: string): unknown {
+  return JSON.parse(document);
+}
+
+export function createCallerAuthorization(deps: AuthorizationDeps): (request: AuthorizationRequest) => void {
+  const policyDocument = (arn: string): string | undefined =>
+    AWS_MANAGED_POLICIES.get(arn)?.document ?? deps.state().customerPolicies[arn]?.document;
+
+  return ({ caller, service, operation, resource }) => {
+    const action = `${service}:${operation}`;
+    if (ALWAYS_ALLOWED.has(action)) return;
+    const denied = (why: string) =>
+      new AwsServiceError(
+        service === 'eks' ? 'AccessDeniedException' : 'AccessDenied',
+        `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} because ${why}`,
+        403,
+      );
+    const roleName = new RegExp(`^arn:aws:sts::${deps.accountId}:assumed-role/([\\w+=,.@-]+)/`).exec(
+      caller.arn,
+    )?.[1];
+    const role = roleName ? deps.state().roles[roleName] : undefined;
+    if (!role) throw denied('no identity-based policy allows the action (the role no longer exists)');
+
+    const identityPolicies = [
+      ...role.attachedPolicyArns.flatMap((arn) => {
+        const document = policyDocument(arn);
+        return document ? [{ name: arn, policy: parsed(document) }] : [];
+      }),
+      ...Object.entries(role.inlinePolicies).map(([name, document]) => ({ name, policy: parsed(document) })),
+    ];
+    const boundary = role.permissionsBoundaryArn ? policyDocument(role.permissionsBoundaryArn) : undefined;
+    const simulate = (permissionBoundaryPolicies?: { name: string; policy: unknown }[]) =>
+      runUnsafeSimulation(
+        {
+          request: {
+            principal: caller.arn,
+            action,
+            resource: { resource, accountId: deps.accountId },
+            contextVariables: { 'aws:PrincipalAccount': deps.accountId, 'aws:PrincipalArn': role.arn },
+          },
+          identityPolicies,
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          ...(permissionBoundaryPolicies ? { permissionBoundaryPolicies } : {}),
+        },
+        {},
+      );
+
+    const identityOnly = simulate();
+    if (identityOnly === 'ExplicitlyDenied')
+      throw denied('with an explicit deny in an identity-based policy');
+    if (identityOnly !== 'Allowed') throw denied(`no identity-based policy allows the ${action} action`);
+    if (
+      boundary &&
+      simulate([{ name: role.permissionsBoundaryArn!, policy: parsed(boundary) }]) !== 'Allowed'
+    ) {
+      throw denied(`no permissions boundary allows the ${action} action`);
+    }
+  };
+}
+
+/** The ARN an IAM request acts on, from its parameters (IAM's own resource types), else `*`. */
+export function iamResource(
+  accountId: string,
+  state: AccountState,
+  param: (name: string) => string | undefined,
+): string {
+  const roleName = param('RoleName');
+  if (roleName) {
+    const path = state.roles[roleName]?.path ?? param('Path') ?? '/';
+    return `arn:aws:iam::${accountId}:role${path}${roleName}`;
+  }
+  const providerArn = param('OpenIDConnectProviderArn');
+  if (providerArn) return providerArn;
+  const url = param('Url');
+  if (url)
+    return `arn:aws:iam::${accountId}:oidc-provider/${url.replace(/^https:\/\//, '').replace(/\/$/, '')}`;
+  const policyArn = param('PolicyArn');
+  if (policyArn) return policyArn;
+  const policyName = param('PolicyName');
+  if (policyName) return `arn:aws:iam::${accountId}:policy${param('Path') ?? '/'}${policyName}`;
+  return '*';
+}
+
+/** The ARN an EKS request acts on: its cluster (or access entry), else `*`. */
+export function eksResource(accountId: string, region: string, params: Record<string, string>): string {
+  if (!params.name) return '*';
+  const cluster = `arn:aws:eks:${region}:${accountId}:cluster/${params.name}`;
+  if (!params.principalArn) return cluster;
+  const [, kind, rest] = /^arn:aws:iam::\d{12}:(role|user)\/(.*)$/.exec(params.principalArn) ?? [];
+  return kind
+    ? `arn:aws:eks:${region}:${accountId}:access-entry/${params.name}/${kind}/${accountId}/${rest!.split('/').pop()}/*`
+    : cluster;
+}

@@ -1,0 +1,123 @@
+// Signed calls are authorized by the caller's role policies: a pod's web-identity session can do what
+// its role's policies (within the boundary) allow, and nothing else.
+import { AccessDeniedException, DescribeClusterCommand } from '@aws-sdk/client-eks';
+import {
+  AttachRolePolicyCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreatePolicyCommand,
+  CreateRoleCommand,
+  GetRoleCommand,
+  ListRolesCommand,
+  PutRolePermissionsBoundaryCommand,
+} from '@aws-sdk/client-iam';
+import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { createSandboxAccount, type SandboxAccount } from '../../lib/sandbox/aws/index.js';
+import {
+  type Clients,
+  clientsFor,
+  clusterDescription,
+  createTestIssuer,
+  failure,
+  irsaTrustPolicy,
+  serviceAccountSubject,
+  statusOf,
+  type TestIssuer,
+} from './aws-fixtures.js';
+
+const ACCOUNT = '111122223333';
+
+describe('sandbox AWS authorization of signed calls', () => {
+  let account: SandboxAccount;
+  let broker: Clients;
+  let issuer: TestIssuer;
+
+  /** Creates an IRSA role with the given managed policies and returns clients signed as a pod session of it. */
+  const podSession = async (roleName: string, policyArns: string[]): Promise<Clients> => {
+    await broker.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: irsaTrustPolicy(ACCOUNT, issuer.hostPath, 'demo', roleName),
+      }),
+    );
+    for (const arn of policyArns)
+      await broker.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: arn }));
+    const { Credentials } = await broker.sts.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+        RoleSessionName: 'pod',
+        WebIdentityToken: await issuer.mint({ sub: serviceAccountSubject('demo', roleName) }),
+      }),
+    );
+    return clientsFor(account, {
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: Credentials!.AccessKeyId!,
+        secretAccessKey: Credentials!.SecretAccessKey!,
+        sessionToken: Credentials!.SessionToken!,
+      },
+    });
+  };
+
+  beforeAll(async () => {
+    account = createSandboxAccount();
+    broker = clientsFor(account, { maxAttempts: 1 });
+    issuer = await createTestIssuer();
+    account.addCluster(clusterDescription('demo', issuer.issuer), issuer.keys);
+    await broker.iam.send(
+      new CreateOpenIDConnectProviderCommand({ Url: issuer.issuer, ClientIDList: ['sts.amazonaws.com'] }),
+    );
+  });
+
+  it('lets any session ask who it is, and denies IAM calls its policies do not allow', async () => {
+    const pod = await podSession('s3-reader', ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']);
+
+    const identity = await pod.sts.send(new GetCallerIdentityCommand({}));
+    const createRole = await failure(
+      pod.iam.send(new CreateRoleCommand({ RoleName: 'escalate', AssumeRolePolicyDocument: '{}' })),
+    );
+    const describe = await failure(pod.eks.send(new DescribeClusterCommand({ name: 'demo' })));
+
+    expect(identity.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/s3-reader/pod`);
+    expect(createRole.name).toBe('AccessDenied');
+    expect(statusOf(createRole)).toBe(403);
+    expect(createRole.message).toBe(
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/s3-reader/pod is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::${ACCOUNT}:role/escalate because no identity-based policy allows the iam:CreateRole action`,
+    );
+    expect(describe).toBeInstanceOf(AccessDeniedException);
+    expect(statusOf(describe)).toBe(403);
+  });
+
+  it('allows what an attached policy grants', async () => {
+    const pod = await podSession('node-like', ['arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy']);
+
+    const { cluster } = await pod.eks.send(new DescribeClusterCommand({ name: 'demo' }));
+
+    expect(cluster?.name).toBe('demo');
+  });
+
+  it('confines a session to its permissions boundary', async () => {
+    const pod = await podSession('bounded-admin', ['arn:aws:iam::aws:policy/AdministratorAccess']);
+    const readOnlyIam = await pod.iam.send(new GetRoleCommand({ RoleName: 'bounded-admin' }));
+    const { Policy } = await broker.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'only-get-role',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }],
+        }),
+      }),
+    );
+    await broker.iam.send(
+      new PutRolePermissionsBoundaryCommand({ RoleName: 'bounded-admin', PermissionsBoundary: Policy!.Arn! }),
+    );
+
+    const stillAllowed = await pod.iam.send(new GetRoleCommand({ RoleName: 'bounded-admin' }));
+    const outside = await failure(pod.iam.send(new ListRolesCommand({})));
+
+    expect(readOnlyIam.Role?.RoleName).toBe('bounded-admin');
+    expect(stillAllowed.Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(Policy!.Arn);
+    expect(outside.name).toBe('AccessDenied');
+    expect(outside.message).toContain('because no permissions boundary allows the iam:ListRoles action');
+  });
+});
