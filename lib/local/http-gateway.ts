@@ -284,7 +284,16 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
         return;
       }
     }
-    const lookup = matchRoute(options.routes, method, path);
+    let lookup: RouteLookup;
+    try {
+      lookup = matchRoute(options.routes, method, path);
+    } catch (error) {
+      // A path parameter with broken percent-encoding (`/v1/bindings/%E0%A4`) is the caller's fault.
+      if (!(error instanceof URIError)) throw error;
+      request.resume();
+      sendProblem(response, 400, 'Bad Request', `The path ${path} is not validly percent-encoded.`);
+      return;
+    }
     if (lookup.kind === 'not-found') {
       request.resume();
       sendProblem(

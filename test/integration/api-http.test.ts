@@ -126,6 +126,14 @@ describe('POST, GET and list', () => {
     }
   });
 
+  it('answers 400 problem for a path that is not validly percent-encoded', async () => {
+    for (const path of ['/v1/bindings/%E0%A4%A', '/v1/bindings/%']) {
+      const response = await call(runtime, 'GET', path);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+  });
+
   it('serves the OpenAPI document and health', async () => {
     const openapi = await call(runtime, 'GET', '/v1/openapi.json');
     const health = await call(runtime, 'GET', '/v1/health');
