@@ -11,6 +11,7 @@ import type { EksClusters } from '../ports/eks.js';
 import type { IamOidcProviders, IamRoles } from '../ports/iam.js';
 import type { KubernetesClusters } from '../ports/kubernetes.js';
 import type { ServingKeyGenerator } from '../ports/serving-key-generator.js';
+import { RetryingKubernetesClusters } from './retrying-kubernetes-clusters.js';
 
 export interface StepDependencies {
   config: WorkflowConfig;
@@ -34,7 +35,7 @@ export function createStepDependencies(env: NodeJS.ProcessEnv = process.env): St
     clusters: aws.clusters,
     roles: aws.roles,
     oidcProviders: aws.oidcProviders,
-    kubernetes: new EksKubernetesClusters(),
+    kubernetes: new RetryingKubernetesClusters(new EksKubernetesClusters(), systemClock),
     keys: new WebCryptoServingKeyGenerator(),
   };
 }

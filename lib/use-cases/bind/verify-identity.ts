@@ -90,7 +90,10 @@ class TestPodRun {
     return newest.pod;
   }
 
-  /** Creates the next attempt's pod; skips names whose pods are still terminating. */
+  /**
+   * Creates the next attempt's pod. A pod already there under that name is our own create that answered
+   * with an error (retried): it is taken as the attempt, unless it is terminating, when the name is skipped.
+   */
   async next(): Promise<KubernetesObject> {
     for (let skip = 0; ; skip++) {
       this.attempt += 1;
@@ -108,6 +111,9 @@ class TestPodRun {
         return this.pod;
       } catch (error) {
         if (!(error instanceof ConflictError) || skip >= MAX_NAME_SKIPS) throw error;
+        const existing = await this.refresh();
+        const ours = existing?.metadata.labels?.[BINDING_LABEL] === this.binding.id;
+        if (existing && ours && existing.metadata.deletionTimestamp === undefined) return existing;
       }
     }
   }
