@@ -38,11 +38,20 @@ export interface TestIssuer {
   ): Promise<string>;
 }
 
-/** A fresh key pair; `issuerUrl` reuses an existing issuer's URL (to forge its tokens). */
+// RSA key generation is slow; issuers share one key pair unless a test needs a key of its own.
+let sharedKeyPair: ReturnType<typeof generateKeyPair> | undefined;
+
+/**
+ * A test issuer with a random EKS-shaped URL. `issuerUrl` reuses an existing issuer's URL, and then
+ * the issuer gets a key pair of its own (to forge that issuer's tokens).
+ */
 export async function createTestIssuer(region = 'us-east-1', issuerUrl?: string): Promise<TestIssuer> {
   const id = randomBytes(16).toString('hex').toUpperCase();
   const issuer = issuerUrl ?? `https://oidc.eks.${region}.amazonaws.com/id/${id}`;
-  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  if (issuerUrl === undefined) sharedKeyPair ??= generateKeyPair('RS256');
+  const { privateKey, publicKey } = await (issuerUrl === undefined
+    ? sharedKeyPair!
+    : generateKeyPair('RS256'));
   const jwk = { ...(await exportJWK(publicKey)), kid: id.slice(0, 8), alg: 'RS256', use: 'sig' };
   return {
     issuer,

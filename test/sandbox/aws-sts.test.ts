@@ -16,6 +16,7 @@ import {
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { createEksToken } from '../../lib/adapters/kubernetes/eks-token.js';
 import { createSandboxAccount, type SandboxAccount } from '../../lib/sandbox/aws/index.js';
 import {
   type Clients,
@@ -148,6 +149,50 @@ describe('sandbox STS: callers and signatures', () => {
       error: expect.objectContaining({ code: 'SignatureDoesNotMatch', httpStatus: 403 }),
     });
     expect(otherCluster.ok).toBe(false);
+  });
+  it('accepts an EKS bearer token made by the production token code, for its cluster only', async () => {
+    const { token } = await createEksToken({
+      clusterName: 'demo',
+      region: 'us-east-1',
+      credentials: async () => account.brokerCredentials,
+    });
+    const url = Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString();
+    const host = new URL(url).host;
+
+    const accepted = await account.sts.verifyPresignedGetCallerIdentity({
+      url,
+      headers: { host, 'x-k8s-aws-id': 'demo' },
+    });
+    const replayed = await account.sts.verifyPresignedGetCallerIdentity({
+      url,
+      headers: { host, 'x-k8s-aws-id': 'bare' },
+    });
+
+    expect(accepted.ok && accepted.identity.arn).toBe(
+      `arn:aws:sts::${ACCOUNT}:assumed-role/irsa-broker-local/irsa-broker`,
+    );
+    expect(replayed).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'SignatureDoesNotMatch' }),
+    });
+  });
+
+  it('refuses an EKS bearer token older than 15 minutes', async () => {
+    const { token } = await createEksToken({
+      clusterName: 'demo',
+      region: 'us-east-1',
+      credentials: async () => account.brokerCredentials,
+      now: new Date(Date.now() - 16 * 60_000),
+    });
+    const url = Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString();
+
+    const outcome = await account.sts.verifyPresignedGetCallerIdentity({
+      url,
+      headers: { host: new URL(url).host, 'x-k8s-aws-id': 'demo' },
+    });
+
+    expect(outcome.ok).toBe(false);
+    expect(outcome.ok ? undefined : outcome.error.message).toMatch(/^Signature expired/);
   });
 });
 
