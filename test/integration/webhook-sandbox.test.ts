@@ -39,7 +39,6 @@ async function setUp(version: string, webhook: 'builtin' | 'none') {
     config: {
       webhookNamespace: NS,
       webhookImage: 'amazon/amazon-eks-pod-identity-webhook:v0.5.0',
-      region: 'us-east-1',
       stepPollBudgetSeconds: 20,
       webhookReadyTimeoutSeconds: 60,
     },

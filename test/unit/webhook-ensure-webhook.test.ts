@@ -88,7 +88,9 @@ describe('ensureWebhook: legacy cluster (certificates.k8s.io/v1beta1 served)', (
       | { template: { spec: { containers: { command: string[] }[] } } }
       | undefined;
     const container = spec?.template.spec.containers[0];
-    expect(container?.command).toEqual(expect.arrayContaining(['--in-cluster', `--namespace=${NS}`]));
+    expect(container?.command).toEqual(
+      expect.arrayContaining(['--in-cluster', `--namespace=${NS}`, '--aws-default-region=eu-west-1']),
+    );
     for (const kind of [
       'Namespace',
       'ServiceAccount',

@@ -38,7 +38,6 @@ export async function scenario(kind: 'demo' | 'legacy' | 'bare'): Promise<Scenar
     config: {
       webhookNamespace: NS,
       webhookImage: 'registry.example/amazon-eks-pod-identity-webhook:v0.5.0',
-      region: 'us-east-1',
       stepPollBudgetSeconds: 60,
       webhookReadyTimeoutSeconds: 300,
     },
@@ -49,7 +48,7 @@ export async function scenario(kind: 'demo' | 'legacy' | 'bare'): Promise<Scenar
     bindingId: BINDING_ID,
     cluster: {
       name: kind,
-      region: 'us-east-1',
+      region: 'eu-west-1',
       endpoint: `https://${kind}.example:443`,
       caData: ca.caData,
       version: kind === 'legacy' ? '1.20' : kind === 'bare' ? '1.30' : '1.31',

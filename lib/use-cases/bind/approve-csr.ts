@@ -120,6 +120,16 @@ export async function approveCsr(
 
   // What happened so far in this invocation; later invocations find it again in the cluster.
   let certificateDetail: string | undefined;
+  const readinessAfter = async (done: string): Promise<Progress> => {
+    const configuration = await getWebhookConfiguration(cluster);
+    if (!configuration) {
+      return { done: false, waitingFor: `${done}; MutatingWebhookConfiguration ${WEBHOOK_NAME} is missing` };
+    }
+    const readiness = await webhookReadiness(cluster, configuration);
+    if (!readiness.ready)
+      return { done: false, waitingFor: `${done}; webhook not ready: ${readiness.detail}` };
+    return { done: true, detail: `${done}; webhook ready: ${readiness.detail}` };
+  };
   const step = async (): Promise<Progress> => {
     if (certificateDetail === undefined) {
       const certificate =
@@ -127,19 +137,11 @@ export async function approveCsr(
           ? await approveInClusterCsr(cluster, webhook.namespace)
           : await completeExternalCertificate(cluster, input.cluster, webhook, deps);
       if (!certificate.done) return certificate;
-      certificateDetail = certificate.detail;
+      // A restarted in-cluster webhook files a new CSR: keep looking for those while waiting.
+      if (webhook.mode === 'external-cert') certificateDetail = certificate.detail;
+      else return readinessAfter(certificate.detail);
     }
-    const configuration = await getWebhookConfiguration(cluster);
-    if (!configuration) {
-      return {
-        done: false,
-        waitingFor: `${certificateDetail}; MutatingWebhookConfiguration ${WEBHOOK_NAME} is missing`,
-      };
-    }
-    const readiness = await webhookReadiness(cluster, configuration);
-    if (!readiness.ready)
-      return { done: false, waitingFor: `${certificateDetail}; webhook not ready: ${readiness.detail}` };
-    return { done: true, detail: `${certificateDetail}; webhook ready: ${readiness.detail}` };
+    return readinessAfter(certificateDetail);
   };
 
   let pause = FIRST_POLL_MS;

@@ -59,7 +59,7 @@ export interface WebhookStepDeps {
   kubernetes: KubernetesClusters;
   config: Pick<
     WorkflowConfig,
-    'webhookNamespace' | 'webhookImage' | 'region' | 'stepPollBudgetSeconds' | 'webhookReadyTimeoutSeconds'
+    'webhookNamespace' | 'webhookImage' | 'stepPollBudgetSeconds' | 'webhookReadyTimeoutSeconds'
   >;
   keys: ServingKeyGenerator;
   clock: Clock;
@@ -306,7 +306,8 @@ async function applyBundle(
     mode,
     caBundle: connection.caData,
     admissionApiVersion: await admissionApiVersion(cluster),
-    region: deps.config.region,
+    // Mutated pods talk to STS in the cluster's region, not the broker's.
+    region: connection.region,
   });
   // Look before touching anything, so a foreign object stops the install before any apply.
   const toApply: KubernetesObject[] = [];
