@@ -229,6 +229,33 @@ describe('approveCsr: legacy cluster, in-cluster webhook files its own v1beta1 C
     expect(await approvals(s.cluster, 'v1beta1')).toEqual([]);
   });
 
+  it('keeps approving while it waits, for a webhook that files a new CSR after an earlier one was approved', async () => {
+    const s = await scenario('legacy');
+    const { csrPem } = await makeCsr({ commonName: cn, dnsNames: [cn] });
+    const old = s.cluster.fileCsr(
+      { name: 'csr-old', request: toBase64(csrPem), usages: [...SERVER_USAGES] },
+      'v1beta1',
+      {
+        username: webhookSa,
+      },
+    );
+    await s.cluster.approveCsr(old.name, 'v1beta1', { reason: 'Earlier', message: 'an earlier install' });
+    inClusterWebhookPod(s.cluster);
+    signerRunning(s.cluster, s.ca, 'v1beta1');
+    deploymentAvailableWhen(s.cluster, async () =>
+      (await s.cluster.listCsrs('v1beta1')).some((c) => c.name !== 'csr-old' && c.certificate !== undefined),
+    );
+    const webhook = await installed(s);
+
+    const result = await approveCsr({ ...s.input, webhook }, s.deps);
+
+    expect(result.status).toBe('SUCCEEDED');
+    const fresh = (await s.cluster.listCsrs('v1beta1')).find((c) => c.name !== 'csr-old');
+    expect(fresh?.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Approved', reason: APPROVAL_REASON }),
+    );
+  });
+
   it('ignores unrelated CSRs of other requesters', async () => {
     const s = await scenario('legacy');
     inClusterWebhookPod(s.cluster);
