@@ -1,6 +1,7 @@
 // The sandbox account's IAM through the real IAMClient: validation, error classes and statuses,
 // URL-encoded documents, quotas and DeleteConflict.
 import {
+  AddClientIDToOpenIDConnectProviderCommand,
   AttachRolePolicyCommand,
   CreateOpenIDConnectProviderCommand,
   CreatePolicyCommand,
@@ -21,6 +22,7 @@ import {
   NoSuchEntityException,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
+  RemoveClientIDFromOpenIDConnectProviderCommand,
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
@@ -312,6 +314,16 @@ describe('sandbox IAM through IAMClient', () => {
         }),
       ),
     );
+    await iam.send(
+      new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn, ClientID: 'extra' }),
+    );
+    await iam.send(
+      new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn, ClientID: 'extra' }),
+    );
+    const withExtra = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn }));
+    await iam.send(
+      new RemoveClientIDFromOpenIDConnectProviderCommand({ OpenIDConnectProviderArn, ClientID: 'extra' }),
+    );
     const got = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn }));
     const listed = await iam.send(new ListOpenIDConnectProvidersCommand({}));
     await iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn }));
@@ -319,6 +331,7 @@ describe('sandbox IAM through IAMClient', () => {
 
     expect(OpenIDConnectProviderArn).toBe(`arn:aws:iam::111122223333:oidc-provider/${ISSUER_HOST_PATH}`);
     expect(again).toBeInstanceOf(EntityAlreadyExistsException);
+    expect(withExtra.ClientIDList).toEqual(['sts.amazonaws.com', 'extra']);
     expect(got.Url).toBe(ISSUER_HOST_PATH);
     expect(got.ClientIDList).toEqual(['sts.amazonaws.com']);
     expect(listed.OpenIDConnectProviderList).toEqual([{ Arn: OpenIDConnectProviderArn }]);

@@ -31,6 +31,7 @@ export const MANAGED_POLICIES_PER_ROLE = 10;
 export const ROLES_PER_ACCOUNT = 1000;
 export const OIDC_PROVIDERS_PER_ACCOUNT = 100;
 export const INLINE_POLICY_BYTES_PER_ROLE = 10240;
+export const CLIENT_IDS_PER_OIDC_PROVIDER = 100;
 
 export interface IamDeps {
   state(): AccountState;
@@ -530,18 +531,13 @@ export function createIamService(deps: IamDeps): IamService {
         }
         const clientIds = p.list('ClientIDList');
         const thumbprints = p.list('ThumbprintList');
-        if (thumbprints.length > 5 || thumbprints.some((t) => !/^[0-9a-fA-F]{40}$/.test(t))) {
+        checkThumbprints(thumbprints);
+        for (const id of clientIds) checkClientId(id);
+        if (new Set(clientIds).size > CLIENT_IDS_PER_OIDC_PROVIDER) {
           throw new AwsServiceError(
-            'InvalidInput',
-            'Thumbprints must be 40 hexadecimal characters (SHA-1), at most 5.',
-            400,
-          );
-        }
-        if (clientIds.some((id) => id.length < 1 || id.length > 255) || clientIds.length > 100) {
-          throw new AwsServiceError(
-            'InvalidInput',
-            'Each client ID must be 1..255 characters, at most 100 of them.',
-            400,
+            'LimitExceeded',
+            `Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: ${CLIENT_IDS_PER_OIDC_PROVIDER}`,
+            409,
           );
         }
         const tags = p.tags('Tags');
@@ -626,13 +622,57 @@ export function createIamService(deps: IamDeps): IamService {
       (p) => {
         const provider = oidcProvider(p.required('OpenIDConnectProviderArn'));
         const clientId = p.required('ClientID');
-        if (!provider.clientIds.includes(clientId)) provider.clientIds.push(clientId);
+        checkClientId(clientId);
+        if (provider.clientIds.includes(clientId)) return undefined;
+        if (provider.clientIds.length >= CLIENT_IDS_PER_OIDC_PROVIDER) {
+          throw new AwsServiceError(
+            'LimitExceeded',
+            `Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: ${CLIENT_IDS_PER_OIDC_PROVIDER}`,
+            409,
+          );
+        }
+        provider.clientIds.push(clientId);
+        return undefined;
+      },
+    ],
+    [
+      'RemoveClientIDFromOpenIDConnectProvider',
+      (p) => {
+        const provider = oidcProvider(p.required('OpenIDConnectProviderArn'));
+        const clientId = p.required('ClientID');
+        provider.clientIds = provider.clientIds.filter((id) => id !== clientId);
+        return undefined;
+      },
+    ],
+    [
+      'UpdateOpenIDConnectProviderThumbprint',
+      (p) => {
+        const provider = oidcProvider(p.required('OpenIDConnectProviderArn'));
+        const thumbprints = p.list('ThumbprintList');
+        checkThumbprints(thumbprints);
+        provider.thumbprints = thumbprints;
         return undefined;
       },
     ],
   ]);
 
   return { operations };
+}
+
+function checkThumbprints(thumbprints: string[]): void {
+  if (thumbprints.length > 5 || thumbprints.some((t) => !/^[0-9a-fA-F]{40}$/.test(t))) {
+    throw new AwsServiceError(
+      'InvalidInput',
+      'Thumbprints must be 40 hexadecimal characters (SHA-1), at most 5.',
+      400,
+    );
+  }
+}
+
+function checkClientId(clientId: string): void {
+  if (clientId.length < 1 || clientId.length > 255) {
+    throw new AwsServiceError('InvalidInput', `Client ID "${clientId}" must be 1..255 characters.`, 400);
+  }
 }
 
 function tagsXml(tags: Tag[]): XmlValue[] {
