@@ -244,7 +244,7 @@ export async function ensureWebhook(
         status: 'SKIPPED',
         detail: ours
           ? `pod identity webhook already installed by irsa-broker and ready: ${readiness.detail}`
-          : `pod identity webhook built in: ${readiness.detail}`,
+          : `pod identity webhook present and ready (not installed by irsa-broker): ${readiness.detail}`,
       };
     }
     if (!ours) {
