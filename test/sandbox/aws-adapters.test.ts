@@ -17,6 +17,7 @@ const ENV_KEYS = [
   'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
+  'AWS_REGION',
   'AWS_MAX_ATTEMPTS',
   'AWS_PROFILE',
 ] as const;
@@ -35,15 +36,7 @@ describe('production AWS adapters against the sandbox account', () => {
     account.addCluster(clusterDescription('demo', issuer.issuer), issuer.keys);
     server = await account.listen();
     for (const key of ENV_KEYS) saved.set(key, process.env[key]);
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_IAM: server.url,
-      AWS_ENDPOINT_URL_STS: server.url,
-      AWS_ENDPOINT_URL_EKS: server.url,
-      AWS_ACCESS_KEY_ID: account.brokerCredentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: account.brokerCredentials.secretAccessKey,
-      AWS_SESSION_TOKEN: account.brokerCredentials.sessionToken,
-      AWS_MAX_ATTEMPTS: '1',
-    });
+    Object.assign(process.env, account.sdkEnvironment(server.url), { AWS_MAX_ATTEMPTS: '1' });
     delete process.env.AWS_PROFILE;
     adapters = createAwsAdapters('us-east-1');
   });

@@ -273,6 +273,35 @@ describe('sandbox STS: AssumeRoleWithWebIdentity', () => {
     expect(identity.Arn).toBe(`arn:aws:sts::${ACCOUNT}:assumed-role/demo-app/pod-session`);
   });
 
+  it('stops accepting the temporary credentials when they expire (ExpiredToken)', async () => {
+    await withProvider();
+    const roleArn = await roleFor('short', 'demo', 'app');
+    const { Credentials } = await clients.sts.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: roleArn,
+        WebIdentityToken: await tokenFor('demo', 'app'),
+        RoleSessionName: 'short-session',
+        DurationSeconds: 900,
+      }),
+    );
+    const asPod = clientsFor(account, {
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: Credentials!.AccessKeyId!,
+        secretAccessKey: Credentials!.SecretAccessKey!,
+        sessionToken: Credentials!.SessionToken!,
+      },
+    }).sts;
+
+    const fresh = await asPod.send(new GetCallerIdentityCommand({}));
+    clock += 900_000;
+    const expired = await failure(asPod.send(new GetCallerIdentityCommand({})));
+
+    expect(fresh.Arn).toContain('assumed-role/short/short-session');
+    expect(expired.name).toBe('ExpiredToken');
+    expect(statusOf(expired)).toBe(403);
+  });
+
   it('refuses tokens of an issuer without an OIDC provider in the account (InvalidIdentityToken)', async () => {
     const roleArn = `arn:aws:iam::${ACCOUNT}:role/whatever`;
 

@@ -13,6 +13,8 @@ export interface CredentialRecord extends SandboxCredentials {
   expiresAt?: number;
 }
 
+const FORGET_EXPIRED_AFTER_MS = 24 * 3600 * 1000;
+
 export class CredentialStore {
   private readonly records = new Map<string, CredentialRecord>();
 
@@ -26,6 +28,17 @@ export class CredentialStore {
 
   list(): CredentialRecord[] {
     return [...this.records.values()].map((record) => ({ ...record, identity: { ...record.identity } }));
+  }
+
+  /**
+   * Forgets keys that expired over a day ago, so a long-running sandbox does not pile up sessions;
+   * recently expired keys stay known so their use is answered ExpiredToken, as STS does.
+   */
+  prune(now: number): void {
+    for (const [id, record] of this.records) {
+      if (record.expiresAt !== undefined && record.expiresAt + FORGET_EXPIRED_AFTER_MS <= now)
+        this.records.delete(id);
+    }
   }
 
   replaceAll(records: CredentialRecord[]): void {

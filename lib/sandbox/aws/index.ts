@@ -82,6 +82,11 @@ export interface SandboxAccount {
   readonly requestHandler: ReturnType<typeof createInProcessHandler>;
   /** Serves IAM, STS and EKS over HTTP on 127.0.0.1 (routed by SigV4 scope); port 0 or none picks a free one. */
   listen(port?: number): Promise<ListeningEndpoint>;
+  /**
+   * The environment that points the SDK's default configuration (endpoints, credential chain, region)
+   * at this account served on `endpointUrl`: what a Lambda needs under the local runtime.
+   */
+  sdkEnvironment(endpointUrl: string): Record<string, string>;
   readonly propagationDelayMs: number;
   /** Applies to roles created and trust policies changed from now on. */
   setPropagationDelayMs(ms: number): void;
@@ -274,6 +279,17 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     },
     requestHandler,
     listen: (port) => listenHttp(endpoint, port),
+    sdkEnvironment(endpointUrl) {
+      return {
+        AWS_ENDPOINT_URL_IAM: endpointUrl,
+        AWS_ENDPOINT_URL_STS: endpointUrl,
+        AWS_ENDPOINT_URL_EKS: endpointUrl,
+        AWS_ACCESS_KEY_ID: broker.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: broker.secretAccessKey,
+        AWS_SESSION_TOKEN: broker.sessionToken,
+        AWS_REGION: region,
+      };
+    },
     get propagationDelayMs() {
       return propagationDelayMs;
     },

@@ -187,6 +187,7 @@ export async function assumeRoleWithWebIdentity(
     sessionToken: sessionToken(),
     expiration,
   };
+  deps.credentials.prune(now);
   deps.credentials.add({ ...credentials, identity, expiresAt: expiration.getTime() });
   return {
     credentials,
