@@ -79,6 +79,20 @@ describe('sandbox STS: callers and signatures', () => {
     expect(tokenlessError.name).toBe('InvalidClientTokenId');
   });
 
+  it('refuses a signature 20 minutes off the account clock; the SDK corrects itself from the Date header', async () => {
+    const ahead = createSandboxAccount({ now: () => Date.now() + 20 * 60_000 });
+    const once = clientsFor(ahead, { maxAttempts: 1 }).sts;
+    const retrying = clientsFor(ahead).sts;
+
+    const refused = await failure(once.send(new GetCallerIdentityCommand({})));
+    const corrected = await retrying.send(new GetCallerIdentityCommand({}));
+
+    expect(refused.name).toBe('SignatureDoesNotMatch');
+    expect(refused.message).toMatch(/^Signature expired: .* is now earlier than/);
+    expect(corrected.$metadata.attempts).toBe(2);
+    expect(corrected.Arn).toContain('irsa-broker-local');
+  });
+
   it('serves the same over HTTP on 127.0.0.1 for clients configured with an endpoint URL', async () => {
     const server = await account.listen();
     try {
