@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { WebCryptoServingKeyGenerator } from '../../lib/adapters/crypto/webcrypto-serving-key-generator.js';
+import { DynamoDbBindingStore } from '../../lib/adapters/dynamodb/dynamodb-binding-store.js';
 import type { StepDependencies } from '../../lib/composition/step-dependencies.js';
 import { createStepHandlers } from '../../lib/composition/step-handlers.js';
 import type { Binding } from '../../lib/domain/binding.js';
@@ -14,12 +15,14 @@ import { TransientError } from '../../lib/domain/errors.js';
 import { loadServiceConfig, type ServiceConfig } from '../../lib/local/serverless-config.js';
 import { loadStateMachineDefinition } from '../../lib/local/state-machine-definition.js';
 import { StateMachineRunner } from '../../lib/local/state-machine-runner.js';
+import type { BindingStore } from '../../lib/ports/binding-store.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
 import { FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
+import { dynamoDbLocalClient, freshTable, newBinding } from './store-fixtures.js';
 
 type AslValidator = (
   definition: unknown,
@@ -58,9 +61,11 @@ interface States {
   };
 }
 
-function world(options: { binding?: Binding; workflowEnv?: Record<string, string> } = {}) {
+function world(
+  options: { binding?: Binding; workflowEnv?: Record<string, string>; store?: BindingStore } = {},
+) {
   const binding = options.binding ?? pendingBinding();
-  const store = new InMemoryBindingStore(binding);
+  const store = options.store ?? new InMemoryBindingStore(binding);
   const clusters = new FakeEksClusters().add(clusterInfo());
   const roles = new FakeIamRoles();
   const oidcProviders = new FakeOidcProviders();
@@ -203,6 +208,48 @@ describe('bind.asl.yaml', () => {
     ]);
     expect(stored?.steps.every((s) => s.startedAt && s.finishedAt && s.detail)).toBe(true);
     expect(stored?.steps.find((s) => s.name === 'EnsureRole')?.detail).toBe(`created ${role?.arn}`);
+  });
+
+  it('records progress and the outcome through the DynamoDB store (DynamoDB Local)', async () => {
+    // Prepare
+    const client = dynamoDbLocalClient();
+    const store = new DynamoDbBindingStore({ client, tableName: await freshTable(client, 'asl-bind') });
+    const binding = newBinding({
+      roleName: 'irsa-demo-payments-api-1a2b3c4d',
+      namespace: 'payments',
+      serviceAccountName: 'api',
+      clusterName: 'demo',
+      region,
+    });
+    await store.create(binding);
+    const { run, roles } = world({ binding, store });
+
+    // Act
+    const execution = await run();
+
+    // Assess
+    const stored = await store.get(binding.id);
+    const events = await store.listEvents(binding.id);
+    client.destroy();
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(stored?.status).toBe('SUCCEEDED');
+    expect(stored?.outputs?.roleArn).toBe((await roles.get(binding.roleName))?.arn);
+    expect(stored?.outputs?.verification?.arn).toContain(`assumed-role/${binding.roleName}/`);
+    expect(stored?.steps.map((s) => s.status)).toEqual([
+      'SUCCEEDED',
+      'SUCCEEDED',
+      'SUCCEEDED',
+      'SKIPPED',
+      'SKIPPED',
+      'SUCCEEDED',
+      'SUCCEEDED',
+    ]);
+    expect(events.map((e) => [e.from, e.to])).toEqual(
+      expect.arrayContaining([
+        ['PENDING', 'RUNNING'],
+        ['RUNNING', 'SUCCEEDED'],
+      ]),
+    );
   });
 
   it('catches a final error into RecordFailure without retrying it: unknown cluster → FAILED ClusterNotFound', async () => {
