@@ -1,7 +1,23 @@
 // `npm start`: runs irsa-broker on this machine (see runtime.ts) until Ctrl-C or SIGTERM.
 import './polyfills.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { localSandbox } from './local-sandbox.js';
 import { startLocalRuntime } from './runtime.js';
+
+/** IAM's eventual consistency as the sandbox simulates it under `npm start` (AWS takes seconds too). */
+const DEFAULT_IAM_PROPAGATION_MS = 3000;
+
+function delayFromEnv(): number {
+  const raw = process.env.SANDBOX_IAM_PROPAGATION_MS;
+  if (raw === undefined || raw === '') return DEFAULT_IAM_PROPAGATION_MS;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 600_000) {
+    throw new Error(
+      `SANDBOX_IAM_PROPAGATION_MS=${raw} is not a delay; set it to milliseconds from 0 to 600000`,
+    );
+  }
+  return value;
+}
 
 function portFromEnv(): number {
   const raw = process.env.PORT ?? '3000';
@@ -20,6 +36,12 @@ async function main() {
   const runtime = await startLocalRuntime({
     port: portFromEnv(),
     dynamodb: { dataDir },
+    accountId: '111122223333',
+    sandbox: localSandbox({
+      stateFile: join(dataDir, 'sandbox.json'),
+      propagationDelayMs: delayFromEnv(),
+      podStartDelayMs: 1000,
+    }),
     progress: (line) => console.log(`· ${line}`),
     log: (line) => console.log(`  ${line}`),
   });
@@ -46,6 +68,8 @@ irsa-broker is running locally (started in ${((Date.now() - started) / 1000).toF
   HTTP API        ${runtime.url}
   Step Functions  ${runtime.sfnEndpoint}  (${Object.values(runtime.stateMachineArns).join(', ')})
   DynamoDB Local  ${runtime.dynamodbEndpoint}  table ${runtime.tableName}, data in ${dataDir}
+${runtime.sandboxSummary.map((line) => `  ${line}`).join('\n')}
+  Sandbox views   ${runtime.url}/_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/state
 ${missing.length > 0 ? `  Not loaded      ${missing.join(', ')} (their routes answer 500 until the files exist)\n` : ''}
 Try:
   curl -s ${runtime.url}/v1/health

@@ -1,0 +1,145 @@
+// Plugs the sandbox cloud into the local runtime: its endpoints and credentials become the handlers'
+// environment, and its introspection is served under /_sandbox on the local HTTP API (never deployed).
+import { z } from 'zod';
+import type { FaultRule } from '../sandbox/faults.js';
+import { type SandboxCloud, type SandboxCloudOptions, startSandboxCloud } from '../sandbox/index.js';
+import type { LocalEndpointResponse, LocalEndpoints } from './http-gateway.js';
+import type { LocalSandbox, StartedSandbox } from './runtime.js';
+
+const FAULT_KINDS = [
+  'throttle',
+  'server-error',
+  'latency',
+  'permanent',
+  'image-pull',
+  'webhook-no-csr',
+] as const;
+
+const FaultsBody = z
+  .object({
+    seed: z.number().int().optional(),
+    rules: z
+      .array(
+        z
+          .object({
+            service: z.string().min(1).max(100),
+            operation: z.string().min(1).max(200).optional(),
+            kind: z.enum(FAULT_KINDS),
+            rate: z.number().min(0).max(1).optional(),
+            latencyMs: z.number().int().min(0).max(60_000).optional(),
+            retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
+          })
+          .strict(),
+      )
+      .max(100),
+  })
+  .strict();
+
+/** The rule without absent optional fields (the injector's types have no room for `undefined`). */
+function withoutUndefined(rule: z.output<typeof FaultsBody>['rules'][number]): FaultRule {
+  const { operation, rate, latencyMs, retryAfterSeconds, ...required } = rule;
+  return {
+    ...required,
+    ...(operation !== undefined ? { operation } : {}),
+    ...(rate !== undefined ? { rate } : {}),
+    ...(latencyMs !== undefined ? { latencyMs } : {}),
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+  };
+}
+
+function problem(status: number, title: string, detail: string): LocalEndpointResponse {
+  return { status, body: { type: 'about:blank', title, status, detail } };
+}
+
+/** `/_sandbox/*`: clusters, call counters, faults and a state summary of the running sandbox. */
+export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
+  return async ({ method, path, body }) => {
+    if (!path.startsWith('/_sandbox/')) return undefined;
+    const route = `${method} ${path.replace(/\/+$/, '')}`;
+    switch (route) {
+      case 'GET /_sandbox/clusters':
+        return {
+          status: 200,
+          body: {
+            items: cloud.describeClusters().map((c) => ({
+              name: c.name,
+              version: c.version,
+              status: c.status,
+              endpoint: c.endpoint,
+              caData: c.certificateAuthorityData,
+              oidcIssuer: c.oidcIssuer,
+            })),
+          },
+        };
+      case 'GET /_sandbox/calls':
+        return { status: 200, body: cloud.counts() };
+      case 'DELETE /_sandbox/calls':
+        cloud.counter.reset();
+        return { status: 200, body: cloud.counts() };
+      case 'GET /_sandbox/faults':
+        return { status: 200, body: { seed: cloud.faults.seed, rules: cloud.faults.getRules() } };
+      case 'PUT /_sandbox/faults': {
+        let json: unknown;
+        try {
+          json = JSON.parse(body);
+        } catch {
+          return problem(400, 'Bad Request', 'The body must be JSON: {"seed"?: n, "rules": [...]}');
+        }
+        const parsed = FaultsBody.safeParse(json);
+        if (!parsed.success) {
+          const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+          return problem(400, 'Bad Request', `Invalid fault rules: ${detail.join('; ')}`);
+        }
+        cloud.faults.reset(parsed.data.seed);
+        cloud.faults.setRules(parsed.data.rules.map(withoutUndefined));
+        return { status: 200, body: { seed: cloud.faults.seed, rules: cloud.faults.getRules() } };
+      }
+      case 'GET /_sandbox/state':
+        return {
+          status: 200,
+          body: { account: cloud.account.snapshot(), clusters: cloud.describeClusters() },
+        };
+      default:
+        return problem(
+          404,
+          'Not Found',
+          `No sandbox endpoint ${method} ${path}. Try GET /_sandbox/clusters, /_sandbox/calls, /_sandbox/faults or /_sandbox/state.`,
+        );
+    }
+  };
+}
+
+/** The sandbox as the local runtime's embedded default target. */
+export function localSandbox(
+  options: SandboxCloudOptions = {},
+  onStarted?: (cloud: SandboxCloud) => void,
+): LocalSandbox {
+  return {
+    async start({ region, accountId, log }): Promise<StartedSandbox> {
+      const cloud = await startSandboxCloud({ region, accountId, ...options });
+      onStarted?.(cloud);
+      // Saved often, so a killed process loses at most a moment of sandbox state.
+      const saver = options.stateFile
+        ? setInterval(() => {
+            cloud.save().catch((error: unknown) => log(`sandbox state not saved: ${String(error)}`));
+          }, 2000)
+        : undefined;
+      saver?.unref();
+      const clusters = cloud.describeClusters();
+      return {
+        env: cloud.env,
+        localEndpoints: sandboxEndpoints(cloud),
+        summary: [
+          `Sandbox AWS    ${cloud.awsUrl}  (account ${cloud.account.accountId}, ${cloud.account.region})`,
+          ...clusters.map(
+            (c) => `  cluster ${c.name.padEnd(7)} Kubernetes ${c.version.padEnd(5)} ${c.endpoint}`,
+          ),
+        ],
+        stop: () => {
+          clearInterval(saver);
+          return cloud.stop();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// The sandbox cloud: one simulated AWS account (IAM, STS, EKS) and its simulated EKS clusters, wired
+// together the way AWS wires them (clusters authenticate through the account's STS and authorize
+// through its EKS access entries; the account describes the clusters). The local runtime starts it
+// as its embedded default target; tests start it directly.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createSandboxAccount, type SandboxAccount } from './aws/index.js';
+import type { ClusterDescription } from './contracts.js';
+import { type CallCounts, createCallCounter, type SandboxCallCounter } from './counters.js';
+import { createFaultInjector, type FaultRule, type SeededFaultInjector } from './faults.js';
+import { type SandboxCluster, startSandboxCluster } from './k8s/index.js';
+
+export interface SandboxClusterSpec {
+  name: string;
+  version: string;
+  /** `builtin`: the pod identity webhook is installed and ready (EKS >= 1.21); `none`: absent. */
+  webhook: 'builtin' | 'none';
+}
+
+/** The clusters `npm start` offers: one per path the bind workflow takes. */
+export const DEFAULT_CLUSTERS: readonly SandboxClusterSpec[] = [
+  { name: 'demo', version: '1.31', webhook: 'builtin' },
+  { name: 'legacy', version: '1.20', webhook: 'none' },
+  { name: 'bare', version: '1.30', webhook: 'none' },
+];
+
+export interface SandboxCloudOptions {
+  accountId?: string;
+  region?: string;
+  clusters?: readonly SandboxClusterSpec[];
+  /** IAM eventual consistency: how long a new role or trust policy takes to reach STS (default 0). */
+  propagationDelayMs?: number;
+  /** How long a pod stays Pending before it runs (default 50 ms). */
+  podStartDelayMs?: number;
+  faults?: { seed?: number; rules?: FaultRule[] };
+  /**
+   * Where the account's and clusters' state is kept between runs (JSON). Absent: in memory only.
+   * Loaded at start, written by `save()` and at `stop()`.
+   */
+  stateFile?: string;
+}
+
+export interface SandboxCloud {
+  readonly account: SandboxAccount;
+  readonly clusters: ReadonlyMap<string, SandboxCluster>;
+  readonly counter: SandboxCallCounter;
+  readonly faults: SeededFaultInjector;
+  /** The AWS endpoint (IAM, STS and EKS on one port, routed by SigV4 scope). */
+  readonly awsUrl: string;
+  /** Environment that points the AWS SDK at the sandbox with the broker principal's credentials. */
+  readonly env: Record<string, string>;
+  describeClusters(): ClusterDescription[];
+  counts(): CallCounts;
+  save(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface PersistedState {
+  version: 1;
+  account: unknown;
+  clusters: Record<string, unknown>;
+}
+
+async function readState(file: string): Promise<PersistedState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const parsed = JSON.parse(text) as PersistedState;
+  if (parsed?.version !== 1) {
+    throw new Error(
+      `${file} is not a sandbox state file this version understands; move it away to start fresh`,
+    );
+  }
+  return parsed;
+}
+
+export async function startSandboxCloud(options: SandboxCloudOptions = {}): Promise<SandboxCloud> {
+  const accountId = options.accountId ?? '111122223333';
+  const region = options.region ?? 'us-east-1';
+  const counter = createCallCounter();
+  const faults = createFaultInjector({
+    ...(options.faults?.seed !== undefined ? { seed: options.faults.seed } : {}),
+    rules: options.faults?.rules ?? [],
+  });
+  const account = createSandboxAccount({
+    accountId,
+    region,
+    propagationDelayMs: options.propagationDelayMs ?? 0,
+    faults,
+    counter,
+  });
+  const persisted = options.stateFile ? await readState(options.stateFile) : undefined;
+
+  const clusters = new Map<string, SandboxCluster>();
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    for (const spec of options.clusters ?? DEFAULT_CLUSTERS) {
+      const cluster = await startSandboxCluster({
+        name: spec.name,
+        region,
+        accountId,
+        version: spec.version,
+        webhook: spec.webhook,
+        sts: account.sts,
+        // EKS authorizes through access policies and RBAC, the access entry maps the identity.
+        kubernetesIdentity: (principalArn) => account.kubernetesIdentity(spec.name, principalArn),
+        authorizeKubernetes: (principalArn, verb, resource, namespace) =>
+          account.authorizeKubernetes(spec.name, principalArn, verb, resource, namespace),
+        faults,
+        counter,
+        podStartDelayMs: options.podStartDelayMs ?? 50,
+        ...(persisted?.clusters[spec.name] !== undefined
+          ? { restoreFrom: persisted.clusters[spec.name] }
+          : {}),
+      });
+      stops.push(() => cluster.stop());
+      clusters.set(spec.name, cluster);
+    }
+    if (persisted) account.restore(persisted.account);
+    // After a restore the clusters listen on new ports: the account must describe them as they are now.
+    for (const cluster of clusters.values()) account.addCluster(cluster.description, cluster.issuer);
+    const server = await account.listen(0);
+    stops.push(() => server.close());
+
+    const env = account.sdkEnvironment(server.url);
+
+
+    const save = async () => {
+      if (!options.stateFile) return;
+      const state: PersistedState = {
+        version: 1,
+        account: account.snapshot(),
+        clusters: Object.fromEntries([...clusters].map(([name, cluster]) => [name, cluster.snapshot()])),
+      };
+      await mkdir(dirname(options.stateFile), { recursive: true });
+      const temporary = `${options.stateFile}.tmp`;
+      await writeFile(temporary, JSON.stringify(state));
+      await rename(temporary, options.stateFile);
+    };
+
+    return {
+      account,
+      clusters,
+      counter,
+      faults,
+      awsUrl: server.url,
+      env,
+      describeClusters: () => [...clusters.values()].map((cluster) => cluster.description),
+      counts: () => counter.snapshot(),
+      save,
+      stop: async () => {
+        await save();
+        for (const stop of stops.splice(0).reverse()) await stop();
+      },
+    };
+  } catch (error) {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+    throw error;
+  }
+}

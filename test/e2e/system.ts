@@ -1,0 +1,123 @@
+// Starts the whole system the way `npm start` does — local runtime, real state machine, real handlers —
+// on the test run's DynamoDB Local and an in-memory sandbox cloud, and drives it over HTTP.
+import { randomUUID } from 'node:crypto';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { localSandbox } from '../../lib/local/local-sandbox.js';
+import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.js';
+import type { SandboxCloud, SandboxCloudOptions } from '../../lib/sandbox/index.js';
+
+export interface BindingView {
+  id: string;
+  status: string;
+  steps: { name: string; status: string; detail?: string; startedAt?: string; finishedAt?: string }[];
+  outputs?: {
+    roleArn?: string;
+    oidcProviderArn?: string;
+    trustPolicy?: unknown;
+    verification?: { arn: string; account: string; userId: string };
+  };
+  error?: { step: string; code: string; message: string };
+  roleName?: string;
+  [field: string]: unknown;
+}
+
+export interface TestSystem {
+  runtime: LocalRuntime;
+  cloud: SandboxCloud;
+  url: string;
+  /** An IAM client signed as the broker principal, for editing the sandbox account "by hand". */
+  iam: IAMClient;
+  eks: EKSClient;
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: BindingView }>;
+  get(id: string): Promise<BindingView>;
+  /** Polls until the binding is SUCCEEDED or FAILED (or `until` holds); fails after `timeoutMs`. */
+  waitFor(id: string, until?: (b: BindingView) => boolean, timeoutMs?: number): Promise<BindingView>;
+  stop(): Promise<void>;
+}
+
+export async function startTestSystem(
+  options: { sandbox?: SandboxCloudOptions; env?: Record<string, string> } = {},
+): Promise<TestSystem> {
+  let cloud: SandboxCloud | undefined;
+  const endpoint = process.env.IRSA_TEST_DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('IRSA_TEST_DYNAMODB_ENDPOINT is unset: run through jest (globalSetup)');
+  const runtime = await startLocalRuntime({
+    port: 0,
+    accountId: '111122223333',
+    dynamodb: { endpoint },
+    tableName: `e2e-${randomUUID()}`,
+    retryDelayMs: 20,
+    sandbox: localSandbox({ podStartDelayMs: 20, ...options.sandbox }, (started) => {
+      cloud = started;
+    }),
+    env: {
+      STEP_POLL_BUDGET_SECONDS: '5',
+      ...options.env,
+    },
+  });
+  if (!cloud) throw new Error('the sandbox did not start');
+  const started = cloud;
+  const clientConfig = {
+    region: 'us-east-1',
+    endpoint: started.awsUrl,
+    credentials: started.account.brokerCredentials,
+  };
+  const iam = new IAMClient(clientConfig);
+  const eks = new EKSClient(clientConfig);
+
+  const get = async (id: string) => {
+    const response = await fetch(`${runtime.url}/v1/bindings/${id}`);
+    if (response.status !== 200) throw new Error(`GET ${id} → ${response.status}: ${await response.text()}`);
+    return (await response.json()) as BindingView;
+  };
+
+  return {
+    runtime,
+    cloud: started,
+    url: runtime.url,
+    iam,
+    eks,
+    async post(body, headers = {}) {
+      const response = await fetch(`${runtime.url}/v1/bindings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, json: (await response.json()) as BindingView };
+    },
+    get,
+    async waitFor(id, until = (b) => b.status === 'SUCCEEDED' || b.status === 'FAILED', timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: BindingView | undefined;
+      for (;;) {
+        last = await get(id);
+        if (until(last)) return last;
+        if (Date.now() > deadline) {
+          throw new Error(`binding ${id} did not get there in ${timeoutMs} ms: ${JSON.stringify(last)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    async stop() {
+      iam.destroy();
+      eks.destroy();
+      await runtime.stop();
+    },
+  };
+}
+
+export function bindingRequest(overrides: Record<string, unknown> = {}) {
+  return {
+    clusterName: 'demo',
+    region: 'us-east-1',
+    namespace: 'team-a',
+    serviceAccountName: `app-${randomUUID().slice(0, 8)}`,
+    policyArns: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+    ...overrides,
+  };
+}
+
+export function stepStatuses(binding: BindingView): Record<string, string> {
+  return Object.fromEntries(binding.steps.map((step) => [step.name, step.status]));
+}
