@@ -149,9 +149,9 @@ export class FakeSts implements SandboxSts {
   }
 }
 
-/** The broker's role is an access entry with cluster admin; everyone else has none. */
+/** The broker's role (any session of it) is an access entry with cluster admin; everyone else has none. */
 export function brokerOnly(principalArn: string): { username: string; groups: string[] } | undefined {
-  if (principalArn === `arn:aws:iam::${ACCOUNT}:role/irsa-broker-api`) {
+  if (principalArn.startsWith(`arn:aws:sts::${ACCOUNT}:assumed-role/irsa-broker-api/`)) {
     return { username: 'irsa-broker', groups: ['system:masters'] };
   }
   return undefined;

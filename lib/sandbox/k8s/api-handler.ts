@@ -40,12 +40,25 @@ export interface Caller {
   uid?: string;
   /** An IAM principal STS vouched for but no access entry maps: authenticated, allowed nothing. */
   unmapped?: boolean;
+  /** The IAM caller as STS reported it (session ARN for assumed roles), for access policies. */
+  principalArn?: string;
 }
 
-/** EKS access entries: the IAM principal (role ARN for assumed-role sessions) → Kubernetes identity. */
+/**
+ * EKS access entries: the IAM caller as STS reported it (an assumed-role session ARN is looked up by
+ * its role; the session name fills `{{SessionName}}`) → Kubernetes identity.
+ */
 export type KubernetesIdentityLookup = (
   principalArn: string,
 ) => { username: string; groups: string[] } | undefined;
+
+/** EKS access policies associated with the caller's access entry (allowed in addition to RBAC). */
+export type AccessPolicyCheck = (
+  principalArn: string,
+  verb: string,
+  resource: string,
+  namespace?: string,
+) => boolean;
 
 export interface SubresourceHandlers {
   podLog(pod: JsonObject, container: string | undefined): string;
@@ -62,6 +75,7 @@ export interface ApiHandlerOptions {
   tokens: Pick<ServiceAccountTokenIssuer, 'verify'>;
   sts: SandboxSts;
   kubernetesIdentity: KubernetesIdentityLookup;
+  authorizeKubernetes?: AccessPolicyCheck;
   now: () => number;
   subresources: SubresourceHandlers;
   faults?: FaultInjector;
@@ -252,11 +266,17 @@ export class ApiHandler {
     if (token.startsWith('k8s-aws-v1.')) {
       const result = await authenticateAwsToken(token, clusterName, region, sts, now());
       if (!result.ok) throw unauthorized();
-      const principal = principalArnOf(result.identity.arn);
-      const mapped = kubernetesIdentity(principal);
-      if (!mapped) return { user: principal, groups: ['system:authenticated'], unmapped: true };
+      const principalArn = result.identity.arn;
+      const mapped = kubernetesIdentity(principalArn);
+      if (!mapped)
+        return { user: principalArn, groups: ['system:authenticated'], unmapped: true, principalArn };
       const groups = [...new Set([...mapped.groups, 'system:authenticated'])];
-      return { user: mapped.username, groups, uid: `aws-iam-authenticator:${result.identity.userId}` };
+      return {
+        user: mapped.username,
+        groups,
+        uid: `aws-iam-authenticator:${result.identity.userId}`,
+        principalArn,
+      };
     }
     const sa = await tokens.verify(token);
     if (!sa) throw unauthorized();
@@ -281,17 +301,22 @@ export class ApiHandler {
       : target.type.kind === 'Namespace'
         ? target.name
         : undefined;
-    const allowed =
+    const byAccessPolicy =
       !caller.unmapped &&
-      rbacAllows(this.options.store, {
-        user: caller.user,
-        groups: caller.groups,
-        verb,
-        group: target.type.group,
-        resource,
-        namespace,
-        name: target.name,
-      });
+      caller.principalArn !== undefined &&
+      (this.options.authorizeKubernetes?.(caller.principalArn, verb, resource, namespace) ?? false);
+    const allowed =
+      byAccessPolicy ||
+      (!caller.unmapped &&
+        rbacAllows(this.options.store, {
+          user: caller.user,
+          groups: caller.groups,
+          verb,
+          group: target.type.group,
+          resource,
+          namespace,
+          name: target.name,
+        }));
     if (allowed) return;
     const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
     throw forbidden(
@@ -333,15 +358,6 @@ function verbOf(method: string, named: boolean): string {
     default:
       return method.toLowerCase();
   }
-}
-
-/**
- * What EKS looks access entries up by: the role ARN for an assumed-role session (the session ARN
- * carries no role path, so the role is named at the root path), the ARN itself otherwise.
- */
-export function principalArnOf(callerArn: string): string {
-  const assumed = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
-  return assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : callerArn;
 }
 
 /** The API server names the manager of a non-apply write after the client's user agent. */

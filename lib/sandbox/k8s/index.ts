@@ -48,11 +48,18 @@ export interface SandboxClusterOptions {
   webhook: 'builtin' | 'none';
   sts: SandboxSts;
   /**
-   * EKS access entries: principal ARN (role ARN for assumed-role sessions) → Kubernetes identity, or
-   * undefined (→ 403). The identity is then authorized by RBAC; group `system:masters` is bound to
-   * cluster-admin.
+   * EKS access entries: the caller's ARN as STS reports it (an assumed-role session ARN; look the
+   * entry up by its role and fill `{{SessionName}}` from it) → Kubernetes identity, or undefined
+   * (→ 403 for every request). The identity is authorized by RBAC (group `system:masters` is bound
+   * to cluster-admin) and by `authorizeKubernetes`.
    */
   kubernetesIdentity(principalArn: string): KubernetesIdentity | undefined;
+  /**
+   * EKS access policies (AmazonEKSClusterAdminPolicy, ...) associated with the caller's access entry:
+   * whether they allow `verb` on `resource` (plural, or `plural/sub`) in `namespace`. A request is
+   * allowed when this or RBAC allows it. Absent: RBAC only.
+   */
+  authorizeKubernetes?(principalArn: string, verb: string, resource: string, namespace?: string): boolean;
   faults?: FaultInjector;
   counter?: CallCounter;
   /** How long a pod stays Pending (ContainerCreating) before it runs; default 50 ms. */
@@ -163,13 +170,21 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     now,
   });
   let reconcileQueued = false;
+  let controllers: Promise<void> = Promise.resolve();
   const queueReconcile = (delayMs = 0) => {
     if (reconcileQueued && delayMs === 0) return;
     if (delayMs === 0) reconcileQueued = true;
-    scheduler.schedule(delayMs, async () => {
-      if (delayMs === 0) reconcileQueued = false;
-      await runSigners(store, ca, minor);
-      await webhooks.reconcile();
+    scheduler.schedule(delayMs, () => {
+      // Controllers run one pass at a time, as one controller-manager would: a webhook must not file
+      // two CSRs because two passes saw "none filed yet".
+      const pass = controllers.then(async () => {
+        if (delayMs === 0) reconcileQueued = false;
+        await runSigners(store, ca, minor);
+        await webhooks.reconcile();
+      });
+      // A failed pass is reported (scheduler) and must not stop the passes after it.
+      controllers = pass.catch(() => undefined);
+      return pass;
     });
   };
   const webhooks = new PodIdentityWebhooks({
@@ -223,6 +238,12 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     tokens: { verify: (token) => tokens.verify(token) },
     sts: options.sts,
     kubernetesIdentity: (arn) => options.kubernetesIdentity(arn),
+    ...(options.authorizeKubernetes
+      ? {
+          authorizeKubernetes: (arn: string, verb: string, resource: string, namespace?: string) =>
+            options.authorizeKubernetes?.(arn, verb, resource, namespace) ?? false,
+        }
+      : {}),
     now,
     subresources: {
       podLog: (pod, container) => pods.log(pod, container),
