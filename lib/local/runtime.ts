@@ -3,7 +3,7 @@
 // handlers Lambda runs. `npm start` (main.ts), tests and the benchmark all start it through here.
 import './polyfills.js';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
@@ -108,6 +108,18 @@ function localValue(value: unknown, refs: Record<string, string>): string | unde
   return undefined;
 }
 
+let runtimeGeneration = 0;
+
+/**
+ * Handlers build their clients at module scope from the environment of the runtime that loads them.
+ * One module instance per runtime keeps a second runtime in the same process (tests, a restart) off
+ * the first one's endpoints.
+ */
+function freshModuleImporter(generation: number): ModuleImporter {
+  return async (absolutePath) =>
+    (await import(`${pathToFileURL(absolutePath).href}?runtime=${generation}`)) as Record<string, unknown>;
+}
+
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const rootDir = options.rootDir ?? REPO_ROOT;
   const progress = options.progress ?? (() => undefined);
@@ -185,7 +197,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region,
       accountId,
       functionName,
-      ...(options.importModule ? { importModule: options.importModule } : {}),
+      importModule: options.importModule ?? freshModuleImporter(++runtimeGeneration),
     });
     const invoke = (key: string, event: unknown) => {
       const spec = config.functions[key];

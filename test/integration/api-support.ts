@@ -1,6 +1,5 @@
 // Drives the real local runtime over HTTP for the API integration tests.
 import { randomBytes } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.js';
 import { dynamoDbLocalClient } from './store-fixtures.js';
@@ -9,23 +8,11 @@ export function uniqueTableName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-let starts = 0;
-
 export async function startApi(tableName: string): Promise<LocalRuntime> {
   const endpoint = process.env.IRSA_TEST_DYNAMODB_ENDPOINT;
   if (!endpoint) throw new Error('IRSA_TEST_DYNAMODB_ENDPOINT is not set; run the tests through jest');
   // preload: false keeps start-up quiet while the bind steps are still being written.
-  // Handlers build their clients at module scope from the environment of the runtime that loaded them.
-  // A fresh module instance per start keeps a restarted runtime from using the previous one's endpoints.
-  const run = ++starts;
-  return startLocalRuntime({
-    port: 0,
-    dynamodb: { endpoint },
-    tableName,
-    preload: false,
-    importModule: async (path) =>
-      (await import(`${pathToFileURL(path).href}?run=${run}`)) as Record<string, unknown>,
-  });
+  return startLocalRuntime({ port: 0, dynamodb: { endpoint }, tableName, preload: false });
 }
 
 export interface ApiResponse {
