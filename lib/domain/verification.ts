@@ -28,9 +28,16 @@ export function isPodMutated(pod: KubernetesObject): boolean {
 export type CallerIdentityLog =
   | { kind: 'identity'; identity: Verification }
   | { kind: 'sts-error'; code: 'AccessDenied' | 'InvalidIdentityToken'; message: string }
+  /** STS or the network failed after the AWS CLI's own retries: says nothing about the binding. */
+  | { kind: 'transient-error'; code: string; message: string }
   | { kind: 'unrecognized' };
 
 const STS_ERROR = /An error occurred \((AccessDenied|InvalidIdentityToken)\)[^:]*:\s*(.*)/;
+/** Error codes the AWS CLI prints for throttling and service-side failures (botocore's retryable set). */
+const TRANSIENT_ERROR =
+  /An error occurred \((Throttling|ThrottlingException|ThrottledException|RequestLimitExceeded|RequestThrottled|TooManyRequestsException|ServiceUnavailable|InternalFailure|InternalError|IDPCommunicationError|RequestTimeout)\)[^:]*:\s*(.*)/;
+const NETWORK_ERROR =
+  /(Could not connect to the endpoint URL|Connection was closed|Read timeout on endpoint URL)[^\n]*/;
 
 /** Parses what `aws sts get-caller-identity --output json` printed. */
 export function parseCallerIdentityLog(log: string): CallerIdentityLog {
@@ -42,6 +49,10 @@ export function parseCallerIdentityLog(log: string): CallerIdentityLog {
       message: error[2]!.trim(),
     };
   }
+  const transient = TRANSIENT_ERROR.exec(log);
+  if (transient) return { kind: 'transient-error', code: transient[1]!, message: transient[2]!.trim() };
+  const network = NETWORK_ERROR.exec(log);
+  if (network) return { kind: 'transient-error', code: 'NetworkError', message: network[0].trim() };
   const start = log.indexOf('{');
   const end = log.lastIndexOf('}');
   if (start === -1 || end < start) return { kind: 'unrecognized' };
@@ -98,6 +109,10 @@ export function decideVerification(log: string, context: VerificationContext): V
         `The test pod ran as ${parsed.identity.arn}, not as role ${context.roleArn}; ` +
         'check that the service account annotation was not changed and that no other credentials are injected',
     };
+  }
+  if (parsed.kind === 'transient-error') {
+    // Bounded by the verification timeout, not the propagation window: an outage is not a verdict.
+    return { kind: 'retry', reason: `STS unavailable (${parsed.code})` };
   }
   if (parsed.kind === 'sts-error') {
     if (context.elapsedSeconds < context.propagationWindowSeconds) {

@@ -77,7 +77,14 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
         cloud.counter.reset();
         return { status: 200, body: cloud.counts() };
       case 'GET /_sandbox/faults':
-        return { status: 200, body: { seed: cloud.faults.seed, rules: cloud.faults.getRules() } };
+        return {
+          status: 200,
+          body: {
+            seed: cloud.faults.seed,
+            rules: cloud.faults.getRules(),
+            injected: cloud.faults.injected(),
+          },
+        };
       case 'PUT /_sandbox/faults': {
         let json: unknown;
         try {
@@ -92,7 +99,14 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
         }
         cloud.faults.reset(parsed.data.seed);
         cloud.faults.setRules(parsed.data.rules.map(withoutUndefined));
-        return { status: 200, body: { seed: cloud.faults.seed, rules: cloud.faults.getRules() } };
+        return {
+          status: 200,
+          body: {
+            seed: cloud.faults.seed,
+            rules: cloud.faults.getRules(),
+            injected: cloud.faults.injected(),
+          },
+        };
       }
       case 'GET /_sandbox/state':
         return {

@@ -18,6 +18,8 @@ export interface SeededFaultInjector extends FaultInjector {
   readonly seed: number;
   setRules(rules: FaultRule[]): void;
   getRules(): FaultRule[];
+  /** How many faults were injected since the last reset, by kind. */
+  injected(): Partial<Record<FaultKind, number>>;
   /** Clears the rules and restarts the random sequence (from `seed` when given, else the current seed). */
   reset(seed?: number): void;
 }
@@ -58,6 +60,7 @@ export function createFaultInjector(
   let seed = options.seed ?? 1;
   let random = mulberry32(seed);
   let rules: { rule: FaultRule; service: RegExp; operation: RegExp }[] = [];
+  let injected: Partial<Record<FaultKind, number>> = {};
 
   const setRules = (next: FaultRule[]): void => {
     for (const rule of next) validateRule(rule);
@@ -79,12 +82,15 @@ export function createFaultInjector(
       seed = nextSeed ?? seed;
       random = mulberry32(seed);
       rules = [];
+      injected = {};
     },
+    injected: () => ({ ...injected }),
     decide(service: string, operation: string): FaultDecision | undefined {
       for (const { rule, service: servicePattern, operation: operationPattern } of rules) {
         if (!servicePattern.test(service) || !operationPattern.test(operation)) continue;
         // One draw per matching rule keeps decisions a pure function of seed + call sequence.
         if (random() >= (rule.rate ?? 1)) continue;
+        injected[rule.kind] = (injected[rule.kind] ?? 0) + 1;
         const decision: FaultDecision = { kind: rule.kind };
         if (rule.latencyMs !== undefined) decision.latencyMs = rule.latencyMs;
         if (rule.retryAfterSeconds !== undefined) decision.retryAfterSeconds = rule.retryAfterSeconds;

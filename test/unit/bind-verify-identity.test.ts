@@ -42,6 +42,11 @@ const accessDenied: PodOutcome = {
   log: '\nAn error occurred (AccessDenied) when calling the AssumeRoleWithWebIdentity operation: Not authorized to perform sts:AssumeRoleWithWebIdentity\n',
 };
 
+const stsUnavailable: PodOutcome = {
+  phase: 'Failed',
+  log: '\nAn error occurred (ServiceUnavailable) when calling the AssumeRoleWithWebIdentity operation (reached max retries: 2): Service is unable to handle request.\n',
+};
+
 function world(binding: Binding = pendingBinding()) {
   const k8s = new FakeWorkloadCluster(['default', binding.namespace]);
   k8s.put({
@@ -182,6 +187,47 @@ describe('VerifyIdentity', () => {
     expect(handOvers.length).toBeGreaterThan(0);
     expect(handOvers.every((pods) => /^irsa-verify-[a-z0-9]+-\d+$/.test(pods))).toBe(true);
     expect(k8s.podsCreated).toBe(4);
+    expect(k8s.pods()).toEqual([]);
+  });
+
+  it('re-runs the pod when STS was unavailable, even after the propagation window, and then succeeds', async () => {
+    // Prepare: the window is over before the outage ends; an outage still is no verdict on the binding.
+    const { binding, k8s, deps, startedAt, config } = world();
+    k8s.podOutcome = (n) => (n <= 2 ? stsUnavailable : success);
+    deps.clock.advance(config.iamPropagationWindowSeconds * 1000 + 1);
+
+    // Act
+    const result = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+
+    // Assess
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.attempt).toBe(3);
+    expect(k8s.pods()).toEqual([]);
+  });
+
+  it('fails VerificationFailed when STS stays unavailable until VERIFY_TIMEOUT_SECONDS', async () => {
+    // Prepare
+    const { binding, k8s, deps, startedAt, config } = world();
+    k8s.podOutcome = () => stsUnavailable;
+
+    // Act
+    let outcome: unknown;
+    for (let invocation = 0; invocation < 200; invocation++) {
+      try {
+        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+        break;
+      } catch (error) {
+        outcome = error;
+        if (!(error instanceof NotYetError)) break;
+      }
+    }
+
+    // Assess
+    expect(outcome).toBeInstanceOf(VerificationFailedError);
+    expect((outcome as Error).message).toMatch(/ServiceUnavailable/);
+    expect(deps.clock.now().getTime() - startedAt.getTime()).toBeGreaterThanOrEqual(
+      config.verifyTimeoutSeconds * 1000,
+    );
     expect(k8s.pods()).toEqual([]);
   });
 

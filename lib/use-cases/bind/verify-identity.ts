@@ -168,6 +168,8 @@ export async function verifyIdentity(
   const run = new TestPodRun(deps.kubernetes.connect(cluster), binding, cluster, config);
   let pollDelay = POLL_FIRST_MS;
   let rerunDelay = RERUN_FIRST_MS;
+  /** Why the previous pod was re-run, for a timeout message that explains itself. */
+  let lastRerunReason: string | undefined;
 
   /**
    * Sleeps at most what is left of this invocation's budget; once it is spent the ASL Retry takes over
@@ -218,7 +220,14 @@ export async function verifyIdentity(
             `${decision.message} (${run.describe()}, ${phase}${reason ? `: ${reason}` : ''})`,
           );
         }
-        // STS refused inside the IAM propagation window: the next pod gets a fresh token and a new try.
+        // STS refused inside the IAM propagation window, or was unavailable: the next pod gets a fresh
+        // token and a new try, as long as the verification timeout allows.
+        if (clock.now().getTime() >= stepEnd) {
+          throw new VerificationFailedError(
+            `Still no verdict after VERIFY_TIMEOUT_SECONDS=${config.verifyTimeoutSeconds}: ${decision.reason} (${run.describe()})`,
+          );
+        }
+        lastRerunReason = `attempt ${run.attempt} ended with ${decision.reason}`;
         await run.remove();
         await wait(rerunDelay, `re-running after ${decision.reason}`);
         rerunDelay = Math.min(rerunDelay * 2, RERUN_MAX_MS);
@@ -229,7 +238,8 @@ export async function verifyIdentity(
       if (clock.now().getTime() >= stepEnd) {
         throw new VerificationFailedError(
           `The ${run.describe()} was still ${phase} after VERIFY_TIMEOUT_SECONDS=${config.verifyTimeoutSeconds}; ` +
-            `check that image ${config.testPodImage} can be pulled and the pod can be scheduled`,
+            `check that image ${config.testPodImage} can be pulled and the pod can be scheduled` +
+            (lastRerunReason ? ` (${lastRerunReason})` : ''),
         );
       }
       await wait(pollDelay, `pod is ${phase}`);
