@@ -360,6 +360,27 @@ describe('GET /v1/openapi.json and /v1/health', () => {
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Binding', 'Problem']));
   });
 
+  it('documents as required exactly the fields validation requires, and every $ref resolves', async () => {
+    const doc = buildOpenApiDocument() as unknown as {
+      components: { schemas: Record<string, { required?: string[] }> };
+    };
+    const api = setup();
+
+    const empty = await api.post(jsonPost({}));
+
+    const requiredByValidation = (empty.body.errors as { path: string; message: string }[])
+      .filter((issue) => issue.message.includes('required'))
+      .map((issue) => issue.path)
+      .sort();
+    expect(doc.components.schemas.CreateBindingRequest?.required?.sort()).toEqual(requiredByValidation);
+    const refs = JSON.stringify(doc).match(/"\$ref":"#\/components\/schemas\/[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of refs) {
+      const name = ref.replace(/^.*\/schemas\//, '').replace(/"$/, '');
+      expect(Object.keys(doc.components.schemas)).toContain(name);
+    }
+  });
+
   it('answers health with 200', async () => {
     const response = parse(await healthHandler()(httpEvent({ path: '/v1/health' }), lambdaContext));
 
