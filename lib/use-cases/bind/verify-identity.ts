@@ -33,7 +33,8 @@ export interface VerifyIdentityDeps {
 
 /** Pod log bytes read: the CLI prints a few hundred. */
 export const LOG_LIMIT_BYTES = 16 * 1024;
-const POLL_FIRST_MS = 1_000;
+/** Small first: a pod on a warm node with a cached image finishes in about a second. */
+const POLL_FIRST_MS = 250;
 const POLL_MAX_MS = 8_000;
 const RERUN_FIRST_MS = 2_000;
 const RERUN_MAX_MS = 15_000;
