@@ -158,8 +158,7 @@ describe('npm run package', () => {
           const placeholder = /^\$\{(\w+)\}$/.exec(String(state.Resource))?.[1];
           const resolved = placeholder ? substitutions[placeholder] : undefined;
           const target = (resolved as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
-          if (!target || target[1] !== 'Arn')
-            throw new Error(`Task ${name} does not resolve to a function ARN`);
+          if (target?.[1] !== 'Arn') throw new Error(`Task ${name} does not resolve to a function ARN`);
           targets.add(target[0]);
           expect(typeof state.TimeoutSeconds).toBe('number');
         }
