@@ -95,6 +95,14 @@ describe('sandbox EKS API server: authentication', () => {
     });
   });
 
+  it('retries a throttled STS check of a valid token, and answers 401 when STS keeps failing', async () => {
+    sts.throttleNext = 2;
+    expect((await raw(cluster, await eksToken('demo'), 'GET', '/api/v1/namespaces')).status).toBe(200);
+    sts.throttleNext = 50;
+    expect((await raw(cluster, await eksToken('demo'), 'GET', '/api/v1/namespaces')).status).toBe(401);
+    sts.throttleNext = 0;
+  });
+
   it('answers 403 Forbidden for a principal STS knows but no access entry maps', async () => {
     const api = kubeConfig(cluster, await eksToken('demo', STRANGER)).makeApiClient(CoreV1Api);
     const attempt = api.listNamespace();

@@ -46,6 +46,10 @@ export class FakeSts implements SandboxSts {
   /** role ARN → the service-account subject its trust policy admits */
   readonly trusts = new Map<string, string>();
   now: () => number = Date.now;
+  /** The next this-many presigned GetCallerIdentity checks answer Throttling (a transient fault). */
+  throttleNext = 0;
+  /** The next this-many AssumeRoleWithWebIdentity calls answer Throttling. */
+  throttleAssumeNext = 0;
 
   constructor(users: FakeUser[] = [BROKER, STRANGER]) {
     for (const user of users) this.users.set(user.accessKeyId, user);
@@ -55,6 +59,10 @@ export class FakeSts implements SandboxSts {
     url: string;
     headers: Record<string, string>;
   }): Promise<StsOutcome> {
+    if (this.throttleNext > 0) {
+      this.throttleNext -= 1;
+      return fail('Throttling', 'Rate exceeded', 400);
+    }
     const url = new URL(request.url);
     const q = (k: string) => url.searchParams.get(k) ?? '';
     const [accessKeyId, , region] = q('X-Amz-Credential').split('/');
@@ -103,6 +111,10 @@ export class FakeSts implements SandboxSts {
     webIdentityToken: string;
     roleSessionName: string;
   }): Promise<StsOutcome> {
+    if (this.throttleAssumeNext > 0) {
+      this.throttleAssumeNext -= 1;
+      return fail('Throttling', 'Rate exceeded', 400);
+    }
     let sub: string | undefined;
     let verified = false;
     for (const issuer of this.issuers) {

@@ -195,6 +195,22 @@ describe('sandbox EKS: the built-in pod identity webhook and pods that run the A
     );
   });
 
+  it('retries a throttled AssumeRoleWithWebIdentity like the CLI, and logs Throttling when it persists', async () => {
+    sts.throttleAssumeNext = 2;
+    await pod('verify-retried', 'web', [cli()]);
+    await cluster.settle();
+    expect((await core.readNamespacedPod({ name: 'verify-retried', namespace: 'apps' })).status?.phase).toBe(
+      'Succeeded',
+    );
+    sts.throttleAssumeNext = 3;
+    await pod('verify-throttled', 'web', [cli()]);
+    await cluster.settle();
+    const log = await core.readNamespacedPodLog({ name: 'verify-throttled', namespace: 'apps' });
+    expect(log).toBe(
+      '\nAn error occurred (Throttling) when calling the AssumeRoleWithWebIdentity operation: Rate exceeded\n',
+    );
+  });
+
   it('uses the node instance role when the pod has no IRSA credentials', async () => {
     await pod('verify-node', 'default', [cli()]);
     await cluster.settle();

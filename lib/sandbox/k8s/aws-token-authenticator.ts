@@ -1,6 +1,6 @@
 // EKS's aws-iam-authenticator checks on a `k8s-aws-v1.` bearer token, before STS verifies the
 // presigned GetCallerIdentity request inside it.
-import type { CallerIdentity, SandboxSts } from '../contracts.js';
+import type { AwsErrorShape, CallerIdentity, SandboxSts } from '../contracts.js';
 
 const PREFIX = 'k8s-aws-v1.';
 const MAX_TOKEN_BYTES = 4096;
@@ -16,6 +16,15 @@ const KNOWN_QUERY_KEYS = new Set([
   'x-amz-signature',
   'x-amz-signedheaders',
 ]);
+
+const STS_ATTEMPTS = 5;
+
+/** Throttling and server-side failures, which an AWS client retries. */
+export function isTransient(error: AwsErrorShape): boolean {
+  return (
+    error.httpStatus >= 500 || error.httpStatus === 429 || /Throttl|RequestLimitExceeded/.test(error.code)
+  );
+}
 
 export type AwsTokenResult = { ok: true; identity: CallerIdentity } | { ok: false; reason: string };
 
@@ -69,7 +78,12 @@ export async function authenticateAwsToken(
   if (date === undefined) return fail('invalid X-Amz-Date');
   if (now > date + TOKEN_LIFETIME_MS || date > now + TOKEN_LIFETIME_MS) return fail('token expired');
   const headers: Record<string, string> = { host: url.host, 'x-k8s-aws-id': clusterName };
-  const outcome = await sts.verifyPresignedGetCallerIdentity({ url: url.toString(), headers });
+  // The control plane's STS client retries throttling and 5xx before it gives up on a token, so a
+  // transient STS fault does not turn into a 401 for a valid token.
+  let outcome = await sts.verifyPresignedGetCallerIdentity({ url: url.toString(), headers });
+  for (let attempt = 1; attempt < STS_ATTEMPTS && !outcome.ok && isTransient(outcome.error); attempt++) {
+    outcome = await sts.verifyPresignedGetCallerIdentity({ url: url.toString(), headers });
+  }
   if (!outcome.ok) return fail(`${outcome.error.code}: ${outcome.error.message}`);
   return { ok: true, identity: outcome.identity };
 }

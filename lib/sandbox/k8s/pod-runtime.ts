@@ -4,6 +4,7 @@
 // AWS CLI would find in the container (web identity token from the projected volume, else the node's
 // instance role) and logs what the CLI prints. Other containers keep running.
 import type { CallerIdentity, FaultInjector, SandboxSts } from '../contracts.js';
+import { isTransient } from './aws-token-authenticator.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceTypeOfKind } from './resource-types.js';
@@ -34,6 +35,7 @@ interface Outcome {
 export type PodLogs = Record<string, Record<string, string>>;
 
 const AWS_CLI_JSON_INDENT = 4;
+const CLI_MAX_ATTEMPTS = 3;
 
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -283,11 +285,16 @@ export class PodRuntime {
       if (token === undefined)
         return { output: `\n[Errno 2] No such file or directory: '${tokenFile}'\n`, exitCode: 255 };
       const sessionName = env.get('AWS_ROLE_SESSION_NAME') ?? `botocore-session-${Math.floor(now() / 1000)}`;
-      const outcome = await sts.assumeRoleWithWebIdentity({
-        roleArn,
-        webIdentityToken: token,
-        roleSessionName: sessionName,
-      });
+      const request = { roleArn, webIdentityToken: token, roleSessionName: sessionName };
+      // AWS CLI v2's standard retry mode: up to 3 attempts for throttling and 5xx.
+      let outcome = await sts.assumeRoleWithWebIdentity(request);
+      for (
+        let attempt = 1;
+        attempt < CLI_MAX_ATTEMPTS && !outcome.ok && isTransient(outcome.error);
+        attempt++
+      ) {
+        outcome = await sts.assumeRoleWithWebIdentity(request);
+      }
       if (!outcome.ok) {
         return {
           output: `\nAn error occurred (${outcome.error.code}) when calling the AssumeRoleWithWebIdentity operation: ${outcome.error.message}\n`,
