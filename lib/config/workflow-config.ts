@@ -43,7 +43,9 @@ const EnvSchema = z
     /** How long AccessDenied / InvalidIdentityToken are taken as "IAM not propagated yet". */
     IAM_PROPAGATION_WINDOW_SECONDS: seconds('IAM_PROPAGATION_WINDOW_SECONDS', 120, 900),
     /** Longest a polling step waits inside one Lambda invocation before handing over to an ASL Retry. */
-    STEP_POLL_BUDGET_SECONDS: seconds('STEP_POLL_BUDGET_SECONDS', 200, 840),
+    // Must stay below the shortest polling function's timeout (ApproveCsr: 120 s in serverless.yml) with
+    // room for the step's own writes, or Lambda kills the invocation before it hands over with NotYet.
+    STEP_POLL_BUDGET_SECONDS: seconds('STEP_POLL_BUDGET_SECONDS', 90, 100),
     /** activeDeadlineSeconds of the test pod. */
     TEST_POD_DEADLINE_SECONDS: seconds('TEST_POD_DEADLINE_SECONDS', 120, 3600),
     /** How long ApproveCsr waits for the webhook's CSR and then for the webhook to be ready. */
