@@ -267,6 +267,64 @@ describe('sandbox EKS API server: resources', () => {
     });
   });
 
+  it('lists by label selector and deletes pods; serves secrets, services, deployments and RBAC objects', async () => {
+    const make = (name: string, tier: string) =>
+      core.createNamespacedPod({
+        namespace: 'apps',
+        body: {
+          metadata: { name, labels: { tier } },
+          spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] },
+        },
+      });
+    await make('front-1', 'front');
+    await make('back-1', 'back');
+    const fronts = await core.listNamespacedPod({ namespace: 'apps', labelSelector: 'tier=front' });
+    expect(fronts.items.map((p) => p.metadata?.name)).toEqual(['front-1']);
+    await core.deleteNamespacedPod({ name: 'front-1', namespace: 'apps' });
+    expect((await codeOf(core.readNamespacedPod({ name: 'front-1', namespace: 'apps' }))).code).toBe(404);
+
+    const secret = await core.createNamespacedSecret({
+      namespace: 'apps',
+      body: { metadata: { name: 's' }, stringData: { password: 'pw' } },
+    });
+    expect(secret.type).toBe('Opaque');
+    expect(secret.data).toEqual({ password: Buffer.from('pw').toString('base64') });
+    const tlsWithoutKey = await raw(cluster, token, 'POST', '/api/v1/namespaces/apps/secrets', {
+      metadata: { name: 't' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': 'eA==' },
+    });
+    expect(tlsWithoutKey.status).toBe(422);
+    const service = await core.createNamespacedService({
+      namespace: 'apps',
+      body: { metadata: { name: 'svc' }, spec: { selector: { app: 'x' }, ports: [{ port: 443 }] } },
+    });
+    expect(service.spec?.clusterIP).toMatch(/^10\.100\./);
+    const mismatched = await raw(cluster, token, 'POST', '/apis/apps/v1/namespaces/apps/deployments', {
+      metadata: { name: 'd' },
+      spec: {
+        selector: { matchLabels: { app: 'a' } },
+        template: {
+          metadata: { labels: { app: 'b' } },
+          spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] },
+        },
+      },
+    });
+    expect(mismatched.status).toBe(422);
+    expect(JSON.stringify(mismatched.json())).toContain('`selector` does not match template `labels`');
+    const role = await raw(
+      cluster,
+      token,
+      'POST',
+      '/apis/rbac.authorization.k8s.io/v1/namespaces/apps/roles',
+      {
+        metadata: { name: 'reader' },
+        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+      },
+    );
+    expect(role.status).toBe(201);
+  });
+
   it('serves discovery consistent with the version', async () => {
     const groups = (await raw(cluster, token, 'GET', '/apis')).json() as {
       groups: { name: string; versions: { version: string }[] }[];
