@@ -5,9 +5,11 @@ import './polyfills.js';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbBindingStore } from '../adapters/dynamodb/dynamodb-binding-store.js';
 import { ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
 import { type HttpGateway, type LocalEndpoints, startHttpGateway } from './http-gateway.js';
+import { failInterruptedBindings } from './interrupted-bindings.js';
 import { LambdaInvoker, type ModuleImporter } from './lambda-invoker.js';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.js';
 import { type SfnEmulator, startSfnEmulator } from './sfn-emulator.js';
@@ -63,6 +65,11 @@ export interface LocalRuntimeOptions {
   retryDelayMs?: number;
   /** Loads handler modules; a plain dynamic import by default. */
   importModule?: ModuleImporter;
+  /**
+   * Mark bindings an earlier process left PENDING/RUNNING FAILED with code Interrupted (default true):
+   * executions live in this process's memory, so none survives a restart.
+   */
+  recoverInterrupted?: boolean;
   /** Import every handler at start-up and report those that fail (default true). */
   preload?: boolean;
   /** Start-up steps, as they happen. */
@@ -282,6 +289,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           progress(`warning: ${missingHandlers[spec.name]}`);
         }
       }
+    }
+
+    if (options.recoverInterrupted ?? true) {
+      progress('Closing bindings an earlier run left in flight');
+      await failInterruptedBindings({
+        store: new DynamoDbBindingStore({ client: dynamodb, tableName }),
+        hasExecution: (id) => sfn.executions().some((e) => e.name === id && e.status === 'RUNNING'),
+        now: () => new Date(),
+        log: progress,
+      });
     }
 
     progress('Starting the HTTP API');
