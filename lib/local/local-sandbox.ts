@@ -144,7 +144,7 @@ export function localSandbox(
         env: cloud.env,
         localEndpoints: sandboxEndpoints(cloud),
         summary: [
-          `Sandbox AWS    ${cloud.awsUrl}  (account ${cloud.account.accountId}, ${cloud.account.region})`,
+          `Sandbox AWS     ${cloud.awsUrl}  (account ${cloud.account.accountId}, ${cloud.account.region})`,
           ...clusters.map(
             (c) => `  cluster ${c.name.padEnd(7)} Kubernetes ${c.version.padEnd(5)} ${c.endpoint}`,
           ),
