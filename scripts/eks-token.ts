@@ -1,27 +1,50 @@
 // `npm run token -- --cluster <name> [--region <region>]`: prints an ExecCredential with an EKS bearer
 // token, like `aws eks get-token`, so kubectl or curl can reach a (sandbox) cluster as our credentials.
 import { parseArgs } from 'node:util';
-import { createEksToken, defaultCredentialSource } from '../lib/adapters/kubernetes/eks-token.js';
+import {
+  type CredentialSource,
+  createEksToken,
+  defaultCredentialSource,
+} from '../lib/adapters/kubernetes/eks-token.js';
 
-const USAGE = `Usage: npm run token -- --cluster <name> [--region <region>]
+const USAGE = `Usage: npm run token -- --cluster <name> [--region <region>] [--sandbox [<url>]]
 
   --cluster  EKS cluster name (required)
   --region   AWS region; defaults to AWS_REGION, then AWS_DEFAULT_REGION
+  --sandbox  sign as the sandbox's broker principal, whose keys the running \`npm start\` serves
+             at <url>/_sandbox/credentials (default http://127.0.0.1:3000)
 
-Credentials come from the AWS SDK default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...).`;
+Without --sandbox, credentials come from the AWS SDK default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+AWS_PROFILE, ...).`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
   process.exit(2);
 }
 
-function parse(argv: string[]): { cluster: string; region: string } {
-  let values: { cluster?: string; region?: string; help?: boolean };
+interface Options {
+  cluster: string;
+  region: string;
+  /** Base URL of a running local runtime whose sandbox credentials to sign with. */
+  sandbox?: string;
+}
+
+const DEFAULT_LOCAL_URL = 'http://127.0.0.1:3000';
+
+function parse(argv: string[]): Options {
+  // `--sandbox` may stand alone; give it the default URL so parseArgs sees a value.
+  const args = argv.flatMap((arg, i) =>
+    arg === '--sandbox' && (argv[i + 1] === undefined || argv[i + 1]?.startsWith('--'))
+      ? [arg, DEFAULT_LOCAL_URL]
+      : [arg],
+  );
+  let values: { cluster?: string; region?: string; sandbox?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args,
       options: {
         cluster: { type: 'string' },
+        sandbox: { type: 'string' },
         region: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -46,18 +69,40 @@ function parse(argv: string[]): { cluster: string; region: string } {
   if (!region) fail('No region: pass --region or set AWS_REGION.');
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region))
     fail(`--region "${region}" is not an AWS region such as us-east-1.`);
-  return { cluster, region };
+  if (values.sandbox !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(values.sandbox)) {
+    fail(`--sandbox "${values.sandbox}" is not the base URL of a local runtime, e.g. ${DEFAULT_LOCAL_URL}.`);
+  }
+  return { cluster, region, ...(values.sandbox !== undefined ? { sandbox: values.sandbox } : {}) };
 }
 
-const { cluster, region } = parse(process.argv.slice(2));
+/** The broker principal's keys from a running `npm start`. */
+function sandboxCredentials(baseUrl: string): CredentialSource {
+  return async () => {
+    const url = `${baseUrl.replace(/\/$/, '')}/_sandbox/credentials`;
+    const response = await fetch(url).catch((error: unknown) => {
+      throw new Error(`${url} did not answer (${String(error)}); is \`npm start\` running there?`);
+    });
+    if (!response.ok) throw new Error(`${url} answered ${response.status}; is that a local irsa-broker?`);
+    const body = (await response.json()) as {
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+    };
+    return body;
+  };
+}
+
+const { cluster, region, sandbox } = parse(process.argv.slice(2));
 const { token, expiresAt } = await createEksToken({
   clusterName: cluster,
   region,
-  credentials: defaultCredentialSource(),
+  credentials: sandbox ? sandboxCredentials(sandbox) : defaultCredentialSource(),
 }).catch((error: unknown) => {
   const reason = error instanceof Error ? error.message : String(error);
   process.stderr.write(
-    `Could not sign a token: ${reason}\nConfigure AWS credentials (e.g. AWS_PROFILE) and retry.\n`,
+    sandbox
+      ? `Could not sign a token: ${reason}\n`
+      : `Could not sign a token: ${reason}\nConfigure AWS credentials (e.g. AWS_PROFILE) and retry.\n`,
   );
   process.exit(1);
 });

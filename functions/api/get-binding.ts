@@ -1,6 +1,11 @@
 // GET /v1/bindings/{id}: composition root, built once per cold start.
 import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
+import { loadAccessPolicy } from '../../lib/config/access-config.js';
 import { loadStoreConfig } from '../../lib/config/api-config.js';
+import { policyAccessControl } from '../../lib/http/auth/access-control.js';
 import { getBindingHandler } from '../../lib/http/handlers/get-binding-handler.js';
 
-export const handler = getBindingHandler({ store: createDynamoDbBindingStore(loadStoreConfig()) });
+export const handler = getBindingHandler({
+  store: createDynamoDbBindingStore(loadStoreConfig()),
+  access: policyAccessControl(loadAccessPolicy()),
+});

@@ -75,12 +75,14 @@ export interface Binding extends BindingRequest {
   createdAt: string;
   updatedAt: string;
   createdBy: string;
+  /** The tenant of the access policy the binding belongs to; its callers see it. None: admins only. */
+  tenant?: string;
   steps: StepRecord[];
   outputs?: BindingOutputs;
   error?: BindingError;
 }
 
-/** An audit record of one status change. */
+/** An audit record of one status change, or of one API call on the binding (with `request` and `outcome`). */
 export interface BindingEvent {
   bindingId: string;
   at: string;
@@ -88,4 +90,22 @@ export interface BindingEvent {
   from: BindingStatus | null;
   to: BindingStatus;
   detail?: string;
+  request?: AuditedRequest;
+  outcome?: AuditedOutcome;
+}
+
+/** A mutating API call as the audit trail keeps it. */
+export interface AuditedRequest {
+  method: string;
+  path: string;
+  requestId: string;
+  /** The JSON body as sent (absent when there was none or it was not JSON). */
+  body?: unknown;
+}
+
+export interface AuditedOutcome {
+  /** HTTP status of the answer. */
+  status: number;
+  /** Problem code when the call was refused or failed. */
+  code?: string;
 }

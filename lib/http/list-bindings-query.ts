@@ -14,6 +14,17 @@ import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../use-cases/list-bindings.j
 
 export const ListBindingsQuerySchema = z.strictObject(
   {
+    tenant: z
+      .string()
+      .max(DNS1123_LABEL_MAX, { error: `tenant must be at most ${DNS1123_LABEL_MAX} characters` })
+      .regex(DNS1123_LABEL_PATTERN, {
+        error: 'tenant must be a tenant name of the access policy, e.g. team-a',
+      })
+      .optional()
+      .meta({
+        description: "Only this tenant's bindings; needed when the caller belongs to several tenants",
+        example: 'team-a',
+      }),
     clusterName: z
       .string()
       .max(CLUSTER_NAME_MAX, { error: `clusterName must be at most ${CLUSTER_NAME_MAX} characters` })
@@ -64,7 +75,7 @@ export function parseListBindingsQuery(
       issue.message === 'unknown field; remove it'
         ? {
             ...issue,
-            message: 'unknown query parameter; use clusterName, namespace, status, limit or cursor',
+            message: 'unknown query parameter; use tenant, clusterName, namespace, status, limit or cursor',
           }
         : issue,
     );
@@ -75,6 +86,7 @@ export function parseListBindingsQuery(
   }
   const { limit, ...filters } = result.data;
   const query: ListQuery = { limit: limit ?? DEFAULT_LIST_LIMIT };
+  if (filters.tenant !== undefined) query.tenant = filters.tenant;
   if (filters.clusterName !== undefined) query.clusterName = filters.clusterName;
   if (filters.namespace !== undefined) query.namespace = filters.namespace;
   if (filters.status !== undefined) query.status = filters.status;

@@ -6,6 +6,7 @@ import {
   type FieldIssue,
   InputError,
   isBrokerError,
+  NotAllowedError,
   RateLimitedError,
 } from '../domain/errors.js';
 
@@ -21,6 +22,8 @@ export interface Problem {
   errors?: FieldIssue[];
   /** For 409: the binding that already holds the service account. */
   existingBindingId?: string;
+  /** For 403: the access policy rule that refused the request, e.g. `tenants.team-a.namespaces`. */
+  rule?: string;
 }
 
 interface ProblemKind {
@@ -70,6 +73,7 @@ export function problemFor(error: unknown): Problem {
   };
   if (error instanceof InputError) problem.errors = error.issues;
   if (error instanceof ConflictError && error.existingId) problem.existingBindingId = error.existingId;
+  if (error instanceof NotAllowedError && error.rule) problem.rule = error.rule;
   return problem;
 }
 

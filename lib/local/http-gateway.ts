@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { LocalAuthorizer } from './local-authorizer.js';
 import type { HttpRoute } from './serverless-config.js';
 
 /** API Gateway's own request payload cap for HTTP APIs. */
@@ -24,6 +25,11 @@ export interface HttpGatewayOptions {
    * undefined passes the request on to the routes. Never part of a deployment.
    */
   localEndpoints?: LocalEndpoints;
+  /**
+   * Checks requests to routes that declare an authorizer, as API Gateway's JWT authorizer does: refused
+   * → 401 before the function runs; accepted → `requestContext.authorizer.jwt` on the event.
+   */
+  authorizer?: LocalAuthorizer;
 }
 
 export interface LocalEndpointResponse {
@@ -321,6 +327,21 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     }
     const requestId = randomUUID();
     const event = toHttpApiEvent(request, body, lookup.match, requestId);
+    if (lookup.match.route.authorizer !== undefined && options.authorizer) {
+      const jwt = options.authorizer(event.headers.authorization);
+      if (!jwt) {
+        sendProblem(
+          response,
+          401,
+          'Unauthorized',
+          'Send Authorization: Bearer <token> with a token the local tokens file defines (see config/local-tokens.example.yaml).',
+          { 'www-authenticate': 'Bearer', 'apigw-requestid': requestId },
+        );
+        log(`${method} ${path} → 401 (${Date.now() - started} ms)`);
+        return;
+      }
+      Object.assign(event.requestContext, { authorizer: { jwt } });
+    }
     let result: APIGatewayProxyStructuredResultV2;
     try {
       result = toStructuredResult(await options.invoke(lookup.match.route.functionName, event));

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { FaultRule } from '../sandbox/faults.js';
 import { type SandboxCloud, type SandboxCloudOptions, startSandboxCloud } from '../sandbox/index.js';
 import type { LocalEndpointResponse, LocalEndpoints } from './http-gateway.js';
+import { ensureLocalBoundary } from './sandbox-boundary.js';
 import type { LocalSandbox, StartedSandbox } from './runtime.js';
 
 const FAULT_KINDS = [
@@ -108,6 +109,12 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
           },
         };
       }
+      case 'GET /_sandbox/credentials':
+        // The broker principal's sandbox keys, for `npm run token -- --sandbox` and hand-made SDK calls.
+        return {
+          status: 200,
+          body: { roleArn: cloud.account.brokerRoleArn, ...cloud.account.brokerCredentials },
+        };
       case 'GET /_sandbox/state':
         return {
           status: 200,
@@ -117,7 +124,7 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
         return problem(
           404,
           'Not Found',
-          `No sandbox endpoint ${method} ${path}. Try GET /_sandbox/clusters, /_sandbox/calls, /_sandbox/faults or /_sandbox/state.`,
+          `No sandbox endpoint ${method} ${path}. Try GET /_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/credentials or /_sandbox/state.`,
         );
     }
   };
@@ -131,6 +138,10 @@ export function localSandbox(
   return {
     async start({ region, accountId, log }): Promise<StartedSandbox> {
       const cloud = await startSandboxCloud({ region, accountId, ...options });
+      const boundaryArn = await ensureLocalBoundary(cloud).catch(async (error: unknown) => {
+        await cloud.stop();
+        throw error;
+      });
       onStarted?.(cloud);
       // Saved often, so a killed process loses at most a moment of sandbox state.
       const saver = options.stateFile
@@ -145,6 +156,7 @@ export function localSandbox(
         localEndpoints: sandboxEndpoints(cloud),
         summary: [
           `Sandbox AWS     ${cloud.awsUrl}  (account ${cloud.account.accountId}, ${cloud.account.region})`,
+          `  permissions boundary ${boundaryArn}`,
           ...clusters.map(
             (c) => `  cluster ${c.name.padEnd(7)} Kubernetes ${c.version.padEnd(5)} ${c.endpoint}`,
           ),

@@ -1,5 +1,6 @@
 // `npm start`: runs irsa-broker on this machine (see runtime.ts) until Ctrl-C or SIGTERM.
 import './polyfills.js';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { localSandbox } from './local-sandbox.js';
 import { startLocalRuntime } from './runtime.js';
@@ -30,13 +31,22 @@ function portFromEnv(): number {
   return port;
 }
 
+/** LOCAL_TOKENS_FILE, else config/local-tokens.yaml when there is one, else the committed example. */
+function tokensFile(): string {
+  if (process.env.LOCAL_TOKENS_FILE) return resolve(process.env.LOCAL_TOKENS_FILE);
+  const own = resolve('config/local-tokens.yaml');
+  return existsSync(own) ? own : resolve('config/local-tokens.example.yaml');
+}
+
 async function main() {
   const started = Date.now();
+  const tokens = tokensFile();
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const runtime = await startLocalRuntime({
     port: portFromEnv(),
     dynamodb: { dataDir },
     accountId: '111122223333',
+    auth: { tokensFile: tokens },
     sandbox: localSandbox({
       stateFile: join(dataDir, 'sandbox.json'),
       propagationDelayMs: delayFromEnv(),
@@ -71,11 +81,12 @@ irsa-broker is running locally (started in ${((Date.now() - started) / 1000).toF
 ${runtime.sandboxSummary.map((line) => `  ${line}`).join('\n')}
   Sandbox views   ${runtime.url}/_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/state
 ${missing.length > 0 ? `  Not loaded      ${missing.join(', ')} (their routes answer 500 until the files exist)\n` : ''}
+  Bearer tokens   ${tokens} (local-admin, local-team-a, local-team-b in the example)
 Try:
   curl -s ${runtime.url}/v1/health
-  curl -s -X POST ${runtime.url}/v1/bindings \\
+  curl -s -X POST ${runtime.url}/v1/bindings -H 'authorization: Bearer local-team-a' \\
     -H 'content-type: application/json' -H 'idempotency-key: demo-1' \\
-    -d '{"clusterName":"demo","region":"us-east-1","namespace":"default","serviceAccountName":"app","policyArns":["arn:aws:iam::aws:policy/ReadOnlyAccess"]}'
+    -d '{"clusterName":"demo","region":"us-east-1","namespace":"team-a","serviceAccountName":"app","policyArns":["arn:aws:iam::aws:policy/ReadOnlyAccess"]}'
 
 Ctrl-C stops everything.`);
 }

@@ -11,6 +11,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
 import { type HttpGateway, type LocalEndpoints, startHttpGateway } from './http-gateway.js';
 import { failInterruptedBindings } from './interrupted-bindings.js';
 import { LambdaInvoker, type ModuleImporter } from './lambda-invoker.js';
+import { implicitAuthorizer, type LocalAuthorizer, loadTokenAuthorizer } from './local-authorizer.js';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.js';
 import { type SfnEmulator, startSfnEmulator } from './sfn-emulator.js';
 import { loadStateMachineDefinition } from './state-machine-definition.js';
@@ -72,6 +73,12 @@ export interface LocalRuntimeOptions {
   recoverInterrupted?: boolean;
   /** Import every handler at start-up and report those that fail (default true). */
   preload?: boolean;
+  /**
+   * How routes with an authorizer authenticate. `{ tokensFile }`: `Authorization: Bearer <token>` must
+   * name a token of that file (config/local-tokens.example.yaml), else 401. Absent: every request runs as
+   * IMPLICIT_LOCAL_CLAIMS, an admin of config/tenants.example.yaml (tests that are not about access).
+   */
+  auth?: { tokensFile: string };
   /** Start-up steps, as they happen. */
   progress?: (line: string) => void;
   /** Requests, execution outcomes, handler failures. */
@@ -114,6 +121,9 @@ function localValue(value: unknown, refs: Record<string, string>): string | unde
   }
   return undefined;
 }
+
+/** The caller of a runtime started without a tokens file: in the admin group of the example policy. */
+export const IMPLICIT_LOCAL_CLAIMS = { sub: 'anonymous', groups: ['irsa-broker-admins'] };
 
 let runtimeGeneration = 0;
 
@@ -301,8 +311,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       });
     }
 
+    const authorizer: LocalAuthorizer = options.auth
+      ? await loadTokenAuthorizer(options.auth.tokensFile)
+      : implicitAuthorizer(IMPLICIT_LOCAL_CLAIMS);
     progress('Starting the HTTP API');
     const gateway: HttpGateway = await startHttpGateway({
+      authorizer,
       routes: config.routes,
       invoke,
       port: options.port ?? 3000,

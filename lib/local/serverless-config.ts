@@ -10,6 +10,8 @@ export interface HttpRoute {
   /** Path template as written in serverless.yml, e.g. `/v1/bindings/{id}`. */
   path: string;
   functionName: string;
+  /** Name of the httpApi authorizer the route requires (`authorizer: { name }`); none: public. */
+  authorizer?: string;
 }
 
 export interface FunctionSpec {
@@ -252,10 +254,12 @@ export async function loadServiceConfig(options: LoadServiceConfigOptions): Prom
         const [method = '*', path = '*'] = httpApi === '*' ? ['*', '*'] : httpApi.split(/\s+/, 2);
         routes.push({ method: method.toUpperCase(), path, functionName: name });
       } else if (isRecord(httpApi)) {
+        const authorizer = isRecord(httpApi.authorizer) ? httpApi.authorizer.name : httpApi.authorizer;
         routes.push({
           method: String(httpApi.method ?? '*').toUpperCase(),
           path: String(httpApi.path ?? '*'),
           functionName: name,
+          ...(typeof authorizer === 'string' ? { authorizer } : {}),
         });
       }
     }

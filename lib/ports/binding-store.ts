@@ -22,6 +22,8 @@ export interface CreateResult {
 }
 
 export interface ListQuery {
+  /** Only this tenant's bindings (served from the tenant index). */
+  tenant?: string;
   clusterName?: string;
   namespace?: string;
   status?: BindingStatus;
@@ -59,4 +61,8 @@ export interface BindingStore {
   /** Records one step's progress on the binding. */
   recordStep(id: string, step: StepRecord): Promise<void>;
   listEvents(id: string): Promise<BindingEvent[]>;
+  /** Adds an audit record (an API call on the binding) to its events. Throws NotFoundError for an unknown id. */
+  appendEvent(event: BindingEvent): Promise<void>;
+  /** Records what a drift check found (replacing the previous report). Throws NotFoundError. */
+  recordDrift(id: string, drift: DriftItem[], at: string): Promise<void>;
 }

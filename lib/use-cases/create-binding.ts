@@ -13,7 +13,14 @@ export interface CreateBindingCommand {
   body: unknown;
   createdBy: string;
   idempotencyKey?: string;
+  /**
+   * Access check of the validated request, before anything is stored: returns the tenant the binding
+   * belongs to, or throws NotAllowedError. The HTTP edge always passes it.
+   */
+  authorize?: (request: ParsedBindingRequest) => string | undefined;
 }
+
+export type ParsedBindingRequest = ReturnType<typeof parseCreateBindingRequest>;
 
 export const BIND_WORKFLOW_ACTOR = 'irsa-broker';
 
@@ -39,6 +46,7 @@ export async function createBinding(
     ]);
   }
   const request = parseCreateBindingRequest(command.body);
+  const tenant = command.authorize?.(request);
   // Hash after defaults: `{verify: true}` and an omitted `verify` are the same request.
   const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
   const now = deps.clock.now();
@@ -51,6 +59,7 @@ export async function createBinding(
     createdAt: at,
     updatedAt: at,
     createdBy: command.createdBy,
+    ...(tenant === undefined ? {} : { tenant }),
     steps: BIND_STEPS.map((name) => ({ name, status: 'PENDING' })),
   };
 

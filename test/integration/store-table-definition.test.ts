@@ -14,7 +14,11 @@ describe('bindingsTableSpec', () => {
       { AttributeName: 'pk', KeyType: 'HASH' },
       { AttributeName: 'sk', KeyType: 'RANGE' },
     ]);
-    expect(spec.createTable.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['gsi1', 'gsi2']);
+    expect(spec.createTable.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual([
+      'gsi1',
+      'gsi2',
+      'gsi3',
+    ]);
     expect(spec.createTable).not.toHaveProperty('PointInTimeRecoverySpecification');
     expect(spec.createTable).not.toHaveProperty('TimeToLiveSpecification');
     expect(spec.timeToLiveAttribute).toBe('expiresAt');
@@ -31,7 +35,7 @@ describe('ensureTable', () => {
     expect([created, again]).toEqual([true, false]);
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-    expect(Table?.GlobalSecondaryIndexes).toHaveLength(2);
+    expect(Table?.GlobalSecondaryIndexes).toHaveLength(3);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
     expect(ttl.TimeToLiveDescription).toMatchObject({
       AttributeName: 'expiresAt',

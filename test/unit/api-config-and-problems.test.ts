@@ -57,12 +57,14 @@ describe('handler cold start', () => {
   it('loads listBindings with its configuration and serves a 400 problem for a bad query', async () => {
     process.env.BINDINGS_TABLE = 'bindings';
     process.env.AWS_REGION = 'eu-west-1';
+    process.env.ACCESS_POLICY_FILE = 'config/tenants.example.yaml';
     const url = pathToFileURL(new URL('../../functions/api/list-bindings.ts', import.meta.url).pathname).href;
 
     const module = (await import(`${url}?cold=2`)) as { handler: ListHandler };
 
     // Validation answers before any DynamoDB call, so no table is needed.
-    const response = parse(await module.handler(httpEvent({ query: { limit: '0' } }), lambdaContext));
+    const event = httpEvent({ query: { limit: '0' }, claims: { sub: 'local-admin' } });
+    const response = parse(await module.handler(event, lambdaContext));
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ path: 'limit', message: expect.any(String) }]);
   });

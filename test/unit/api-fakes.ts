@@ -9,6 +9,7 @@ import {
   StatusConflictError,
 } from '../../lib/domain/errors.js';
 import { bindingIdFrom } from '../../lib/domain/names.js';
+import { type AccessControl, claimsFromEvent } from '../../lib/http/auth/access-control.js';
 import type { ApiPorts } from '../../lib/ports/api-ports.js';
 import type {
   BindingStore,
@@ -50,7 +51,10 @@ export class InMemoryBindingStore implements BindingStore {
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    return { items: [...this.bindings.values()].slice(0, query.limit) };
+    const items = [...this.bindings.values()].filter(
+      (b) => query.tenant === undefined || b.tenant === query.tenant,
+    );
+    return { items: items.slice(0, query.limit) };
   }
 
   async transition(id: string, change: Transition): Promise<Binding> {
@@ -81,6 +85,11 @@ export class InMemoryBindingStore implements BindingStore {
   async listEvents(id: string) {
     return this.events.filter((e) => e.bindingId === id);
   }
+
+  async appendEvent(event: BindingEvent) {
+    if (!this.bindings.has(event.bindingId)) throw new NotFoundError(event.bindingId);
+    this.events.push(structuredClone(event));
+  }
 }
 
 export class RecordingWorkflowStarter {
@@ -94,7 +103,25 @@ export class RecordingWorkflowStarter {
   }
 }
 
-export function fakePorts(): ApiPorts & { store: InMemoryBindingStore; workflow: RecordingWorkflowStarter } {
+/**
+ * Access for handler tests that are not about access: every caller is an admin; a request without an
+ * authorizer context is "anonymous", one with claims is its subject (and must have one).
+ */
+export const everyoneAdmin: AccessControl = {
+  policy: { groupsClaim: 'groups', admins: { subjects: [], groups: [] }, tenants: [] },
+  callerOf: (event) => {
+    const context = event.requestContext as { authorizer?: unknown } | undefined;
+    const subject =
+      context?.authorizer === undefined ? 'anonymous' : claimsFromEvent(event, 'groups').subject;
+    return { subject, admin: true, tenants: [] };
+  },
+};
+
+export function fakePorts(): ApiPorts & {
+  store: InMemoryBindingStore;
+  workflow: RecordingWorkflowStarter;
+  access: AccessControl;
+} {
   let tick = Date.UTC(2025, 5, 1);
   let n = 0;
   return {
@@ -107,5 +134,6 @@ export function fakePorts(): ApiPorts & { store: InMemoryBindingStore; workflow:
       },
     },
     ids: { bindingId: (at) => bindingIdFrom(at.getTime(), new Uint8Array(10).fill(n++)) },
+    access: everyoneAdmin,
   };
 }

@@ -355,7 +355,14 @@ describe('GET /v1/openapi.json and /v1/health', () => {
     expect(request?.additionalProperties).toBe(false);
     const listParams = doc.paths['/v1/bindings']?.get?.parameters?.map((p) => `${p.in}:${p.name}`);
     expect(listParams?.sort()).toEqual(
-      ['query:clusterName', 'query:cursor', 'query:limit', 'query:namespace', 'query:status'].sort(),
+      [
+        'query:clusterName',
+        'query:cursor',
+        'query:limit',
+        'query:namespace',
+        'query:status',
+        'query:tenant',
+      ].sort(),
     );
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Binding', 'Problem']));
   });

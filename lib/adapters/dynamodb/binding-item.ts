@@ -12,6 +12,7 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 export const bindingPk = (id: string) => `BINDING#${id}`;
 export const clusterPk = (clusterName: string) => `CLUSTER#${clusterName}`;
+export const tenantPk = (tenant: string) => `TENANT#${tenant}`;
 export const timelineSk = (createdAt: string, id: string) => `${createdAt}#${id}`;
 
 export function slotPk(
@@ -25,7 +26,7 @@ export function idempotencyPk(createdBy: string, key: string): string {
   return `IDEMPOTENCY#${encodeURIComponent(createdBy)}#${encodeURIComponent(key)}`;
 }
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'type'] as const;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'type'] as const;
 
 /** Steps live in a map keyed by name so one step is updated in place without a read-modify-write. */
 export function bindingToItem(binding: Binding): Item {
@@ -38,6 +39,10 @@ export function bindingToItem(binding: Binding): Item {
     gsi1sk: timelineSk(binding.createdAt, binding.id),
     gsi2pk: ALL_BINDINGS,
     gsi2sk: timelineSk(binding.createdAt, binding.id),
+    // Sparse: only bindings that belong to a tenant are in the tenant index.
+    ...(binding.tenant === undefined
+      ? {}
+      : { gsi3pk: tenantPk(binding.tenant), gsi3sk: timelineSk(binding.createdAt, binding.id) }),
     type: 'binding',
     steps: Object.fromEntries(steps.map((step) => [step.name, step])),
     outputs: outputs ?? {},

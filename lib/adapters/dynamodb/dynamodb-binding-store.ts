@@ -48,6 +48,7 @@ import {
   META,
   SLOT,
   slotPk,
+  tenantPk,
 } from './binding-item.js';
 import { cursorKeyOf, decodeCursor, encodeCursor, type IndexName } from './list-cursor.js';
 import { translateDynamoDbError } from './translate-dynamodb-error.js';
@@ -251,11 +252,22 @@ export class DynamoDbBindingStore implements BindingStore {
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    const index: IndexName = query.clusterName ? 'gsi1' : 'gsi2';
-    const partition = query.clusterName ? clusterPk(query.clusterName) : ALL_BINDINGS;
+    // A tenant's list reads the tenant index; the cluster, if any, is then a filter.
+    const index: IndexName = query.tenant !== undefined ? 'gsi3' : query.clusterName ? 'gsi1' : 'gsi2';
+    const partition =
+      query.tenant !== undefined
+        ? tenantPk(query.tenant)
+        : query.clusterName
+          ? clusterPk(query.clusterName)
+          : ALL_BINDINGS;
     const filters: string[] = [];
     const names: Record<string, string> = { '#pk': `${index}pk` };
     const values: Record<string, unknown> = { ':pk': partition };
+    if (index === 'gsi3' && query.clusterName !== undefined) {
+      filters.push('#clusterName = :clusterName');
+      names['#clusterName'] = 'clusterName';
+      values[':clusterName'] = query.clusterName;
+    }
     if (query.namespace !== undefined) {
       filters.push('#namespace = :namespace');
       names['#namespace'] = 'namespace';
@@ -442,6 +454,33 @@ export class DynamoDbBindingStore implements BindingStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return events;
+  }
+
+  async appendEvent(event: BindingEvent): Promise<void> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.table,
+                Key: { pk: bindingPk(event.bindingId), sk: META },
+                ConditionExpression: 'attribute_exists(pk)',
+              },
+            },
+            { Put: { TableName: this.table, Item: eventToItem(event, nextEventSeq()) } },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
+        throw new NotFoundError(`Binding ${event.bindingId} does not exist`);
+      }
+      throw translateDynamoDbError(error, `record an event of ${event.bindingId}`);
+    }
   }
 
   private async send<T>(action: string, call: () => Promise<T>): Promise<T> {

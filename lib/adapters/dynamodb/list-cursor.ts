@@ -3,7 +3,7 @@ import { InputError } from '../../domain/errors.js';
 import { isBindingId } from '../../domain/names.js';
 import { META } from './binding-item.js';
 
-export type IndexName = 'gsi1' | 'gsi2';
+export type IndexName = 'gsi1' | 'gsi2' | 'gsi3';
 export type CursorKey = Record<string, string>;
 
 const MAX_CURSOR_LENGTH = 2048;

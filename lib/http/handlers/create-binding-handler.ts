@@ -2,27 +2,32 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { authorizeBind, bindRequestView } from '../../domain/tenant-policy.js';
 import type { ApiPorts } from '../../ports/api-ports.js';
 import { createBinding } from '../../use-cases/create-binding.js';
-import { callerOf } from '../caller-identity.js';
+import type { AccessControl } from '../auth/access-control.js';
+import { auditTrail } from '../auth/audit-trail.js';
 import { type JsonBodyEvent, jsonBody } from '../json-body.js';
 import { type ProblemErrorHandlerOptions, problemErrorHandler } from '../problem-error-handler.js';
 import { jsonResponse } from '../responses.js';
 
 export function createBindingHandler(
-  deps: Pick<ApiPorts, 'store' | 'workflow' | 'clock' | 'ids'>,
+  deps: Pick<ApiPorts, 'store' | 'workflow' | 'clock' | 'ids'> & { access: AccessControl },
   options: ProblemErrorHandlerOptions = {},
 ) {
   return middy<JsonBodyEvent, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(jsonBody())
+    .use(auditTrail(deps, options))
     .use(problemErrorHandler(options))
     .handler(async (event) => {
+      const caller = deps.access.callerOf(event);
       const idempotencyKey = event.headers['idempotency-key'];
       const { binding, created } = await createBinding(
         {
           body: event.jsonBody,
-          createdBy: callerOf(event),
+          createdBy: caller.subject,
+          authorize: (request) => authorizeBind(caller, bindRequestView(request), deps.access.policy),
           ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         },
         deps,

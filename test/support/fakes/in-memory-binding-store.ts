@@ -88,6 +88,19 @@ export class InMemoryBindingStore implements BindingStore {
     return this.events.filter((e) => e.bindingId === id);
   }
 
+  async appendEvent(event: BindingEvent): Promise<void> {
+    if (!this.bindings.has(event.bindingId))
+      throw new NotFoundError(`Binding ${event.bindingId} does not exist`);
+    this.events.push(structuredClone(event));
+  }
+
+  async recordDrift(id: string, drift: DriftItem[], at: string): Promise<void> {
+    const binding = this.bindings.get(id);
+    if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
+    binding.drift = structuredClone(drift);
+    binding.driftCheckedAt = at;
+  }
+
   step(id: string, name: string): StepRecord | undefined {
     return this.bindings.get(id)?.steps.find((s) => s.name === name);
   }

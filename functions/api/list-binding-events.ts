@@ -1,0 +1,11 @@
+// GET /v1/bindings/{id}/events: composition root, built once per cold start.
+import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
+import { loadAccessPolicy } from '../../lib/config/access-config.js';
+import { loadStoreConfig } from '../../lib/config/api-config.js';
+import { policyAccessControl } from '../../lib/http/auth/access-control.js';
+import { listBindingEventsHandler } from '../../lib/http/handlers/list-binding-events-handler.js';
+
+export const handler = listBindingEventsHandler({
+  store: createDynamoDbBindingStore(loadStoreConfig()),
+  access: policyAccessControl(loadAccessPolicy()),
+});

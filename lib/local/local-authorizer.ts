@@ -1,0 +1,80 @@
+// The local stand-in for API Gateway's JWT authorizer: a bearer token from a local file becomes the
+// `requestContext.authorizer.jwt` block the handlers read, shaped as API Gateway shapes it.
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export interface JwtAuthorizerContext {
+  claims: Record<string, string>;
+  scopes: null;
+}
+
+/** Answers the authorizer context for an Authorization header, or undefined to refuse with 401. */
+export type LocalAuthorizer = (authorization: string | undefined) => JwtAuthorizerContext | undefined;
+
+const claimValue = z.union([z.string().min(1), z.array(z.string().min(1))]);
+const tokensSchema = z.strictObject({
+  tokens: z.record(
+    z.string().regex(/^[\x21-\x7E]{1,512}$/, { error: 'a token is 1-512 printable characters, no spaces' }),
+    z
+      .looseObject({ sub: z.string({ error: 'every token needs a sub claim' }).min(1).max(256) })
+      .catchall(claimValue),
+  ),
+});
+
+/** API Gateway hands claims over as strings; arrays become `[a b c]`. */
+function flatten(claims: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(claims).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? `[${value.join(' ')}]` : String(value),
+    ]),
+  );
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  return match?.[1];
+}
+
+export function tokenAuthorizer(tokens: Record<string, Record<string, unknown>>): LocalAuthorizer {
+  const contexts = new Map(Object.entries(tokens).map(([token, claims]) => [token, flatten(claims)]));
+  return (authorization) => {
+    const token = bearerToken(authorization);
+    const claims = token === undefined ? undefined : contexts.get(token);
+    return claims ? { claims: { ...claims }, scopes: null } : undefined;
+  };
+}
+
+/** Every request runs as these claims, whatever it sends. */
+export function implicitAuthorizer(claims: Record<string, unknown>): LocalAuthorizer {
+  const flat = flatten(claims);
+  return () => ({ claims: { ...flat }, scopes: null });
+}
+
+export async function loadTokenAuthorizer(file: string): Promise<LocalAuthorizer> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `Cannot read the local tokens file ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)}); copy config/local-tokens.example.yaml or set LOCAL_TOKENS_FILE`,
+    );
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new Error(
+      `The local tokens file ${file} is not YAML: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  const result = tokensSchema.safeParse(document);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`,
+    );
+    throw new Error(`Invalid local tokens file ${file}:\n  ${problems.join('\n  ')}`);
+  }
+  return tokenAuthorizer(result.data.tokens);
+}
