@@ -63,6 +63,4 @@ export interface BindingStore {
   listEvents(id: string): Promise<BindingEvent[]>;
   /** Adds an audit record (an API call on the binding) to its events. Throws NotFoundError for an unknown id. */
   appendEvent(event: BindingEvent): Promise<void>;
-  /** Records what a drift check found (replacing the previous report). Throws NotFoundError. */
-  recordDrift(id: string, drift: DriftItem[], at: string): Promise<void>;
 }

@@ -94,13 +94,6 @@ export class InMemoryBindingStore implements BindingStore {
     this.events.push(structuredClone(event));
   }
 
-  async recordDrift(id: string, drift: DriftItem[], at: string): Promise<void> {
-    const binding = this.bindings.get(id);
-    if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
-    binding.drift = structuredClone(drift);
-    binding.driftCheckedAt = at;
-  }
-
   step(id: string, name: string): StepRecord | undefined {
     return this.bindings.get(id)?.steps.find((s) => s.name === name);
   }
