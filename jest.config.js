@@ -6,6 +6,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // test/resilience runs on its own (npm run test:resilience): minutes of fault injection and load.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/resilience/'],
   setupFiles: ['<rootDir>/test/support/polyfills.js', '<rootDir>/lib/domain/reflect-metadata-shim.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',

@@ -1,7 +1,7 @@
 // The bind workflow's Lambda handlers, built over a set of step dependencies: parse the execution state,
 // run one use case inside the step frame, return its result for ResultPath. functions/steps/* export them.
 import middy from '@middy/core';
-import type { BindStepName } from '../domain/binding.js';
+import type { BindStepName, WorkflowStepName } from '../domain/binding.js';
 import { applyServiceAccount } from '../use-cases/bind/apply-service-account.js';
 import { type ApproveCsrResult, approveCsr } from '../use-cases/bind/approve-csr.js';
 import type {
@@ -24,7 +24,7 @@ import type { StepDependencies } from './step-dependencies.js';
 
 export function stepHandler<R extends StepOutcome>(
   deps: StepDependencies,
-  step: BindStepName,
+  step: WorkflowStepName,
   work: (state: BindState, context: StepContext) => Promise<R>,
 ) {
   return middy<unknown, R>().handler(async (event) => {

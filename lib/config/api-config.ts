@@ -56,3 +56,47 @@ export function loadCreateBindingConfig(env: Env = process.env): CreateBindingCo
     bindStateMachineArn: parsed.BIND_STATE_MACHINE_ARN,
   };
 }
+
+const verifyEnv = storeEnv.extend({
+  VERIFY_STATE_MACHINE_ARN: z
+    .string({ error: 'set VERIFY_STATE_MACHINE_ARN to the ARN of the verify (drift check) state machine' })
+    .regex(STATE_MACHINE_ARN, {
+      error: 'VERIFY_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+    }),
+});
+
+export interface VerifyBindingConfig extends StoreConfig {
+  verifyStateMachineArn: string;
+}
+
+/** For POST /v1/bindings/{id}/verify: also the verify (drift check) state machine. */
+export function loadVerifyBindingConfig(env: Env = process.env): VerifyBindingConfig {
+  const parsed = parse(verifyEnv, env);
+  return {
+    bindingsTable: parsed.BINDINGS_TABLE,
+    region: parsed.AWS_REGION,
+    verifyStateMachineArn: parsed.VERIFY_STATE_MACHINE_ARN,
+  };
+}
+
+const updateEnv = storeEnv.extend({
+  UPDATE_STATE_MACHINE_ARN: z
+    .string({ error: 'set UPDATE_STATE_MACHINE_ARN to the ARN of the update state machine' })
+    .regex(STATE_MACHINE_ARN, {
+      error: 'UPDATE_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+    }),
+});
+
+export interface UpdateBindingConfig extends StoreConfig {
+  updateStateMachineArn: string;
+}
+
+/** For PATCH /v1/bindings/{id}: also the update state machine. */
+export function loadUpdateBindingConfig(env: Env = process.env): UpdateBindingConfig {
+  const parsed = parse(updateEnv, env);
+  return {
+    bindingsTable: parsed.BINDINGS_TABLE,
+    region: parsed.AWS_REGION,
+    updateStateMachineArn: parsed.UPDATE_STATE_MACHINE_ARN,
+  };
+}

@@ -21,6 +21,26 @@ export const BIND_STEPS = [
 ] as const;
 export type BindStepName = (typeof BIND_STEPS)[number];
 
+/** The update workflow's steps, in order (PATCH /v1/bindings/{id}): reconcile the role, prove it again. */
+export const UPDATE_STEPS = [
+  'DescribeCluster',
+  'EnsureOidcProvider',
+  'EnsureRole',
+  'VerifyIdentity',
+] as const;
+
+/** The drift check's steps, in order (POST /v1/bindings/{id}/verify). */
+export const VERIFY_STEPS = ['DescribeCluster', 'CheckDrift', 'VerifyIdentity'] as const;
+/** Any step a workflow records on a binding. */
+export type WorkflowStepName = BindStepName | (typeof VERIFY_STEPS)[number];
+
+/** One difference the drift check found between what the binding set up and what is live. */
+export interface DriftItem {
+  what: string;
+  expected: unknown;
+  actual: unknown;
+}
+
 /** What the caller asked for, after validation and defaults. Immutable once stored. */
 export interface BindingRequest {
   clusterName: string;
@@ -80,6 +100,9 @@ export interface Binding extends BindingRequest {
   steps: StepRecord[];
   outputs?: BindingOutputs;
   error?: BindingError;
+  /** What the last drift check found still differing (empty: none); absent until one ran. */
+  drift?: DriftItem[];
+  driftCheckedAt?: string;
 }
 
 /** An audit record of one status change, or of one API call on the binding (with `request` and `outcome`). */

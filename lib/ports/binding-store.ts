@@ -4,7 +4,9 @@ import type {
   BindingError,
   BindingEvent,
   BindingOutputs,
+  BindingRequest,
   BindingStatus,
+  DriftItem,
   StepRecord,
 } from '../domain/binding.js';
 
@@ -45,6 +47,17 @@ export interface Transition {
   detail?: string;
   outputs?: BindingOutputs;
   error?: BindingError;
+  /** Replaces every step record: a new workflow run starts from these. */
+  steps?: StepRecord[];
+  /** Removes the error an earlier run left. */
+  clearError?: boolean;
+  /**
+   * Takes the service-account slot back in the same write (re-running a FAILED binding, which released
+   * it). Throws ConflictError naming the binding that holds it meanwhile.
+   */
+  claimSlot?: boolean;
+  /** Request fields a PATCH changed. */
+  request?: Partial<Pick<BindingRequest, 'policyArns' | 'tags' | 'maxSessionDuration'>>;
 }
 
 export interface BindingStore {
@@ -61,6 +74,8 @@ export interface BindingStore {
   /** Records one step's progress on the binding. */
   recordStep(id: string, step: StepRecord): Promise<void>;
   listEvents(id: string): Promise<BindingEvent[]>;
+  /** Records what a drift check found (replacing the previous report). Throws NotFoundError. */
+  recordDrift(id: string, drift: DriftItem[], at: string): Promise<void>;
   /** Adds an audit record (an API call on the binding) to its events. Throws NotFoundError for an unknown id. */
   appendEvent(event: BindingEvent): Promise<void>;
 }

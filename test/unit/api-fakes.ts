@@ -1,6 +1,6 @@
 // Typed fakes of the API ports for use-case tests.
 
-import type { StepRecord } from '../../lib/domain/binding.js';
+import type { DriftItem, StepRecord } from '../../lib/domain/binding.js';
 import { ACTIVE_STATUSES, type Binding, type BindingEvent } from '../../lib/domain/binding.js';
 import {
   ConflictError,
@@ -61,6 +61,17 @@ export class InMemoryBindingStore implements BindingStore {
     const binding = this.bindings.get(id);
     if (!binding) throw new NotFoundError(id);
     if (!change.from.includes(binding.status)) throw new StatusConflictError(binding.status);
+    if (change.claimSlot) {
+      for (const other of this.bindings.values()) {
+        const same =
+          other.id !== id &&
+          other.region === binding.region &&
+          other.clusterName === binding.clusterName &&
+          other.namespace === binding.namespace &&
+          other.serviceAccountName === binding.serviceAccountName;
+        if (same && ACTIVE_STATUSES.includes(other.status)) throw new ConflictError('taken', other.id);
+      }
+    }
     this.events.push({
       bindingId: id,
       at: change.at,
@@ -72,7 +83,10 @@ export class InMemoryBindingStore implements BindingStore {
       binding,
       { status: change.to, updatedAt: change.at },
       change.error ? { error: change.error } : {},
+      change.steps ? { steps: structuredClone(change.steps) } : {},
+      structuredClone(change.request ?? {}),
     );
+    if (change.clearError && !change.error) delete binding.error;
     return structuredClone(binding);
   }
 
@@ -84,6 +98,12 @@ export class InMemoryBindingStore implements BindingStore {
 
   async listEvents(id: string) {
     return this.events.filter((e) => e.bindingId === id);
+  }
+
+  async recordDrift(id: string, drift: DriftItem[], at: string) {
+    const binding = this.bindings.get(id);
+    if (!binding) throw new NotFoundError(id);
+    Object.assign(binding, { drift: structuredClone(drift), driftCheckedAt: at });
   }
 
   async appendEvent(event: BindingEvent) {

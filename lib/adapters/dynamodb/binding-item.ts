@@ -49,9 +49,12 @@ export function bindingToItem(binding: Binding): Item {
   };
 }
 
+/** Bind steps in workflow order; CheckDrift (drift check) runs between DescribeCluster and VerifyIdentity. */
+const STEP_ORDER: readonly string[] = [...BIND_STEPS.slice(0, -1), 'CheckDrift', ...BIND_STEPS.slice(-1)];
+
 function stepOrder(name: string): number {
-  const index = (BIND_STEPS as readonly string[]).indexOf(name);
-  return index === -1 ? BIND_STEPS.length : index;
+  const index = STEP_ORDER.indexOf(name);
+  return index === -1 ? STEP_ORDER.length : index;
 }
 
 export function itemToBinding(item: Item): Binding {

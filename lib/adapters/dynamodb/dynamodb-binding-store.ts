@@ -17,7 +17,13 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { ACTIVE_STATUSES, type Binding, type BindingEvent, type StepRecord } from '../../domain/binding.js';
+import {
+  ACTIVE_STATUSES,
+  type Binding,
+  type BindingEvent,
+  type DriftItem,
+  type StepRecord,
+} from '../../domain/binding.js';
 import {
   ConflictError,
   IdempotencyKeyReusedError,
@@ -339,6 +345,19 @@ export class DynamoDbBindingStore implements BindingStore {
       values[':error'] = change.error;
       sets.push('#error = :error');
     }
+    if (change.steps) {
+      values[':steps'] = Object.fromEntries(change.steps.map((step) => [step.name, step]));
+      sets.push('steps = :steps');
+    }
+    Object.entries(change.request ?? {}).forEach(([key, value], i) => {
+      if (value === undefined) return;
+      names[`#req${i}`] = key;
+      values[`:req${i}`] = value;
+      sets.push(`#req${i} = :req${i}`);
+    });
+    const update = `SET ${sets.join(', ')}${change.clearError && !change.error ? ' REMOVE #error' : ''}`;
+    if (change.clearError && !change.error) names['#error'] = 'error';
+    let staleSlotHolder: string | undefined;
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(id);
       if (!current) throw new NotFoundError(`Binding ${id} does not exist`);
@@ -355,6 +374,7 @@ export class DynamoDbBindingStore implements BindingStore {
         to: change.to,
         detail: change.detail,
       };
+      const slotClaim = change.claimSlot ? [this.slotClaimItem(current, staleSlotHolder)] : [];
       try {
         await this.doc.send(
           new TransactWriteCommand({
@@ -363,7 +383,7 @@ export class DynamoDbBindingStore implements BindingStore {
                 Update: {
                   TableName: this.table,
                   Key: { pk: bindingPk(id), sk: META },
-                  UpdateExpression: `SET ${sets.join(', ')}`,
+                  UpdateExpression: update,
                   // Pinning the status just read keeps the event's `from` true; `from` stops stale writers.
                   ConditionExpression: `#status IN (${change.from.map((_, i) => `:from${i}`).join(', ')}) AND #status = :seen`,
                   ExpressionAttributeNames: names,
@@ -371,11 +391,29 @@ export class DynamoDbBindingStore implements BindingStore {
                 },
               },
               { Put: { TableName: this.table, Item: eventToItem(event, nextEventSeq()) } },
+              ...slotClaim,
             ],
           }),
         );
         break;
       } catch (error) {
+        const slotReason =
+          error instanceof TransactionCanceledException ? error.CancellationReasons?.[2] : undefined;
+        if (change.claimSlot && slotReason?.Code === 'ConditionalCheckFailed') {
+          const holderId = rawString(slotReason, 'bindingId');
+          const holder = holderId ? await this.get(holderId) : undefined;
+          if (holderId && holder && ACTIVE_STATUSES.includes(holder.status)) {
+            throw new ConflictError(
+              `Binding ${holderId} (${holder.status}) now binds service account ${current.namespace}/${current.serviceAccountName} on cluster ${current.clusterName}; binding ${id} can run again only after it is deleted.`,
+              holderId,
+            );
+          }
+          // A holder that failed or was deleted without releasing the slot: take it over.
+          if (attempt < this.maxConflictRetries) {
+            staleSlotHolder = holderId;
+            continue;
+          }
+        }
         const retry =
           error instanceof TransactionCanceledException &&
           error.CancellationReasons?.some(
@@ -395,6 +433,50 @@ export class DynamoDbBindingStore implements BindingStore {
     if (!updated) throw new NotFoundError(`Binding ${id} does not exist`);
     if (change.to === 'FAILED' || change.to === 'DELETED') await this.releaseSlot(updated);
     return updated;
+  }
+
+  /** Puts the binding's service-account slot back: free, already its own, or left by `staleHolder`. */
+  private slotClaimItem(binding: Binding, staleHolder: string | undefined): TransactItem {
+    return {
+      Put: {
+        TableName: this.table,
+        Item: {
+          pk: slotPk(binding),
+          sk: SLOT,
+          type: 'slot',
+          bindingId: binding.id,
+          region: binding.region,
+          clusterName: binding.clusterName,
+          namespace: binding.namespace,
+          serviceAccountName: binding.serviceAccountName,
+        },
+        ConditionExpression: staleHolder
+          ? 'attribute_not_exists(pk) OR bindingId = :id OR bindingId = :stale'
+          : 'attribute_not_exists(pk) OR bindingId = :id',
+        ExpressionAttributeValues: staleHolder
+          ? { ':id': binding.id, ':stale': staleHolder }
+          : { ':id': binding.id },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  async recordDrift(id: string, drift: DriftItem[], at: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: bindingPk(id), sk: META },
+          UpdateExpression: 'SET drift = :drift, driftCheckedAt = :at, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':drift': drift, ':at': at },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new NotFoundError(`Binding ${id} does not exist`);
+      throw translateDynamoDbError(error, `record the drift of ${id}`);
+    }
   }
 
   /** Frees the service account for a new binding, unless another binding already took it over. */

@@ -1,6 +1,6 @@
 // The step frame every bind step runs in: load the binding, show the step RUNNING, run it, record how it
 // ended, and hand the result (or the error, under its ASL name) back to the state machine.
-import type { Binding, BindStepName } from '../../domain/binding.js';
+import type { Binding, WorkflowStepName } from '../../domain/binding.js';
 import { InputError, isBrokerError, NotFoundError, StatusConflictError } from '../../domain/errors.js';
 import type { BindingStore } from '../../ports/binding-store.js';
 import type { Clock } from '../../ports/clock.js';
@@ -44,7 +44,7 @@ export function parseBindState(event: unknown): BindState {
 export function requireFact<K extends keyof BindState>(
   state: BindState,
   key: K,
-  step: BindStepName,
+  step: WorkflowStepName,
 ): NonNullable<BindState[K]> {
   const value = state[key];
   if (value === undefined || value === null) {
@@ -90,7 +90,7 @@ function willBeRetried(error: unknown): boolean {
 }
 
 export async function runStep<R extends StepOutcome>(
-  step: BindStepName,
+  step: WorkflowStepName,
   bindingId: string,
   deps: StepFrameDeps,
   work: (context: StepContext) => Promise<R>,

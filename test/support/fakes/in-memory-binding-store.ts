@@ -1,5 +1,11 @@
 // The binding store in memory, with the store's conditional transitions and per-step records.
-import type { Binding, BindingEvent, BindingRequest, StepRecord } from '../../../lib/domain/binding.js';
+import type {
+  Binding,
+  BindingEvent,
+  BindingRequest,
+  DriftItem,
+  StepRecord,
+} from '../../../lib/domain/binding.js';
 import { BIND_STEPS } from '../../../lib/domain/binding.js';
 import { NotFoundError, StatusConflictError } from '../../../lib/domain/errors.js';
 import type {
@@ -74,6 +80,9 @@ export class InMemoryBindingStore implements BindingStore {
     binding.updatedAt = change.at;
     if (change.outputs) binding.outputs = { ...binding.outputs, ...structuredClone(change.outputs) };
     if (change.error) binding.error = { ...change.error };
+    else if (change.clearError) delete binding.error;
+    if (change.steps) binding.steps = structuredClone(change.steps);
+    Object.assign(binding, structuredClone(change.request ?? {}));
     return structuredClone(binding);
   }
 
@@ -86,6 +95,13 @@ export class InMemoryBindingStore implements BindingStore {
 
   async listEvents(id: string): Promise<BindingEvent[]> {
     return this.events.filter((e) => e.bindingId === id);
+  }
+
+  async recordDrift(id: string, drift: DriftItem[], at: string): Promise<void> {
+    const binding = this.bindings.get(id);
+    if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
+    binding.drift = structuredClone(drift);
+    binding.driftCheckedAt = at;
   }
 
   async appendEvent(event: BindingEvent): Promise<void> {

@@ -1,0 +1,14 @@
+// POST /v1/bindings/{id}/retry: composition root, built once per cold start.
+import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
+import { createSfnWorkflowStarter } from '../../lib/adapters/sfn/create-sfn-workflow-starter.js';
+import { systemClock } from '../../lib/adapters/system/system-clock.js';
+import { loadCreateBindingConfig } from '../../lib/config/api-config.js';
+import { retryBindingHandler } from '../../lib/http/handlers/retry-binding-handler.js';
+
+const config = loadCreateBindingConfig();
+
+export const handler = retryBindingHandler({
+  store: createDynamoDbBindingStore(config),
+  workflow: createSfnWorkflowStarter({ region: config.region, stateMachineArn: config.bindStateMachineArn }),
+  clock: systemClock,
+});

@@ -1,0 +1,24 @@
+// The verify (drift check) workflow's own step: CheckDrift. Its other steps are the bind workflow's
+// DescribeCluster, VerifyIdentity and RecordOutcome handlers.
+import { InputError } from '../domain/errors.js';
+import { requireFact } from '../use-cases/bind/run-step.js';
+import { checkDrift, type DriftFacts } from '../use-cases/drift/check-drift.js';
+import type { StepDependencies } from './step-dependencies.js';
+import { stepHandler } from './step-handlers.js';
+
+function repairOf(state: unknown): boolean {
+  const repair = (state as { repair?: unknown }).repair;
+  if (repair === undefined) return false;
+  if (typeof repair !== 'boolean') {
+    throw new InputError(`CheckDrift needs $.repair to be true or false, got ${JSON.stringify(repair)}`);
+  }
+  return repair;
+}
+
+export function createDriftStepHandlers(deps: StepDependencies) {
+  return {
+    checkDrift: stepHandler<DriftFacts>(deps, 'CheckDrift', (state, { binding }) =>
+      checkDrift(binding, requireFact(state, 'cluster', 'CheckDrift'), { repair: repairOf(state) }, deps),
+    ),
+  };
+}

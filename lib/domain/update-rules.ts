@@ -1,0 +1,70 @@
+// What a valid PATCH /v1/bindings/{id} body is: only the role's permissions and attributes change; the
+// fields that identify the binding (and so its trust policy) are refused by name.
+import { z } from 'zod';
+import { CreateBindingRequestSchema, fieldIssues } from './binding-rules.js';
+import { type FieldIssue, InputError } from './errors.js';
+
+/** Fields a PATCH may change. */
+export const UPDATABLE_FIELDS = ['policyArns', 'tags', 'maxSessionDuration'] as const;
+
+/** Fields of the create request that a PATCH may not change, with why. */
+const IDENTITY_FIELDS: Record<string, string> = {
+  clusterName: 'the cluster is part of the binding identity',
+  region: 'the region is part of the binding identity',
+  namespace: 'the namespace is part of the binding identity (it is in the trust policy)',
+  serviceAccountName: 'the service account is part of the binding identity (it is in the trust policy)',
+  roleName: 'the role name is part of the binding identity',
+  audience: 'the audience is in the trust policy',
+  createServiceAccount: 'it only matters when the binding is created',
+  verify: 'it only matters when the binding is created',
+  description: 'it cannot be changed after the binding is created',
+  stsRegionalEndpoints: 'it cannot be changed after the binding is created',
+  tokenExpirationSeconds: 'it cannot be changed after the binding is created',
+};
+
+const shape = CreateBindingRequestSchema.shape;
+
+export const UpdateBindingRequestSchema = z
+  .strictObject(
+    {
+      policyArns: shape.policyArns.optional(),
+      tags: shape.tags.unwrap().optional(),
+      maxSessionDuration: shape.maxSessionDuration,
+    },
+    { error: 'the request body must be a JSON object' },
+  )
+  .meta({ id: 'UpdateBindingRequest' });
+
+export type UpdateBindingRequest = z.output<typeof UpdateBindingRequestSchema>;
+
+/**
+ * Validates a PATCH body: at least one updatable field, each valid as on create. A field that names the
+ * binding (namespace, service account, cluster, role...) is refused with the reason, never ignored.
+ */
+export function parseUpdateBindingRequest(body: unknown): UpdateBindingRequest {
+  const identity: FieldIssue[] =
+    typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? Object.keys(body)
+          .filter((key) => key in IDENTITY_FIELDS)
+          .map((key) => ({
+            path: key,
+            message: `cannot be changed: ${IDENTITY_FIELDS[key]}; delete the binding and create a new one instead`,
+          }))
+      : [];
+  const rest =
+    identity.length > 0
+      ? Object.fromEntries(Object.entries(body as object).filter(([key]) => !(key in IDENTITY_FIELDS)))
+      : body;
+  const result = UpdateBindingRequestSchema.safeParse(rest);
+  const issues = [...identity, ...(result.success ? [] : fieldIssues(result.error))];
+  if (result.success && issues.length === 0 && UPDATABLE_FIELDS.every((f) => result.data[f] === undefined)) {
+    issues.push({ path: '', message: `send at least one of ${UPDATABLE_FIELDS.join(', ')}` });
+  }
+  if (!result.success || issues.length > 0) {
+    throw new InputError(
+      `The update is invalid: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  return result.data;
+}

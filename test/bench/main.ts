@@ -1,0 +1,297 @@
+// `npm run bench`: API latency, workflow throughput and counts, cost per binding and cold start proxy,
+// printed as tables as they complete and written to docs/bench-results.json with the machine's facts.
+import '../../lib/local/polyfills.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startDynamoDbLocal } from '../../lib/local/dynamodb-local.js';
+import { loadServiceConfig } from '../../lib/local/serverless-config.js';
+import { type LatencyResult, measureApi } from './api-latency.js';
+import { startBenchSystem } from './bench-system.js';
+import { type ColdStartResult, measureColdStarts } from './cold-start.js';
+import { costFormula, costPerBinding, type PerBindingUsage } from './cost-model.js';
+import { startDynamoDbMeter } from './dynamodb-meter.js';
+import { measureSequentialDurations, runWorkflowBench, type WorkflowResult } from './workflow-bench.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SECTIONS = ['api', 'workflow', 'cold-start'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const TARGETS = {
+  getP99Ms: 50,
+  postP99Ms: 100,
+  transitionsPerDemoBinding: 20,
+  fiftyBindingsSeconds: 15,
+  costPerBindingUsd: 0.0005,
+};
+
+function usage(problem: string): never {
+  console.error(`${problem}
+usage: npm run bench -- [--bindings N] [--duration S] [--only api,workflow,cold-start] [--out FILE]
+  --bindings   concurrent bindings in the workflow run (default 50, 1..500)
+  --duration   seconds per autocannon run (default 10, 1..60)
+  --runs       node processes per cold start median (default 9, 1..51, odd)
+  --only       sections to run (default all)
+  --out        results file (default docs/bench-results.json)`);
+  process.exit(2);
+}
+
+function intOption(value: string | undefined, name: string, fallback: number, min: number, max: number) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    usage(`--${name} ${value}: give a whole number ${min}..${max}`);
+  return n;
+}
+
+function parseOptions() {
+  let parsed: ReturnType<typeof parseArgs<{ options: Record<string, { type: 'string' }> }>>;
+  try {
+    parsed = parseArgs({
+      options: {
+        bindings: { type: 'string' },
+        duration: { type: 'string' },
+        runs: { type: 'string' },
+        only: { type: 'string' },
+        out: { type: 'string' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    usage(error instanceof Error ? error.message : String(error));
+  }
+  const only = (parsed.values.only ?? SECTIONS.join(',')).split(',').map((s) => s.trim());
+  for (const section of only) {
+    if (!(SECTIONS as readonly string[]).includes(section)) {
+      usage(`--only ${section}: sections are ${SECTIONS.join(', ')}`);
+    }
+  }
+  const runs = intOption(parsed.values.runs, 'runs', 9, 1, 51);
+  if (runs % 2 === 0) usage(`--runs ${runs}: use an odd number so the median is one run`);
+  return {
+    bindings: intOption(parsed.values.bindings, 'bindings', 50, 1, 500),
+    durationSeconds: intOption(parsed.values.duration, 'duration', 10, 1, 60),
+    runs,
+    only: new Set(only as Section[]),
+    out: parsed.values.out ?? join(ROOT, 'docs/bench-results.json'),
+  };
+}
+
+const progress = (line: string) => console.log(`  · ${line}`);
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+function table(title: string, header: string[], rows: (string | number)[][]) {
+  const cells = [header, ...rows.map((row) => row.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ');
+  console.log(`\n${title}\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of cells.slice(1)) console.log(line(row));
+}
+
+function printApi(rows: LatencyResult[]) {
+  table(
+    'API latency (autocannon, local runtime on DynamoDB Local)',
+    ['method', 'conns', 'p50 ms', 'p99 ms', 'req/s', 'requests', 'failures', 'target (c=16)'],
+    rows.map((r) => {
+      const target = r.method === 'GET' ? TARGETS.getP99Ms : TARGETS.postP99Ms;
+      return [
+        r.method,
+        r.connections,
+        r.p50Ms,
+        r.p99Ms,
+        r.requestsPerSecond.toFixed(0),
+        r.requests,
+        r.failures,
+        r.connections === 16 ? `p99 ≤ ${target} ms: ${verdict(r.p99Ms <= target)}` : '',
+      ];
+    }),
+  );
+}
+
+function printWorkflow(result: WorkflowResult) {
+  const p = result.perBinding;
+  const rows: (string | number)[][] = [
+    ['bindings started at once', result.bindings, ''],
+    ['succeeded', result.succeeded, verdict(result.succeeded === result.bindings)],
+    [
+      'wall time until all finished',
+      `${result.wallSeconds.toFixed(1)} s`,
+      result.bindings === 50
+        ? `≤ ${TARGETS.fiftyBindingsSeconds} s: ${verdict(result.wallSeconds <= TARGETS.fiftyBindingsSeconds)}`
+        : '(target is for 50)',
+    ],
+    [
+      'state transitions / binding (mean, max)',
+      `${p.stateTransitions.toFixed(1)}, ${p.maxStateTransitions}`,
+      `≤ ${TARGETS.transitionsPerDemoBinding}: ${verdict(p.maxStateTransitions <= TARGETS.transitionsPerDemoBinding)}`,
+    ],
+    ['Lambda task invocations / binding', p.taskInvocations.toFixed(1), ''],
+    ['retries / binding', p.retries.toFixed(2), ''],
+    ['AWS calls / binding', p.awsCallsTotal.toFixed(1), ''],
+    ['Kubernetes calls / binding', p.kubernetesCallsTotal.toFixed(1), ''],
+    [
+      'DynamoDB read / write units per binding',
+      `${p.dynamoDbReadUnits.toFixed(1)} / ${p.dynamoDbWriteUnits.toFixed(1)}`,
+      '',
+    ],
+  ];
+  table(
+    `Workflow: ${result.bindings} concurrent bindings on cluster demo, no simulated latency`,
+    ['measure', 'value', 'target'],
+    rows,
+  );
+  const calls: (string | number)[][] = [];
+  for (const [service, ops] of Object.entries({ ...p.awsCalls, ...p.kubernetesCalls })) {
+    for (const [operation, count] of Object.entries(ops)) calls.push([service, operation, count.toFixed(2)]);
+  }
+  for (const [operation, count] of Object.entries(p.dynamoDbCalls))
+    calls.push(['dynamodb', operation, count.toFixed(2)]);
+  table('Calls per binding by operation', ['service', 'operation', 'per binding'], calls);
+  if (result.failures.length > 0) {
+    console.log(`\n${result.failures.length} binding(s) did not succeed:`);
+    for (const failure of result.failures.slice(0, 5)) console.log(`  ${JSON.stringify(failure)}`);
+  }
+}
+
+function printColdStarts(rows: ColdStartResult[]) {
+  table(
+    `Cold start proxy (esbuild bundle as npm run package makes it; median of node processes)`,
+    [
+      'function',
+      'kind',
+      'bundle KB',
+      'target',
+      'import ms bundled',
+      'import ms tsx',
+      'process ms bundled',
+      'process ms tsx',
+    ],
+    rows.map((r) => [
+      r.function,
+      r.bundlesKubernetesClient ? `${r.kind} (k8s client)` : r.kind,
+      (r.bundleBytes / 1024).toFixed(0),
+      r.targetBytes === undefined
+        ? ''
+        : `≤ ${(r.targetBytes / 1024).toFixed(0)} KB: ${verdict(r.bundleBytes <= r.targetBytes)}`,
+      r.error ? `error: ${r.error}` : r.bundledImportMs.toFixed(0),
+      r.unbundledImportMs.toFixed(0),
+      r.bundledProcessMs.toFixed(0),
+      r.unbundledProcessMs.toFixed(0),
+    ]),
+  );
+}
+
+async function main() {
+  const options = parseOptions();
+  const config = await loadServiceConfig({ rootDir: ROOT, stage: 'local', region: 'us-east-1' });
+  const architecture = config.variable('self:provider.architecture') === 'x86_64' ? 'x86_64' : 'arm64';
+  const machine = {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Number((totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    loadAverageAtStart: loadavg().map((n) => Number(n.toFixed(2))),
+    date: new Date().toISOString(),
+  };
+  console.log(
+    `irsa-broker benchmark on ${machine.cpuModel} (${machine.cores} cores), Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`,
+  );
+  const results: Record<string, unknown> = {
+    machine,
+    options: { ...options, only: [...options.only] },
+    targets: TARGETS,
+  };
+
+  progress('starting DynamoDB Local (in memory) behind the metering proxy');
+  const dynamoDbLocal = await startDynamoDbLocal({});
+  const meter = await startDynamoDbMeter(dynamoDbLocal.endpoint);
+  try {
+    // One runtime for both runs: handler modules keep module-scope state, so a process hosts one runtime.
+    // The workflow runs first, on an idle system; the API run's POSTs then add bindings of their own.
+    progress('starting the local runtime (sandbox cloud, state machine, HTTP API)');
+    const system = await startBenchSystem(meter);
+    try {
+      if (options.only.has('workflow')) {
+        const workflow = await runWorkflowBench(system, meter, options.bindings, progress);
+        printWorkflow(workflow);
+        const sequential = await measureSequentialDurations(system, 5, progress);
+        const perBinding: PerBindingUsage = {
+          stateTransitions: workflow.perBinding.stateTransitions,
+          lambda: Object.fromEntries(
+            Object.entries(workflow.perBinding.lambda).map(([key, fn]) => {
+              const alone = sequential[key];
+              const msPerInvocation =
+                alone && alone.invocations > 0
+                  ? alone.billedMs / alone.invocations
+                  : fn.billedMs / Math.max(fn.invocations, 1);
+              return [
+                key,
+                {
+                  invocations: fn.invocations,
+                  billedMs: msPerInvocation * fn.invocations,
+                  memoryMb: config.functions[key]?.memorySize ?? 1024,
+                },
+              ];
+            }),
+          ),
+          dynamoDbReadUnits: workflow.perBinding.dynamoDbReadUnits,
+          dynamoDbWriteUnits: workflow.perBinding.dynamoDbWriteUnits,
+          httpApiRequests: workflow.perBinding.httpApiRequests,
+        };
+        const cost = costPerBinding(perBinding, architecture);
+        const alternative = costPerBinding(perBinding, architecture === 'arm64' ? 'x86_64' : 'arm64');
+        console.log(
+          `\nCost per verified binding (us-east-1 list prices; counts from the ${options.bindings} concurrent bindings, handler durations from 5 run one at a time; the caller's POST and one GET included)`,
+        );
+        for (const line of costFormula(perBinding, cost)) console.log(`  ${line}`);
+        console.log(`  on ${alternative.architecture}: $${alternative.total.toFixed(8)}`);
+        console.log(
+          `  target ≤ $${TARGETS.costPerBindingUsd}: ${verdict(cost.total <= TARGETS.costPerBindingUsd)}`,
+        );
+        results.workflow = workflow;
+        results.cost = {
+          usage: perBinding,
+          [cost.architecture]: cost,
+          [alternative.architecture]: alternative,
+          formula: costFormula(perBinding, cost),
+        };
+      }
+      if (options.only.has('api')) {
+        const api = await measureApi(
+          system.runtime.url,
+          { connections: [1, 16, 64], durationSeconds: options.durationSeconds },
+          progress,
+        );
+        printApi(api);
+        results.api = api;
+      }
+    } finally {
+      await system.stop();
+    }
+  } finally {
+    await meter.stop();
+    await dynamoDbLocal.stop();
+  }
+  if (options.only.has('cold-start')) {
+    const coldStarts = await measureColdStarts(config, { runs: options.runs }, progress);
+    printColdStarts(coldStarts);
+    results.coldStart = coldStarts;
+  }
+
+  await mkdir(dirname(options.out), { recursive: true });
+  await writeFile(options.out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nResults written to ${options.out}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(
+      `benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,215 @@
+// CheckDrift: what a drift check reports against fakes of IAM and the cluster, and what repair touches.
+import { describe, expect, it } from '@jest/globals';
+import type { Binding } from '../../lib/domain/binding.js';
+import { VerificationFailedError } from '../../lib/domain/errors.js';
+import { ROLE_ARN_ANNOTATION } from '../../lib/domain/manifests/service-account.js';
+import { ownershipTags } from '../../lib/domain/ownership.js';
+import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
+import type { ClusterFacts } from '../../lib/use-cases/bind/bind-state.js';
+import { checkDrift } from '../../lib/use-cases/drift/check-drift.js';
+import { ACCOUNT_ID, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
+import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
+import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
+
+const issuer = 'https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
+const cluster = {
+  status: 'SUCCEEDED',
+  detail: '',
+  name: 'demo',
+  region: 'us-east-1',
+  arn: 'arn:aws:eks:us-east-1:111122223333:cluster/demo',
+  version: '1.31',
+  endpoint: 'https://demo.example',
+  caData: 'Y2E=',
+  oidcIssuer: issuer,
+} satisfies ClusterFacts;
+const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const clock = { now: () => new Date('2026-02-01T00:00:00.000Z') };
+
+/** A SUCCEEDED binding whose role, provider and ServiceAccount are all as it set them up. */
+function boundWorld() {
+  const oidcProviders = new FakeOidcProviders();
+  const provider = oidcProviders.add(issuer);
+  const roles = new FakeIamRoles();
+  roles.policies.add(s3);
+  const base = pendingBinding();
+  const trustPolicy = buildTrustPolicy({
+    oidcProviderArn: provider.arn,
+    issuer,
+    namespace: base.namespace,
+    serviceAccountName: base.serviceAccountName,
+  });
+  const role = roles.put({
+    name: base.roleName,
+    path: '/irsa-broker/',
+    trustPolicy: structuredClone(trustPolicy) as unknown as Record<string, unknown>,
+    tags: { ...base.tags, ...ownershipTags(base.id) },
+    attachedPolicyArns: [readOnly],
+  });
+  const binding: Binding = {
+    ...base,
+    status: 'RUNNING',
+    outputs: { roleArn: role.arn, oidcProviderArn: provider.arn, trustPolicy },
+  };
+  const k8s = new FakeWorkloadCluster(['default', base.namespace]);
+  k8s.put(
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: base.serviceAccountName,
+        namespace: base.namespace,
+        annotations: { [ROLE_ARN_ANNOTATION]: role.arn },
+      },
+    },
+    'irsa-broker',
+  );
+  const store = new InMemoryBindingStore(binding);
+  const deps = { roles, oidcProviders, kubernetes: new FakeWorkloadClusters(k8s), store, clock };
+  return { binding, deps, roles, k8s, store, trustPolicy, role, provider };
+}
+
+describe('CheckDrift', () => {
+  it('reports no drift and returns the role and provider for the test pod when all is as bound', async () => {
+    const { binding, deps, store, role, provider, trustPolicy } = boundWorld();
+
+    const result = await checkDrift(binding, cluster, { repair: false }, deps);
+
+    expect(result).toMatchObject({
+      status: 'SUCCEEDED',
+      detail: 'no drift',
+      arn: role.arn,
+      name: role.name,
+      trustPolicy,
+      oidcProvider: { arn: provider.arn },
+      drift: [],
+    });
+    expect((await store.get(binding.id))?.drift).toEqual([]);
+    expect((await store.get(binding.id))?.driftCheckedAt).toBe('2026-02-01T00:00:00.000Z');
+  });
+
+  it('reports a hand-edited trust policy with expected and actual documents and leaves it alone without repair', async () => {
+    const { binding, deps, roles, store, trustPolicy } = boundWorld();
+    const edited = JSON.parse(JSON.stringify(trustPolicy).replace(':payments:api', ':payments:someone-else'));
+    await roles.updateTrustPolicy(binding.roleName, edited);
+    roles.writes.length = 0;
+
+    const result = await checkDrift(binding, cluster, { repair: false }, deps);
+
+    expect(result.drift).toEqual([{ what: 'trustPolicy', expected: trustPolicy, actual: edited }]);
+    expect(result.detail).toMatch(/drift in trustPolicy \(not repaired/);
+    expect((await store.get(binding.id))?.drift).toEqual(result.drift);
+    expect(roles.writes).toEqual([]);
+    expect((await roles.get(binding.roleName))?.trustPolicy).toEqual(edited);
+  });
+
+  it('repairs trust policy, attachments and annotation on its own role when asked, then finds nothing left', async () => {
+    const { binding, deps, roles, k8s, role, trustPolicy } = boundWorld();
+    await roles.updateTrustPolicy(binding.roleName, { Version: '2012-10-17', Statement: [] });
+    await roles.detachPolicy(binding.roleName, readOnly);
+    await roles.attachPolicy(binding.roleName, s3);
+    k8s.put(
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: binding.serviceAccountName,
+          namespace: binding.namespace,
+          annotations: { [ROLE_ARN_ANNOTATION]: 'arn:aws:iam::111122223333:role/other' },
+        },
+      },
+      'irsa-broker',
+    );
+
+    const result = await checkDrift(binding, cluster, { repair: true }, deps);
+
+    expect(result.drift).toEqual([]);
+    expect(result.repaired).toEqual([
+      'trust policy',
+      `attached ${readOnly}`,
+      `detached ${s3}`,
+      'role-arn annotation',
+    ]);
+    expect(result.detail).toBe(
+      `drift in trustPolicy, policyArns, serviceAccount.annotations.${ROLE_ARN_ANNOTATION}; repaired trust policy, attached ${readOnly}, detached ${s3}, role-arn annotation`,
+    );
+    const live = await roles.get(binding.roleName);
+    expect(live?.trustPolicy).toEqual(trustPolicy);
+    expect(live?.attachedPolicyArns).toEqual([readOnly]);
+    const sa = await k8s.get({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace: binding.namespace,
+      name: binding.serviceAccountName,
+    });
+    expect(sa?.metadata.annotations?.[ROLE_ARN_ANNOTATION]).toBe(role.arn);
+  });
+
+  it('never repairs a role that another binding or no one owns, and fails: the binding no longer works', async () => {
+    const { binding, deps, roles } = boundWorld();
+    const role = await roles.get(binding.roleName);
+    if (!role) throw new Error('role missing');
+    roles.put({
+      ...role,
+      tags: ownershipTags('bnd_someone_else'),
+      trustPolicy: { Version: '2012-10-17', Statement: [] },
+    });
+    roles.writes.length = 0;
+
+    const error = await checkDrift(binding, cluster, { repair: true }, deps).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(VerificationFailedError);
+    expect((error as Error).message).toMatch(/roleOwnership, trustPolicy/);
+    expect(roles.writes).toEqual([]);
+    expect((await deps.store.get(binding.id))?.drift?.map((d) => d.what)).toEqual([
+      'roleOwnership',
+      'trustPolicy',
+    ]);
+  });
+
+  it('reports a deleted role and a missing OIDC provider and fails', async () => {
+    const { binding, deps, roles, role, provider } = boundWorld();
+    await roles.delete(binding.roleName);
+    deps.oidcProviders.providers.clear();
+
+    const error = await checkDrift(binding, cluster, { repair: true }, deps).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(VerificationFailedError);
+    expect((await deps.store.get(binding.id))?.drift).toEqual([
+      { what: 'oidcProvider', expected: provider.arn, actual: null },
+      { what: 'role', expected: role.arn, actual: null },
+    ]);
+    expect(role.arn).toContain(ACCOUNT_ID);
+  });
+
+  it('re-creates a deleted ServiceAccount only when the binding created it', async () => {
+    const { binding, deps, k8s, role } = boundWorld();
+    const ref = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace: binding.namespace,
+      name: binding.serviceAccountName,
+    };
+    await k8s.delete(ref);
+
+    const annotateOnly = await checkDrift(
+      { ...binding, createServiceAccount: false },
+      cluster,
+      { repair: true },
+      deps,
+    );
+    expect(annotateOnly.drift).toEqual([
+      {
+        what: 'serviceAccount',
+        expected: `${binding.namespace}/${binding.serviceAccountName}`,
+        actual: null,
+      },
+    ]);
+    expect(await k8s.get(ref)).toBeUndefined();
+
+    const created = await checkDrift(binding, cluster, { repair: true }, deps);
+    expect(created.drift).toEqual([]);
+    expect((await k8s.get(ref))?.metadata.annotations?.[ROLE_ARN_ANNOTATION]).toBe(role.arn);
+  });
+});
