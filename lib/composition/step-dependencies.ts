@@ -8,7 +8,7 @@ import { loadWorkflowConfig, type WorkflowConfig } from '../config/workflow-conf
 import type { BindingStore } from '../ports/binding-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { EksClusters } from '../ports/eks.js';
-import type { IamOidcProviders, IamRoles } from '../ports/iam.js';
+import type { IamManagedPolicies, IamOidcProviders, IamRoles } from '../ports/iam.js';
 import type { KubernetesClusters } from '../ports/kubernetes.js';
 import type { ServingKeyGenerator } from '../ports/serving-key-generator.js';
 import { RetryingKubernetesClusters } from './retrying-kubernetes-clusters.js';
@@ -19,6 +19,7 @@ export interface StepDependencies {
   clock: Clock;
   clusters: EksClusters;
   roles: IamRoles;
+  policies: IamManagedPolicies;
   oidcProviders: IamOidcProviders;
   kubernetes: KubernetesClusters;
   keys: ServingKeyGenerator;
@@ -34,6 +35,7 @@ export function createStepDependencies(env: NodeJS.ProcessEnv = process.env): St
     clock: systemClock,
     clusters: aws.clusters,
     roles: aws.roles,
+    policies: aws.policies,
     oidcProviders: aws.oidcProviders,
     kubernetes: new RetryingKubernetesClusters(new EksKubernetesClusters(), systemClock),
     keys: new WebCryptoServingKeyGenerator(),

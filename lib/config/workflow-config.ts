@@ -1,5 +1,7 @@
 // The bind workflow's configuration, read from the environment once per cold start and validated.
 import { z } from 'zod';
+import { deniedPolicyArns } from '../domain/guardrails.js';
+import { POLICY_ARN_PATTERN } from '../domain/names.js';
 
 const flag = (name: string) =>
   z.enum(['true', 'false'], { error: `${name} must be "true" or "false"` }).transform((v) => v === 'true');
@@ -18,6 +20,21 @@ const required = (name: string) =>
     .trim()
     .min(1, `${name} is required`);
 
+/** A comma-separated list of managed policy ARNs; absent or empty is none. */
+export const policyArnList = (name: string) =>
+  z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((arn) => arn.trim())
+        .filter(Boolean),
+    )
+    .refine((arns) => arns.every((arn) => POLICY_ARN_PATTERN.test(arn)), {
+      message: `${name} must be comma-separated managed policy ARNs such as arn:aws:iam::aws:policy/AdministratorAccess`,
+    });
+
 const EnvSchema = z
   .object({
     BINDINGS_TABLE: required('BINDINGS_TABLE'),
@@ -27,6 +44,12 @@ const EnvSchema = z
       'ROLE_PATH must start and end with "/" (e.g. /irsa-broker/), at most 512 characters',
     ),
     ROLE_NAME_PREFIX: z.string({ error: 'ROLE_NAME_PREFIX is required (may be empty)' }),
+    PERMISSIONS_BOUNDARY_ARN: required('PERMISSIONS_BOUNDARY_ARN').regex(
+      POLICY_ARN_PATTERN,
+      'PERMISSIONS_BOUNDARY_ARN must be the ARN of a managed policy, e.g. arn:aws:iam::123456789012:policy/irsa-broker-boundary',
+    ),
+    /** Comma-separated policy ARNs refused on every role, besides the built-in deny-list. */
+    DENIED_POLICY_ARNS: policyArnList('DENIED_POLICY_ARNS'),
     CREATE_OIDC_PROVIDER: flag('CREATE_OIDC_PROVIDER'),
     CREATE_NAMESPACE: flag('CREATE_NAMESPACE'),
     TEST_POD_IMAGE: required('TEST_POD_IMAGE'),
@@ -61,6 +84,10 @@ export interface WorkflowConfig {
   region: string;
   rolePath: string;
   roleNamePrefix: string;
+  /** Attached to every role irsa-broker creates. */
+  permissionsBoundaryArn: string;
+  /** The built-in deny-list plus DENIED_POLICY_ARNS. */
+  deniedPolicyArns: string[];
   createOidcProvider: boolean;
   createNamespace: boolean;
   testPodImage: string;
@@ -90,6 +117,8 @@ export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): Workfl
     region: e.AWS_REGION,
     rolePath: e.ROLE_PATH,
     roleNamePrefix: e.ROLE_NAME_PREFIX,
+    permissionsBoundaryArn: e.PERMISSIONS_BOUNDARY_ARN,
+    deniedPolicyArns: deniedPolicyArns(e.DENIED_POLICY_ARNS),
     createOidcProvider: e.CREATE_OIDC_PROVIDER,
     createNamespace: e.CREATE_NAMESPACE,
     testPodImage: e.TEST_POD_IMAGE,

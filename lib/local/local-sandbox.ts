@@ -4,8 +4,8 @@ import { z } from 'zod';
 import type { FaultRule } from '../sandbox/faults.js';
 import { type SandboxCloud, type SandboxCloudOptions, startSandboxCloud } from '../sandbox/index.js';
 import type { LocalEndpointResponse, LocalEndpoints } from './http-gateway.js';
-import { ensureLocalBoundary } from './sandbox-boundary.js';
 import type { LocalSandbox, StartedSandbox } from './runtime.js';
+import { ensureLocalBoundary } from './sandbox-boundary.js';
 
 const FAULT_KINDS = [
   'throttle',

@@ -105,3 +105,11 @@ export interface IamRoles {
    */
   delete(name: string): Promise<boolean>;
 }
+
+export interface IamManagedPolicies {
+  /**
+   * The default version's document of a managed policy (AWS or customer managed), decoded.
+   * Throws PolicyNotFoundError (no such policy), InputError (malformed ARN), ThrottledError, TransientError.
+   */
+  document(policyArn: string): Promise<PolicyDocument>;
+}

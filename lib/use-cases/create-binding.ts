@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { BIND_STEPS, type Binding } from '../domain/binding.js';
 import { parseCreateBindingRequest } from '../domain/binding-rules.js';
 import { InputError, StatusConflictError, WorkflowStartFailedError } from '../domain/errors.js';
+import { assertNoDeniedPolicy } from '../domain/guardrails.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/names.js';
 import { deriveRoleName } from '../domain/role-name.js';
 import type { ApiPorts } from '../ports/api-ports.js';
@@ -46,6 +47,8 @@ export async function createBinding(
     ]);
   }
   const request = parseCreateBindingRequest(command.body);
+  // Before any tenant rule: the deny-list holds for every caller, admins included.
+  assertNoDeniedPolicy(request.policyArns);
   const tenant = command.authorize?.(request);
   // Hash after defaults: `{verify: true}` and an omitted `verify` are the same request.
   const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');

@@ -18,7 +18,7 @@ import { StateMachineRunner } from '../../lib/local/state-machine-runner.js';
 import type { BindingStore } from '../../lib/ports/binding-store.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
-import { FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
+import { FakeIamManagedPolicies, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
@@ -85,6 +85,7 @@ function world(
     clock: new FakeClock(),
     clusters,
     roles,
+    policies: new FakeIamManagedPolicies(),
     oidcProviders,
     kubernetes: new FakeWorkloadClusters(k8s),
     keys: new WebCryptoServingKeyGenerator(),

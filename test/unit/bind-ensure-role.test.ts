@@ -3,8 +3,9 @@ import { NotAllowedError, RoleConflictError } from '../../lib/domain/errors.js';
 import { BINDING_ID_TAG, MANAGED_BY_TAG, ownershipTags } from '../../lib/domain/ownership.js';
 import type { ClusterFacts, OidcProviderFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
-import { ACCOUNT_ID, FakeIamRoles } from '../support/fakes/fake-iam.js';
+import { ACCOUNT_ID, FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
+import { TEST_BOUNDARY_ARN, testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
 const issuerHost = 'oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
 const cluster = {
@@ -23,7 +24,8 @@ const provider: OidcProviderFacts = {
   detail: '',
   arn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuerHost}`,
 };
-const config = { rolePath: '/irsa-broker/', roleNamePrefix: 'irsa-' };
+const config = testWorkflowConfig();
+const policies = new FakeIamManagedPolicies();
 const store = new InMemoryBindingStore();
 const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
@@ -52,7 +54,7 @@ describe('EnsureRole', () => {
     const binding = pendingBinding();
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
+    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -74,7 +76,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ audience: 'my-audience' });
 
-    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
+    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
 
     expect(result.trustPolicy.Statement[0]?.Condition.StringEquals[`${issuerHost}:aud`]).toBe('my-audience');
   });
@@ -97,7 +99,7 @@ describe('EnsureRole', () => {
     const before = structuredClone(await roles.get(binding.roleName));
 
     // Act
-    const attempt = ensureRole(binding, cluster, provider, { roles, config, store });
+    const attempt = ensureRole(binding, cluster, provider, { roles, policies, config, store });
 
     // Assess
     await expect(attempt).rejects.toThrow(RoleConflictError);
@@ -116,6 +118,7 @@ describe('EnsureRole', () => {
     // Act
     const attempt = ensureRole(binding, cluster, provider, {
       roles,
+      policies,
       config,
       store: new InMemoryBindingStore(owner),
     });
@@ -133,6 +136,7 @@ describe('EnsureRole', () => {
     roles.put({
       name: binding.roleName,
       path: '/irsa-broker/',
+      permissionsBoundaryArn: TEST_BOUNDARY_ARN,
       trustPolicy: expectedTrustPolicy,
       tags: { ...binding.tags, ...ownershipTags(failed.id) },
       attachedPolicyArns: [readOnly],
@@ -141,6 +145,7 @@ describe('EnsureRole', () => {
     // Act
     const result = await ensureRole(binding, cluster, provider, {
       roles,
+      policies,
       config,
       store: new InMemoryBindingStore(failed),
     });
@@ -159,7 +164,7 @@ describe('EnsureRole', () => {
       tags: { [MANAGED_BY_TAG]: 'irsa-broker' },
     });
 
-    await expect(ensureRole(binding, cluster, provider, { roles, config, store })).rejects.toThrow(
+    await expect(ensureRole(binding, cluster, provider, { roles, policies, config, store })).rejects.toThrow(
       RoleConflictError,
     );
   });
@@ -175,13 +180,14 @@ describe('EnsureRole', () => {
     roles.put({
       name: binding.roleName,
       path: '/irsa-broker/',
+      permissionsBoundaryArn: TEST_BOUNDARY_ARN,
       trustPolicy: drifted,
       tags: { ...ownershipTags(binding.id), team: 'old' },
       attachedPolicyArns: [s3],
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
+    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -209,13 +215,15 @@ describe('EnsureRole', () => {
     };
     roles.put({
       name: binding.roleName,
+      path: '/irsa-broker/',
+      permissionsBoundaryArn: TEST_BOUNDARY_ARN,
       trustPolicy: reordered,
       tags: { ...binding.tags, ...ownershipTags(binding.id) },
       attachedPolicyArns: [readOnly],
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, config, store });
+    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
 
     // Assess
     expect(result.detail).toMatch(/^unchanged /);
@@ -226,7 +234,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ roleName: 'AdminRole' });
 
-    await expect(ensureRole(binding, cluster, provider, { roles, config, store })).rejects.toThrow(
+    await expect(ensureRole(binding, cluster, provider, { roles, policies, config, store })).rejects.toThrow(
       NotAllowedError,
     );
     expect(roles.roles.size).toBe(0);
@@ -236,7 +244,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ tags: { [BINDING_ID_TAG]: 'bnd_spoofed' } });
 
-    await ensureRole(binding, cluster, provider, { roles, config, store });
+    await ensureRole(binding, cluster, provider, { roles, policies, config, store });
 
     expect((await roles.get(binding.roleName))?.tags[BINDING_ID_TAG]).toBe(binding.id);
   });

@@ -4,8 +4,9 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { EksClusters } from '../../ports/eks.js';
-import type { AccountIdentity, IamOidcProviders, IamRoles } from '../../ports/iam.js';
+import type { AccountIdentity, IamManagedPolicies, IamOidcProviders, IamRoles } from '../../ports/iam.js';
 import { AwsEksClusters } from './eks-clusters.js';
+import { AwsIamManagedPolicies } from './iam-managed-policies.js';
 import { AwsIamOidcProviders } from './iam-oidc-providers.js';
 import { AwsIamRoles } from './iam-roles.js';
 import { StsAccountIdentity } from './sts-account-identity.js';
@@ -13,6 +14,7 @@ import { StsAccountIdentity } from './sts-account-identity.js';
 export interface AwsAdapters {
   clusters: EksClusters;
   roles: IamRoles;
+  policies: IamManagedPolicies;
   oidcProviders: IamOidcProviders;
   account: AccountIdentity;
 }
@@ -36,6 +38,7 @@ export function createAwsAdapters(region: string): AwsAdapters {
   return {
     clusters: new AwsEksClusters(eksFor),
     roles: new AwsIamRoles(iam),
+    policies: new AwsIamManagedPolicies(iam),
     oidcProviders: new AwsIamOidcProviders(iam),
     account: new StsAccountIdentity(sts),
   };

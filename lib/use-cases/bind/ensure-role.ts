@@ -1,19 +1,39 @@
-// EnsureRole: the IAM role the service account assumes, with the exact IRSA trust policy and the
-// requested managed policies. Creates it, or reconciles a role this binding owns (or inherits from a
-// binding that no longer holds it); never touches any other.
+// EnsureRole: the IAM role the service account assumes, with the exact IRSA trust policy, the
+// permissions boundary and the requested managed policies. Creates it, or reconciles a role this
+// binding owns (or inherits from a binding that no longer holds it); never touches any other.
+// Every guardrail (deny-list, no policy granting IAM, exact trust, length, path and prefix) is checked
+// before the first IAM write.
 import { ACTIVE_STATUSES, type Binding } from '../../domain/binding.js';
-import { NotAllowedError, RoleConflictError } from '../../domain/errors.js';
+import { RoleConflictError } from '../../domain/errors.js';
+import {
+  assertExactTrustPolicy,
+  assertNoDeniedPolicy,
+  assertPolicyDoesNotGrantIam,
+  assertRolePlacement,
+} from '../../domain/guardrails.js';
 import { ownerOf, ownershipTags } from '../../domain/ownership.js';
-import { buildTrustPolicy, samePolicy, type TrustPolicy } from '../../domain/trust-policy.js';
+import {
+  buildTrustPolicy,
+  DEFAULT_AUDIENCE,
+  samePolicy,
+  type TrustPolicy,
+} from '../../domain/trust-policy.js';
 import type { BindingStore } from '../../ports/binding-store.js';
-import type { IamRoles, RoleState, Tags } from '../../ports/iam.js';
+import type { IamManagedPolicies, IamRoles, RoleState, Tags } from '../../ports/iam.js';
 import type { ClusterFacts, OidcProviderFacts, RoleFacts } from './bind-state.js';
 
 export interface EnsureRoleDeps {
   roles: IamRoles;
+  /** To read what each requested policy grants before it is attached. */
+  policies: IamManagedPolicies;
   /** To tell whether the binding that owns an existing role still holds it. */
   store: Pick<BindingStore, 'get'>;
-  config: { rolePath: string; roleNamePrefix: string };
+  config: {
+    rolePath: string;
+    roleNamePrefix: string;
+    permissionsBoundaryArn: string;
+    deniedPolicyArns: readonly string[];
+  };
 }
 
 function desiredTags(binding: Binding): Tags {
@@ -50,9 +70,14 @@ async function reconcile(
   role: RoleState,
   binding: Binding,
   trustPolicy: TrustPolicy,
-  roles: IamRoles,
+  deps: Pick<EnsureRoleDeps, 'roles' | 'config'>,
 ): Promise<string[]> {
+  const { roles } = deps;
   const changes: string[] = [];
+  if (role.permissionsBoundaryArn !== deps.config.permissionsBoundaryArn) {
+    await roles.setPermissionsBoundary(role.name, deps.config.permissionsBoundaryArn);
+    changes.push('permissions boundary');
+  }
   if (!samePolicy(role.trustPolicy, trustPolicy)) {
     await roles.updateTrustPolicy(role.name, trustPolicy as unknown as Record<string, unknown>);
     changes.push('trust policy');
@@ -87,14 +112,9 @@ export async function ensureRole(
   oidcProvider: OidcProviderFacts,
   deps: EnsureRoleDeps,
 ): Promise<RoleFacts> {
-  const { rolePath, roleNamePrefix } = deps.config;
-  if (!binding.roleName.startsWith(roleNamePrefix)) {
-    throw new NotAllowedError(
-      `Role name ${binding.roleName} does not start with "${roleNamePrefix}"; this irsa-broker may only manage ` +
-        `roles named ${roleNamePrefix}* (ROLE_NAME_PREFIX). Choose a roleName with that prefix or omit it`,
-      'role-name-prefix',
-    );
-  }
+  const { rolePath, permissionsBoundaryArn } = deps.config;
+  assertRolePlacement({ name: binding.roleName }, deps.config);
+  assertNoDeniedPolicy(binding.policyArns, deps.config.deniedPolicyArns);
   const trustPolicy = buildTrustPolicy({
     oidcProviderArn: oidcProvider.arn,
     issuer: cluster.oidcIssuer,
@@ -102,18 +122,31 @@ export async function ensureRole(
     serviceAccountName: binding.serviceAccountName,
     ...(binding.audience === undefined ? {} : { audience: binding.audience }),
   });
+  assertExactTrustPolicy(trustPolicy, {
+    oidcProviderArn: oidcProvider.arn,
+    issuer: cluster.oidcIssuer,
+    namespace: binding.namespace,
+    serviceAccountName: binding.serviceAccountName,
+    audience: binding.audience ?? DEFAULT_AUDIENCE,
+  });
+  // Read every policy before the first write, so a refused one leaves nothing half made.
+  for (const policyArn of binding.policyArns) {
+    assertPolicyDoesNotGrantIam(policyArn, await deps.policies.document(policyArn));
+  }
 
   let role = await deps.roles.get(binding.roleName);
   let action: string;
   if (role) {
     const claim = await claimRole(role, binding, deps.store);
-    const changes = await reconcile(role, binding, trustPolicy, deps.roles);
+    assertRolePlacement(role, deps.config);
+    const changes = await reconcile(role, binding, trustPolicy, deps);
     action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
   } else {
     try {
       role = await deps.roles.create({
         name: binding.roleName,
         path: rolePath,
+        permissionsBoundaryArn,
         trustPolicy: trustPolicy as unknown as Record<string, unknown>,
         tags: desiredTags(binding),
         ...(binding.description === undefined ? {} : { description: binding.description }),
@@ -128,7 +161,8 @@ export async function ensureRole(
       role = await deps.roles.get(binding.roleName);
       if (!role) throw error;
       const claim = await claimRole(role, binding, deps.store);
-      const changes = await reconcile(role, binding, trustPolicy, deps.roles);
+      assertRolePlacement(role, deps.config);
+      const changes = await reconcile(role, binding, trustPolicy, deps);
       action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
     }
   }

@@ -6,6 +6,7 @@ import {
   RoleConflictError,
 } from '../../../lib/domain/errors.js';
 import type {
+  IamManagedPolicies,
   IamOidcProviders,
   IamRoles,
   OidcProvider,
@@ -95,6 +96,9 @@ export class FakeIamRoles implements IamRoles {
         tags: { ...spec.tags },
         maxSessionDuration: spec.maxSessionDuration ?? 3600,
         ...(spec.description === undefined ? {} : { description: spec.description }),
+        ...(spec.permissionsBoundaryArn === undefined
+          ? {}
+          : { permissionsBoundaryArn: spec.permissionsBoundaryArn }),
       }),
     );
   }
@@ -143,5 +147,29 @@ export class FakeIamRoles implements IamRoles {
   async delete(name: string): Promise<boolean> {
     this.writes.push(`delete ${name}`);
     return this.roles.delete(name.toLowerCase());
+  }
+}
+
+const allowAll = (actions: string[]): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+});
+
+/** Managed policy documents by ARN; unknown ARNs are PolicyNotFound, like IAM's NoSuchEntity. */
+export class FakeIamManagedPolicies implements IamManagedPolicies {
+  readonly documents = new Map<string, PolicyDocument>([
+    ['arn:aws:iam::aws:policy/ReadOnlyAccess', allowAll(['*:Describe*', '*:Get*', '*:List*'])],
+    ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', allowAll(['s3:Get*', 's3:List*'])],
+    ['arn:aws:iam::aws:policy/AdministratorAccess', allowAll(['*'])],
+    ['arn:aws:iam::aws:policy/IAMFullAccess', allowAll(['iam:*'])],
+  ]);
+  /** Every ARN read, in order. */
+  readonly reads: string[] = [];
+
+  async document(policyArn: string): Promise<PolicyDocument> {
+    this.reads.push(policyArn);
+    const document = this.documents.get(policyArn);
+    if (!document) throw new PolicyNotFoundError(`no policy ${policyArn}`);
+    return structuredClone(document);
   }
 }
