@@ -182,6 +182,28 @@ export function authorizeBind(
   );
 }
 
+/**
+ * A change of a visible binding (e.g. new policy ARNs) must still fit the rules of the binding's own
+ * tenant; admins may change anything.
+ */
+export function authorizeChange(
+  caller: Caller,
+  binding: Pick<Binding, 'tenant'>,
+  request: BindRequestView,
+  policy: TenantPolicy,
+): void {
+  if (caller.admin) return;
+  const tenant = policy.tenants.find((candidate) => candidate.name === binding.tenant);
+  const refusal = tenant
+    ? refusalBy(tenant, request)
+    : { rule: 'tenants', reason: 'the binding belongs to no tenant; only admins may change it' };
+  if (!refusal) return;
+  throw new NotAllowedError(
+    `The access policy refuses this change: ${refusal.rule}: ${refusal.reason}. Change the request to fit your tenant's rules, or ask the platform team to extend them.`,
+    refusal.rule,
+  );
+}
+
 /** Whether the caller may see (and act on) the binding. Others' bindings are reported as not found. */
 export function canSee(caller: Caller, binding: Pick<Binding, 'tenant'>): boolean {
   if (caller.admin) return true;

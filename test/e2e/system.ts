@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { localSandbox } from '../../lib/local/local-sandbox.js';
-import { type LocalRuntime, startLocalRuntime } from '../../lib/local/runtime.js';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../lib/local/runtime.js';
 import type { SandboxCloud, SandboxCloudOptions } from '../../lib/sandbox/index.js';
 
 export interface BindingView {
@@ -37,7 +37,11 @@ export interface TestSystem {
 }
 
 export async function startTestSystem(
-  options: { sandbox?: SandboxCloudOptions; env?: Record<string, string> } = {},
+  options: {
+    sandbox?: SandboxCloudOptions;
+    env?: Record<string, string>;
+    auth?: LocalRuntimeOptions['auth'];
+  } = {},
 ): Promise<TestSystem> {
   let cloud: SandboxCloud | undefined;
   const endpoint = process.env.IRSA_TEST_DYNAMODB_ENDPOINT;
@@ -48,6 +52,7 @@ export async function startTestSystem(
     dynamodb: { endpoint },
     tableName: `e2e-${randomUUID()}`,
     retryDelayMs: 20,
+    ...(options.auth ? { auth: options.auth } : {}),
     sandbox: localSandbox({ podStartDelayMs: 20, ...options.sandbox }, (started) => {
       cloud = started;
     }),

@@ -1,6 +1,7 @@
 // Who is calling and what the access policy lets them do: the caller comes only from the authorizer context.
 import type { Binding } from '../../domain/binding.js';
 import { NotFoundError, UnauthenticatedError } from '../../domain/errors.js';
+import { isBindingId } from '../../domain/names.js';
 import {
   type Caller,
   type CallerClaims,
@@ -8,6 +9,7 @@ import {
   resolveCaller,
   type TenantPolicy,
 } from '../../domain/tenant-policy.js';
+import type { BindingStore } from '../../ports/binding-store.js';
 
 export interface AccessControl {
   policy: TenantPolicy;
@@ -64,4 +66,18 @@ export function visibleOr404(caller: Caller, id: string, binding: Binding | unde
   throw new NotFoundError(
     `No binding with id "${id}"; ids look like b-01j…, as returned by POST /v1/bindings.`,
   );
+}
+
+/**
+ * For handlers that act on `/v1/bindings/{id}`: the caller and the binding, or 401 / 404 (also for a
+ * binding of another tenant). The tenant of a binding never changes, so checking before the change holds.
+ */
+export async function visibleBinding(
+  deps: { access: AccessControl; store: Pick<BindingStore, 'get'> },
+  event: { requestContext?: unknown; pathParameters?: Record<string, string | undefined> },
+): Promise<{ caller: Caller; binding: Binding }> {
+  const caller = deps.access.callerOf(event);
+  const id = event.pathParameters?.id ?? '';
+  const binding = isBindingId(id) ? await deps.store.get(id) : undefined;
+  return { caller, binding: visibleOr404(caller, id, binding) };
 }
