@@ -106,7 +106,7 @@ describe('/_sandbox endpoints of the local runtime', () => {
     const credential = JSON.parse(stdout) as { kind: string; status: { token: string } };
     const version = await getWithClusterCa(`${demo.endpoint}/version`, demo.caData, credential.status.token);
     const wrongCluster = await getWithClusterCa(
-      `${clusters.find((c) => c.name === 'bare')?.endpoint}/api/v1/namespaces`,
+      `${clusters.find((c) => c.name === 'bare')?.endpoint}/version`,
       clusters.find((c) => c.name === 'bare')?.caData ?? '',
       credential.status.token,
     );

@@ -119,7 +119,10 @@ export class ApiHandler {
     await this.injectFault(this.options.faults?.decide(service, operation));
 
     let caller: Caller = { user: 'system:anonymous', groups: ['system:unauthenticated'] };
-    if (!(method === 'GET' && UNAUTHENTICATED_PATHS.has(request.path))) {
+    // Public paths admit anonymous callers, but credentials that are presented must be valid: the API
+    // server rejects a bad bearer token with 401 wherever it is sent.
+    const anonymous = !request.headers.authorization;
+    if (!(method === 'GET' && UNAUTHENTICATED_PATHS.has(request.path) && anonymous)) {
       caller = await this.authenticate(request.headers.authorization);
       if ('target' in route) this.authorizeRequest(caller, method, route.target, sub);
       else if (caller.unmapped)
