@@ -24,7 +24,13 @@ export const BindingSchema = CreateBindingRequestSchema.extend({
   status: z.enum(BINDING_STATUSES),
   createdAt: timestamp,
   updatedAt: timestamp,
-  createdBy: z.string().meta({ description: 'Subject of the caller that created it ("anonymous" locally)' }),
+  createdBy: z.string().meta({
+    description: 'Subject (sub claim) of the caller that created it ("anonymous" locally without tokens)',
+  }),
+  tenant: z
+    .string()
+    .optional()
+    .meta({ description: 'Tenant of the access policy it belongs to; absent: visible to admins only' }),
   steps: z.array(StepSchema),
   outputs: z
     .object({
@@ -67,7 +73,37 @@ export const ProblemSchema = z
       .string()
       .optional()
       .meta({ description: 'The binding holding the service account (409 only)' }),
+    rule: z
+      .string()
+      .optional()
+      .meta({
+        description: 'The access policy rule that refused the request (403 only)',
+        example: 'tenants.team-a.namespaces',
+      }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+export const BindingEventSchema = z
+  .object({
+    bindingId: z.string(),
+    at: timestamp,
+    actor: z.string().meta({ description: 'Subject of the caller, or irsa-broker for the workflow' }),
+    from: z.enum(BINDING_STATUSES).nullable().meta({ description: 'Status before (null: created)' }),
+    to: z.enum(BINDING_STATUSES),
+    detail: z.string().optional(),
+    request: z
+      .object({ method: z.string(), path: z.string(), requestId: z.string(), body: z.unknown().optional() })
+      .optional()
+      .meta({ description: 'The API call (mutating calls only)' }),
+    outcome: z
+      .object({ status: z.int(), code: z.string().optional() })
+      .optional()
+      .meta({ description: 'HTTP status of the call, and the problem code when it was refused or failed' }),
+  })
+  .meta({ id: 'BindingEvent' });
+
+export const BindingEventListSchema = z
+  .object({ items: z.array(BindingEventSchema) })
+  .meta({ id: 'BindingEventList' });
 
 export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Health' });

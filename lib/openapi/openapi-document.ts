@@ -4,13 +4,25 @@ import { createDocument } from 'zod-openapi';
 import { CreateBindingRequestSchema } from '../domain/binding-rules.js';
 import { MAX_JSON_BODY_BYTES } from '../http/json-body.js';
 import { ListBindingsQuerySchema } from '../http/list-bindings-query.js';
-import { BindingPageSchema, BindingSchema, HealthSchema, ProblemSchema } from './api-schemas.js';
+import {
+  BindingEventListSchema,
+  BindingPageSchema,
+  BindingSchema,
+  HealthSchema,
+  ProblemSchema,
+} from './api-schemas.js';
 
 function problem(description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemSchema } } };
 }
 
 const bindingContent = { 'application/json': { schema: BindingSchema } };
+/** Every /v1/bindings route: a bearer token from the identity provider, checked by the JWT authorizer. */
+const authenticated = {
+  security: [{ bearer: [] }],
+};
+const unauthenticated = problem('No bearer token, or one the identity provider did not issue');
+const notAllowed = problem('The access policy refuses it; rule names the refusing rule');
 const locationHeader = {
   Location: { description: 'The binding: /v1/bindings/{id}', schema: { type: 'string' as const } },
 };
@@ -23,12 +35,24 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
       version: '1.0.0',
       description:
         'Binds AWS IAM roles to Kubernetes service accounts on Amazon EKS (IRSA) and proves the binding works. ' +
-        'Errors are RFC 9457 application/problem+json.',
+        'Errors are RFC 9457 application/problem+json. Callers see and change only the bindings of their ' +
+        "tenants (others' ids are 404); admins see all.",
+    },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A token of the identity provider the deployment trusts (sub, groups claims)',
+        },
+      },
     },
     paths: {
       '/v1/bindings': {
         post: {
           operationId: 'createBinding',
+          ...authenticated,
           summary: 'Ask for an IAM role bound to a service account',
           description:
             'Stores the binding as PENDING and starts the bind workflow. With an Idempotency-Key, repeating the ' +
@@ -62,6 +86,8 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
               content: bindingContent,
             },
             '400': problem('Invalid body, unknown field or malformed JSON; errors[] names each field'),
+            '401': unauthenticated,
+            '403': notAllowed,
             '409': problem(
               'An active binding already holds this service account; existingBindingId names it',
             ),
@@ -75,7 +101,8 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         },
         get: {
           operationId: 'listBindings',
-          summary: 'List bindings, newest first',
+          ...authenticated,
+          summary: "List bindings, newest first: the caller's tenant's, or all for admins",
           requestParams: { query: ListBindingsQuerySchema },
           responses: {
             '200': {
@@ -83,17 +110,37 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
               content: { 'application/json': { schema: BindingPageSchema } },
             },
             '400': problem('Invalid query parameter or cursor; errors[] names each'),
+            '401': unauthenticated,
+            '403': problem('tenant names a tenant the caller does not belong to'),
           },
         },
       },
       '/v1/bindings/{id}': {
         get: {
           operationId: 'getBinding',
+          ...authenticated,
           summary: 'Read one binding with its steps, outputs and error',
           requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
           responses: {
             '200': { description: 'The binding', content: bindingContent },
-            '404': problem('No binding with this id'),
+            '401': unauthenticated,
+            '404': problem("No binding with this id (or one of another tenant's)"),
+          },
+        },
+      },
+      '/v1/bindings/{id}/events': {
+        get: {
+          operationId: 'listBindingEvents',
+          ...authenticated,
+          summary: 'The audit trail: status changes and every mutating call, with caller, time and outcome',
+          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          responses: {
+            '200': {
+              description: 'Events, oldest first',
+              content: { 'application/json': { schema: BindingEventListSchema } },
+            },
+            '401': unauthenticated,
+            '404': problem("No binding with this id (or one of another tenant's)"),
           },
         },
       },

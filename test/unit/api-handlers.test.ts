@@ -345,6 +345,7 @@ describe('GET /v1/openapi.json and /v1/health', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/v1/bindings',
       '/v1/bindings/{id}',
+      '/v1/bindings/{id}/events',
       '/v1/health',
       '/v1/openapi.json',
     ]);
