@@ -78,6 +78,7 @@ export class InMemoryBindingStore implements BindingStore {
       actor: change.actor,
       from: binding.status,
       to: change.to,
+      ...(change.detail ? { detail: change.detail } : {}),
     });
     Object.assign(
       binding,

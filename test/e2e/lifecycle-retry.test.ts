@@ -1,0 +1,105 @@
+// Retry end to end: a binding that failed for a cause outside irsa-broker (a missing namespace, with
+// CREATE_NAMESPACE=false) is retried under the same id once the cause is fixed; concurrent retries of one
+// FAILED binding resolve to one winner and a 409. One system per file (CREATE_NAMESPACE=false).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EksKubernetesClusters } from '../../lib/adapters/kubernetes/eks-kubernetes-clusters.js';
+import { EksTokenCache } from '../../lib/adapters/kubernetes/eks-token.js';
+import type { KubernetesCluster } from '../../lib/ports/kubernetes.js';
+import {
+  type BindingView,
+  bindingRequest,
+  startTestSystem,
+  stepStatuses,
+  type TestSystem,
+} from './system.js';
+
+let system: TestSystem;
+
+function kubernetes(clusterName: string): KubernetesCluster {
+  const description = system.cloud.describeClusters().find((c) => c.name === clusterName);
+  if (!description) throw new Error(`no sandbox cluster ${clusterName}`);
+  const credentials = system.cloud.account.brokerCredentials;
+  const clusters = new EksKubernetesClusters(new EksTokenCache({ credentials: async () => credentials }));
+  return clusters.connect({
+    name: description.name,
+    region: description.region,
+    endpoint: description.endpoint,
+    caData: description.certificateAuthorityData,
+  });
+}
+
+async function retry(id: string): Promise<{ status: number; json: BindingView & { detail?: string } }> {
+  const response = await fetch(`${system.url}/v1/bindings/${id}/retry`, { method: 'POST' });
+  return { status: response.status, json: (await response.json()) as BindingView & { detail?: string } };
+}
+
+/** A binding that FAILED at ApplyServiceAccount because its namespace does not exist. */
+async function failedForMissingNamespace(namespace: string): Promise<BindingView> {
+  const created = await system.post(bindingRequest({ namespace }));
+  expect(created.status).toBe(202);
+  const failed = await system.waitFor(created.json.id);
+  expect(failed.status).toBe('FAILED');
+  expect(failed.error).toMatchObject({ step: 'ApplyServiceAccount' });
+  expect(failed.error?.message).toMatch(new RegExp(`Namespace ${namespace} does not exist`));
+  return failed;
+}
+
+beforeAll(async () => {
+  system = await startTestSystem({ env: { CREATE_NAMESPACE: 'false' } });
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+describe('POST /v1/bindings/{id}/retry', () => {
+  it('re-runs a FAILED binding under the same id once its cause is fixed, and it SUCCEEDS', async () => {
+    // Prepare: the bind fails for want of a namespace; an operator then creates it.
+    const namespace = `retry-${Date.now().toString(36)}`;
+    const failed = await failedForMissingNamespace(namespace);
+    await kubernetes('demo').apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+
+    // Act
+    const retried = await retry(failed.id);
+
+    // Assess: accepted at once as PENDING with fresh steps and no error; then bound under the same id.
+    expect(retried.status).toBe(202);
+    expect(retried.json).toMatchObject({ id: failed.id, status: 'PENDING' });
+    expect(retried.json.error).toBeUndefined();
+    expect(new Set(retried.json.steps.map((s) => s.status))).toEqual(new Set(['PENDING']));
+    const done = await system.waitFor(failed.id);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(stepStatuses(done).ApplyServiceAccount).toBe('SUCCEEDED');
+    expect(done.outputs?.verification?.arn).toContain(`assumed-role/${done.roleName}/`);
+    const sa = await kubernetes('demo').get({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace,
+      name: String(done.serviceAccountName),
+    });
+    expect(sa?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(done.outputs?.roleArn);
+
+    // A SUCCEEDED binding cannot be retried.
+    const again = await retry(failed.id);
+    expect(again.status).toBe(409);
+    expect(again.json.detail).toMatch(/is SUCCEEDED; this needs it FAILED/);
+  }, 90_000);
+
+  it('lets exactly one of two concurrent retries of a FAILED binding win; the other gets 409', async () => {
+    const failed = await failedForMissingNamespace(`race-${Date.now().toString(36)}`);
+
+    const answers = await Promise.all([retry(failed.id), retry(failed.id)]);
+
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 409]);
+    const loser = answers.find((a) => a.status === 409);
+    expect(loser?.json.detail).toMatch(/this needs it FAILED/);
+    // The one run that started fails again for the same reason, and only once.
+    const done = await system.waitFor(failed.id, (b) => b.status === 'FAILED' && b.error !== undefined);
+    expect(done.error).toMatchObject({ step: 'ApplyServiceAccount' });
+  }, 90_000);
+
+  it('answers 404 for an unknown binding', async () => {
+    const answer = await retry('bnd_unknown');
+    expect(answer.status).toBe(404);
+  });
+});
