@@ -21,6 +21,14 @@ const createEnv = storeEnv.extend({
     }),
 });
 
+const deleteEnv = storeEnv.extend({
+  UNBIND_STATE_MACHINE_ARN: z
+    .string({ error: 'set UNBIND_STATE_MACHINE_ARN to the ARN of the unbind state machine' })
+    .regex(STATE_MACHINE_ARN, {
+      error: 'UNBIND_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+    }),
+});
+
 export interface StoreConfig {
   bindingsTable: string;
   region: string;
@@ -54,6 +62,20 @@ export function loadCreateBindingConfig(env: Env = process.env): CreateBindingCo
     bindingsTable: parsed.BINDINGS_TABLE,
     region: parsed.AWS_REGION,
     bindStateMachineArn: parsed.BIND_STATE_MACHINE_ARN,
+  };
+}
+
+export interface DeleteBindingConfig extends StoreConfig {
+  unbindStateMachineArn: string;
+}
+
+/** For DELETE /v1/bindings/{id}: also the unbind state machine. */
+export function loadDeleteBindingConfig(env: Env = process.env): DeleteBindingConfig {
+  const parsed = parse(deleteEnv, env);
+  return {
+    bindingsTable: parsed.BINDINGS_TABLE,
+    region: parsed.AWS_REGION,
+    unbindStateMachineArn: parsed.UNBIND_STATE_MACHINE_ARN,
   };
 }
 

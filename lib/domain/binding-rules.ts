@@ -139,6 +139,10 @@ export const CreateBindingRequestSchema = z
         .max(256, { error: 'audience must be at most 256 characters' })
         .optional()
         .meta({ description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)' }),
+      keepOnFailure: flag('keepOnFailure').optional().meta({
+        description:
+          'Keep what a failed bind created (role, ServiceAccount annotation, test pods) instead of rolling it back',
+      }),
     },
     { error: 'the request body must be a JSON object' },
   )

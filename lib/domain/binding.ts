@@ -3,8 +3,11 @@
 export const BINDING_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'DELETING', 'DELETED'] as const;
 export type BindingStatus = (typeof BINDING_STATUSES)[number];
 
-/** Statuses that hold the (region, cluster, namespace, service account) slot: a second binding is refused. */
-export const ACTIVE_STATUSES: readonly BindingStatus[] = ['PENDING', 'RUNNING', 'SUCCEEDED'];
+/**
+ * Statuses that hold the (region, cluster, namespace, service account) slot: a second binding is refused.
+ * DELETING holds it too: the unbind workflow is still removing what the binding put on that account.
+ */
+export const ACTIVE_STATUSES: readonly BindingStatus[] = ['PENDING', 'RUNNING', 'SUCCEEDED', 'DELETING'];
 
 export const STEP_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
@@ -20,6 +23,17 @@ export const BIND_STEPS = [
   'VerifyIdentity',
 ] as const;
 export type BindStepName = (typeof BIND_STEPS)[number];
+
+/** The bind workflow's rollback steps (after a failure, unless keepOnFailure), in order. */
+export const ROLLBACK_STEPS = ['RollbackTestPods', 'RollbackServiceAccount', 'RollbackRole'] as const;
+/** The unbind workflow's steps, in order. */
+export const UNBIND_STEPS = [
+  'DeleteTestPods',
+  'RemoveServiceAccountBinding',
+  'DeleteRole',
+  'RecordUnbind',
+] as const;
+export type UnbindStepName = (typeof UNBIND_STEPS)[number] | (typeof ROLLBACK_STEPS)[number];
 
 /** The update workflow's steps, in order (PATCH /v1/bindings/{id}): reconcile the role, prove it again. */
 export const UPDATE_STEPS = [
@@ -59,6 +73,8 @@ export interface BindingRequest {
   stsRegionalEndpoints?: boolean;
   tokenExpirationSeconds?: number;
   audience?: string;
+  /** Keep what a failed bind created (no rollback), e.g. to inspect it. Absent: false. */
+  keepOnFailure?: boolean;
 }
 
 export interface StepRecord {
@@ -81,6 +97,8 @@ export interface BindingOutputs {
   /** The trust policy document as applied to the role. */
   trustPolicy?: unknown;
   verification?: Verification;
+  /** Whether ApplyServiceAccount created the ServiceAccount (unbind may then delete it). */
+  serviceAccountCreated?: boolean;
 }
 
 export interface BindingError {

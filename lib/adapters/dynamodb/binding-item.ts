@@ -1,5 +1,12 @@
 // How a binding, its service-account slot, idempotency claim and events are laid out in the single table.
-import { BIND_STEPS, type Binding, type BindingEvent, type StepRecord } from '../../domain/binding.js';
+import {
+  BIND_STEPS,
+  type Binding,
+  type BindingEvent,
+  ROLLBACK_STEPS,
+  type StepRecord,
+  UNBIND_STEPS,
+} from '../../domain/binding.js';
 
 export type Item = Record<string, unknown>;
 
@@ -26,7 +33,17 @@ export function idempotencyPk(createdBy: string, key: string): string {
   return `IDEMPOTENCY#${encodeURIComponent(createdBy)}#${encodeURIComponent(key)}`;
 }
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'type'] as const;
+const KEY_ATTRIBUTES = [
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'type',
+] as const;
 
 /** Steps live in a map keyed by name so one step is updated in place without a read-modify-write. */
 export function bindingToItem(binding: Binding): Item {
@@ -50,7 +67,14 @@ export function bindingToItem(binding: Binding): Item {
 }
 
 /** Bind steps in workflow order; CheckDrift (drift check) runs between DescribeCluster and VerifyIdentity. */
-const STEP_ORDER: readonly string[] = [...BIND_STEPS.slice(0, -1), 'CheckDrift', ...BIND_STEPS.slice(-1)];
+// Then a rollback's steps, then an unbind's.
+const STEP_ORDER: readonly string[] = [
+  ...BIND_STEPS.slice(0, -1),
+  'CheckDrift',
+  ...BIND_STEPS.slice(-1),
+  ...ROLLBACK_STEPS,
+  ...UNBIND_STEPS,
+];
 
 function stepOrder(name: string): number {
   const index = STEP_ORDER.indexOf(name);

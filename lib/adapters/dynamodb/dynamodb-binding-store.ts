@@ -8,7 +8,6 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -375,6 +374,9 @@ export class DynamoDbBindingStore implements BindingStore {
         detail: change.detail,
       };
       const slotClaim = change.claimSlot ? [this.slotClaimItem(current, staleSlotHolder)] : [];
+      // FAILED and DELETED free the service account in the same write, unless another binding took it over.
+      const slotRelease =
+        change.to === 'FAILED' || change.to === 'DELETED' ? await this.slotReleaseItems(current) : [];
       try {
         await this.doc.send(
           new TransactWriteCommand({
@@ -392,6 +394,7 @@ export class DynamoDbBindingStore implements BindingStore {
               },
               { Put: { TableName: this.table, Item: eventToItem(event, nextEventSeq()) } },
               ...slotClaim,
+              ...slotRelease,
             ],
           }),
         );
@@ -431,7 +434,6 @@ export class DynamoDbBindingStore implements BindingStore {
     }
     const updated = await this.get(id);
     if (!updated) throw new NotFoundError(`Binding ${id} does not exist`);
-    if (change.to === 'FAILED' || change.to === 'DELETED') await this.releaseSlot(updated);
     return updated;
   }
 
@@ -479,22 +481,24 @@ export class DynamoDbBindingStore implements BindingStore {
     }
   }
 
-  /** Frees the service account for a new binding, unless another binding already took it over. */
-  private async releaseSlot(binding: Binding): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
+  /** Deletes the binding's slot; nothing when the slot is not (or no longer) its own. */
+  private async slotReleaseItems(binding: Binding): Promise<TransactItem[]> {
+    const key = { pk: slotPk(binding), sk: SLOT };
+    const { Item } = await this.send(`read the service account slot of ${binding.id}`, () =>
+      this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true })),
+    );
+    if (Item?.bindingId !== binding.id) return [];
+    // A takeover between this read and the write fails the condition; the transition then reads again.
+    return [
+      {
+        Delete: {
           TableName: this.table,
-          Key: { pk: slotPk(binding), sk: SLOT },
+          Key: key,
           ConditionExpression: 'bindingId = :id',
           ExpressionAttributeValues: { ':id': binding.id },
-        }),
-      );
-    } catch (error) {
-      // Not ours (any more): fine. Other failures leave a stale slot that the next create takes over.
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw translateDynamoDbError(error, `release the service account slot of ${binding.id}`);
-    }
+        },
+      },
+    ];
   }
 
   async recordStep(id: string, step: StepRecord): Promise<void> {

@@ -51,8 +51,9 @@ export async function applyServiceAccount(
       : { tokenExpirationSeconds: binding.tokenExpirationSeconds }),
     ...(binding.audience === undefined ? {} : { audience: binding.audience }),
   };
+  // Whether it exists decides, at unbind, between deleting the ServiceAccount and removing our annotation.
+  const existing = await k8s.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name });
   if (!binding.createServiceAccount) {
-    const existing = await k8s.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name });
     if (!existing) {
       throw new ServiceAccountMissingError(
         `ServiceAccount ${namespace}/${name} does not exist on cluster ${cluster.name}; create it, ` +
@@ -70,8 +71,6 @@ export async function applyServiceAccount(
       `ServiceAccount ${namespace}/${name} reads ${ROLE_ARN_ANNOTATION}=${annotation ?? '(none)'} after the apply, expected ${role.arn}`,
     );
   }
-  notes.push(
-    `${binding.createServiceAccount ? 'applied' : 'annotated'} ${namespace}/${name} with ${role.arn}`,
-  );
-  return { status: 'SUCCEEDED', detail: notes.join('; '), namespace, name };
+  notes.push(`${existing ? 'annotated' : 'created'} ${namespace}/${name} with ${role.arn}`);
+  return { status: 'SUCCEEDED', detail: notes.join('; '), namespace, name, created: existing === undefined };
 }

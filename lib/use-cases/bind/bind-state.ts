@@ -33,6 +33,8 @@ export interface RoleFacts extends StepOutcome {
 export interface ServiceAccountFacts extends StepOutcome {
   namespace: string;
   name: string;
+  /** The ServiceAccount did not exist before this binding applied it (unbind and rollback may delete it). */
+  created: boolean;
 }
 
 /** $.verification — VerifyIdentity (no identity when SKIPPED). */

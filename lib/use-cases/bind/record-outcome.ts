@@ -1,7 +1,13 @@
 // RecordOutcome: ends the binding SUCCEEDED with its outputs, or FAILED with the error a Catch handed
 // over, so no binding stays RUNNING once its execution ends. Steps that never ran stay PENDING: the
 // API shows where the workflow stopped, and SKIPPED keeps meaning "did not apply".
-import type { Binding, BindingError, BindingOutputs, StepRecord } from '../../domain/binding.js';
+import {
+  BIND_STEPS,
+  type Binding,
+  type BindingError,
+  type BindingOutputs,
+  type StepRecord,
+} from '../../domain/binding.js';
 import { StatusConflictError } from '../../domain/errors.js';
 import type { BindingStore } from '../../ports/binding-store.js';
 import type { Clock } from '../../ports/clock.js';
@@ -22,15 +28,17 @@ export interface OutcomeResult {
 
 /** The step the failure belongs to: the one marked FAILED, else the one left RUNNING (timed out). */
 function failedStep(binding: Binding): StepRecord | undefined {
+  // Only bind steps: a rollback step that failed after them is not where the binding failed.
+  const steps = binding.steps.filter((s) => (BIND_STEPS as readonly string[]).includes(s.name));
   return (
-    binding.steps.find((s) => s.status === 'FAILED') ??
-    binding.steps.find((s) => s.status === 'RUNNING') ??
-    binding.steps.find((s) => s.status === 'PENDING')
+    steps.find((s) => s.status === 'FAILED') ??
+    steps.find((s) => s.status === 'RUNNING') ??
+    steps.find((s) => s.status === 'PENDING')
   );
 }
 
 /** Lambda errors carry `{ errorType, errorMessage }` JSON as Cause; States.* errors plain text. */
-function messageOf(caught: CaughtError): string {
+export function messageOf(caught: CaughtError): string {
   const cause = caught.Cause ?? '';
   try {
     const parsed = JSON.parse(cause) as { errorMessage?: unknown };
@@ -48,6 +56,7 @@ function outputsOf(state: BindState): BindingOutputs | undefined {
     oidcProviderArn: state.oidcProvider.arn,
     trustPolicy: state.role.trustPolicy,
     ...(state.verification?.identity ? { verification: state.verification.identity } : {}),
+    ...(state.serviceAccount ? { serviceAccountCreated: state.serviceAccount.created } : {}),
   };
 }
 
