@@ -1,4 +1,8 @@
-import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from '@jest/globals';
 import { bindingsTableSpec, ensureTable } from '../../lib/adapters/dynamodb/table-definition.js';
 import { dynamoDbLocalClient } from './store-fixtures.js';
@@ -41,5 +45,26 @@ describe('ensureTable', () => {
       AttributeName: 'expiresAt',
       TimeToLiveStatus: 'ENABLED',
     });
+  });
+
+  it('adds the indexes serverless.yml gained since a kept table was created', async () => {
+    const name = `table-old-${Date.now()}`;
+    const spec = bindingsTableSpec(name).createTable;
+    await client.send(
+      new CreateTableCommand({
+        ...spec,
+        AttributeDefinitions: spec.AttributeDefinitions?.filter((a) => !a.AttributeName?.startsWith('gsi3')),
+        GlobalSecondaryIndexes: spec.GlobalSecondaryIndexes?.filter((i) => i.IndexName !== 'gsi3'),
+      }),
+    );
+
+    expect(await ensureTable(client, name)).toBe(false);
+
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.IndexStatus]).sort()).toEqual([
+      ['gsi1', 'ACTIVE'],
+      ['gsi2', 'ACTIVE'],
+      ['gsi3', 'ACTIVE'],
+    ]);
   });
 });

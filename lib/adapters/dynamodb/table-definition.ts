@@ -8,6 +8,8 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  type TableDescription,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
@@ -73,13 +75,14 @@ export async function ensureTable(
   tableName: string,
   serverlessYmlPath?: string,
 ): Promise<boolean> {
+  const spec = bindingsTableSpec(tableName, serverlessYmlPath);
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table) await addMissingIndexes(client, spec, Table);
     return false;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
-  const spec = bindingsTableSpec(tableName, serverlessYmlPath);
   try {
     await client.send(new CreateTableCommand(spec.createTable));
   } catch (error) {
@@ -96,4 +99,44 @@ export async function ensureTable(
     );
   }
   return true;
+}
+
+/**
+ * A table kept from an earlier version (`npm start` keeps its data) gets the indexes serverless.yml added
+ * since, one at a time as DynamoDB requires, each waited for until ACTIVE.
+ */
+async function addMissingIndexes(client: DynamoDBClient, spec: TableSpec, table: TableDescription) {
+  const present = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const tableName = spec.createTable.TableName;
+  for (const index of spec.createTable.GlobalSecondaryIndexes ?? []) {
+    if (!index.IndexName || present.has(index.IndexName)) continue;
+    const keyNames = new Set(index.KeySchema?.map((key) => key.AttributeName));
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: spec.createTable.AttributeDefinitions?.filter((a) =>
+          keyNames.has(a.AttributeName),
+        ),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.IndexName,
+              KeySchema: index.KeySchema,
+              Projection: index.Projection,
+            },
+          },
+        ],
+      }),
+    );
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const status = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName)?.IndexStatus;
+      if (status === 'ACTIVE') break;
+      if (Date.now() > deadline) {
+        throw new Error(`Index ${index.IndexName} of table ${tableName} is still ${status} after 120 s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
