@@ -2,6 +2,7 @@
 // run one use case inside the step frame, return its result for ResultPath. functions/steps/* export them.
 import middy from '@middy/core';
 import type { BindStepName, WorkflowStepName } from '../domain/binding.js';
+import { InputError } from '../domain/errors.js';
 import { applyServiceAccount } from '../use-cases/bind/apply-service-account.js';
 import { type ApproveCsrResult, approveCsr } from '../use-cases/bind/approve-csr.js';
 import type {
@@ -33,6 +34,18 @@ export function stepHandler<R extends StepOutcome>(
   });
 }
 
+/** `$.removedTagKeys`: tag keys the update (PATCH) that started this run removed from the binding. */
+function removedTagKeysOf(state: BindState): { removedTagKeys?: string[] } {
+  const keys = (state as { removedTagKeys?: unknown }).removedTagKeys;
+  if (keys === undefined) return {};
+  if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) {
+    throw new InputError(
+      `EnsureRole needs $.removedTagKeys to be a list of tag keys, got ${JSON.stringify(keys)}`,
+    );
+  }
+  return { removedTagKeys: keys };
+}
+
 export function createStepHandlers(deps: StepDependencies) {
   const connection = (state: BindState, step: BindStepName) => requireFact(state, 'cluster', step);
   return {
@@ -48,6 +61,7 @@ export function createStepHandlers(deps: StepDependencies) {
         connection(state, 'EnsureRole'),
         requireFact(state, 'oidcProvider', 'EnsureRole'),
         deps,
+        removedTagKeysOf(state),
       ),
     ),
     ensureWebhook: stepHandler<EnsureWebhookResult>(deps, 'EnsureWebhook', (state, { binding }) =>

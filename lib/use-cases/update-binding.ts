@@ -44,6 +44,10 @@ export async function updateBinding(command: UpdateBindingCommand, deps: RerunDe
       steps: UPDATE_STEPS,
       kind: 'u',
       detail: describeChange(before, change),
+      // EnsureRole removes from the role only the tag keys this update dropped, never others' tags.
+      input: change.tags
+        ? { removedTagKeys: Object.keys(before.tags).filter((k) => !(k in (change.tags ?? {}))) }
+        : {},
       request: {
         ...(change.policyArns ? { policyArns: change.policyArns } : {}),
         ...(change.tags ? { tags: change.tags } : {}),

@@ -76,7 +76,7 @@ describe('PATCH /v1/bindings/{id}', () => {
     const patched = await call('PATCH', `/v1/bindings/${binding.id}`, {
       policyArns: [READ_ONLY],
       maxSessionDuration: 7200,
-      tags: { team: 'b' },
+      tags: { owner: 'b' },
     });
 
     expect(patched.status).toBe(202);
@@ -100,8 +100,14 @@ describe('PATCH /v1/bindings/{id}', () => {
     expect(await attached(roleName)).toEqual([READ_ONLY]);
     const role = await system.iam.send(new GetRoleCommand({ RoleName: roleName }));
     expect(role.Role?.MaxSessionDuration).toBe(7200);
-    expect(role.Role?.Tags).toEqual(expect.arrayContaining([{ Key: 'team', Value: 'b' }]));
-    expect(done).toMatchObject({ policyArns: [READ_ONLY], maxSessionDuration: 7200, tags: { team: 'b' } });
+    // The binding's tags replace the old ones on the role; irsa-broker's ownership tags stay.
+    const tags = Object.fromEntries((role.Role?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    expect(tags).toEqual({
+      owner: 'b',
+      'irsa-broker:managed-by': 'irsa-broker',
+      'irsa-broker:binding-id': binding.id,
+    });
+    expect(done).toMatchObject({ policyArns: [READ_ONLY], maxSessionDuration: 7200, tags: { owner: 'b' } });
     expect(done.outputs?.verification?.arn).toContain(`assumed-role/${roleName}/`);
 
     const events = await fetch(`${system.url}/v1/bindings/${binding.id}/events`);

@@ -148,11 +148,19 @@ describe('update', () => {
     });
     expect(pending.steps).toEqual(UPDATE_STEPS.map((name) => ({ name, status: 'PENDING' })));
     expect(deps.workflow.started).toEqual([{ name: 'b-1-u1', input: { bindingId: 'b-1' } }]);
+
     expect(deps.store.events.at(-1)).toMatchObject({
       actor: 'bob',
       from: 'SUCCEEDED',
       to: 'PENDING',
       detail: `update: policyArns +${S3} -${READ_ONLY}; maxSessionDuration 3600 → 7200`,
+    });
+
+    deps.store.bindings.set('b-1', stored('SUCCEEDED', { tags: { team: 'a', cost: 'x' } }));
+    await updateBinding({ id: 'b-1', actor: 'bob', body: { tags: { cost: 'y', owner: 'z' } } }, deps);
+    expect(deps.workflow.started[1]).toEqual({
+      name: 'b-1-u2',
+      input: { bindingId: 'b-1', removedTagKeys: ['team'] },
     });
   });
 

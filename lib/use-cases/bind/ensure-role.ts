@@ -71,6 +71,7 @@ async function reconcile(
   binding: Binding,
   trustPolicy: TrustPolicy,
   deps: Pick<EnsureRoleDeps, 'roles' | 'config'>,
+  options: EnsureRoleOptions,
 ): Promise<string[]> {
   const { roles } = deps;
   const changes: string[] = [];
@@ -87,6 +88,12 @@ async function reconcile(
   if (staleTags.length > 0) {
     await roles.tag(role.name, Object.fromEntries(staleTags));
     changes.push('tags');
+  }
+  // Only keys the binding itself dropped: tags others put on the role are not ours to remove.
+  const droppedTags = (options.removedTagKeys ?? []).filter((key) => !(key in tags) && key in role.tags);
+  if (droppedTags.length > 0) {
+    await roles.untag(role.name, droppedTags);
+    changes.push(`removed tags ${droppedTags.join(', ')}`);
   }
   const change: { description?: string; maxSessionDuration?: number } = {};
   if (binding.description !== undefined && binding.description !== role.description) {
@@ -106,11 +113,17 @@ async function reconcile(
   return changes;
 }
 
+export interface EnsureRoleOptions {
+  /** Tag keys an update (PATCH) removed from the binding: removed from its role too. */
+  removedTagKeys?: readonly string[];
+}
+
 export async function ensureRole(
   binding: Binding,
   cluster: ClusterFacts,
   oidcProvider: OidcProviderFacts,
   deps: EnsureRoleDeps,
+  options: EnsureRoleOptions = {},
 ): Promise<RoleFacts> {
   const { rolePath, permissionsBoundaryArn } = deps.config;
   assertRolePlacement({ name: binding.roleName }, deps.config);
@@ -139,7 +152,7 @@ export async function ensureRole(
   if (role) {
     const claim = await claimRole(role, binding, deps.store);
     assertRolePlacement(role, deps.config);
-    const changes = await reconcile(role, binding, trustPolicy, deps);
+    const changes = await reconcile(role, binding, trustPolicy, deps, options);
     action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
   } else {
     try {
@@ -162,7 +175,7 @@ export async function ensureRole(
       if (!role) throw error;
       const claim = await claimRole(role, binding, deps.store);
       assertRolePlacement(role, deps.config);
-      const changes = await reconcile(role, binding, trustPolicy, deps);
+      const changes = await reconcile(role, binding, trustPolicy, deps, options);
       action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
     }
   }
