@@ -26,7 +26,9 @@ let resources: Record<string, Resource>;
 
 /** Runs the packaging into a folder of its own, so parallel runs do not overwrite each other's output. */
 async function runPackage(into: string): Promise<void> {
-  const child = spawn('npm', ['run', 'package', '--', '--package', into], {
+  // permissionsBoundaryArn has no default: a deployment must name its boundary policy.
+  const boundary = 'permissionsBoundaryArn=arn:aws:iam::123456789012:policy/irsa-broker-boundary';
+  const child = spawn('npm', ['run', 'package', '--', '--package', into, '--param', boundary], {
     cwd: repoRoot,
     env: { ...process.env, FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],

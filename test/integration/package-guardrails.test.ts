@@ -1,0 +1,178 @@
+// The deployed stack's own permissions, read from the packaged CloudFormation template: roles are
+// created only under the path and prefix and only with the boundary, the boundary cannot be changed or
+// removed, nobody can pass roles, and the HTTP API is throttled.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const BOUNDARY = 'arn:aws:iam::123456789012:policy/guardrails/irsa-broker-boundary';
+const ROLE_SCOPE = {
+  'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/irsa-broker/irsa-*',
+};
+
+type Json = Record<string, unknown>;
+interface Resource {
+  Type: string;
+  Properties: Json;
+}
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Json;
+}
+
+let outDir: string;
+let resources: Record<string, Resource>;
+
+async function runPackage(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn('npm', ['run', 'package', '--', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, FORCE_COLOR: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, output };
+}
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'irsa-guardrails-package-'));
+  const { code, output } = await runPackage([
+    '--package',
+    outDir,
+    '--param',
+    `permissionsBoundaryArn=${BOUNDARY}`,
+  ]);
+  if (code !== 0) throw new Error(`npm run package exited with ${code}\n${output.slice(-4000)}`);
+  const template = JSON.parse(
+    await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as { Resources: Record<string, Resource> };
+  resources = template.Resources;
+}, 600_000);
+
+afterAll(async () => {
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+const list = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+function statementsOf(roleId: string): Statement[] {
+  const role = resources[roleId];
+  if (!role) throw new Error(`no role ${roleId} in the template`);
+  const policies = (role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+function allStatements(): [string, Statement][] {
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+    .flatMap(([id]) => statementsOf(id).map((s): [string, Statement] => [id, s]));
+}
+
+const allows = (action: string) =>
+  allStatements().filter(([, s]) => s.Effect === 'Allow' && list(s.Action).includes(action));
+
+describe('the packaged stack guards its own IAM powers', () => {
+  it('lets only EnsureRole create roles; roles get boundaries and policies only under the path, prefix and boundary condition', () => {
+    expect(allows('iam:CreateRole').map(([roleId]) => roleId)).toEqual(['EnsureRoleRole']);
+    for (const action of ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:AttachRolePolicy']) {
+      const grants = allows(action);
+      expect(grants.length).toBeGreaterThan(0);
+      for (const [roleId, statement] of grants) {
+        expect({
+          roleId,
+          action,
+          resources: list(statement.Resource),
+          condition: statement.Condition,
+        }).toEqual({
+          roleId,
+          action,
+          resources: [ROLE_SCOPE],
+          condition: { StringEquals: { 'iam:PermissionsBoundary': BOUNDARY } },
+        });
+      }
+    }
+  });
+
+  it('limits trust and tag changes to the path and prefix, and detaching or deleting to the path', () => {
+    for (const action of ['iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole']) {
+      for (const [roleId, statement] of allows(action)) {
+        expect({ roleId, action, resources: list(statement.Resource) }).toEqual({
+          roleId,
+          action,
+          resources: [ROLE_SCOPE],
+        });
+      }
+    }
+    expect(allows('iam:UpdateAssumeRolePolicy').length).toBeGreaterThan(0);
+    for (const action of ['iam:DetachRolePolicy', 'iam:DeleteRole', 'iam:DeleteRolePolicy']) {
+      for (const [roleId, statement] of allows(action)) {
+        for (const resource of list(statement.Resource)) {
+          expect({ roleId, action, resource: JSON.stringify(resource) }).toEqual({
+            roleId,
+            action,
+            resource: expect.stringMatching(
+              /^\{"Fn::Sub":"arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/irsa-broker\//,
+            ),
+          });
+        }
+      }
+    }
+  });
+
+  it('grants no iam:PassRole and nothing that could change or remove the boundary', () => {
+    for (const action of [
+      'iam:PassRole',
+      'iam:DeleteRolePermissionsBoundary',
+      'iam:DeletePolicy',
+      'iam:CreatePolicyVersion',
+      'iam:DeletePolicyVersion',
+      'iam:SetDefaultPolicyVersion',
+      'iam:CreatePolicy',
+      'iam:PutRolePolicy',
+    ]) {
+      expect({ action, grants: allows(action) }).toEqual({ action, grants: [] });
+    }
+    const denied = statementsOf('EnsureRoleRole').filter((s) => s.Effect === 'Deny');
+    const onBoundary = denied.find((s) => list(s.Resource).includes(BOUNDARY));
+    expect(list(onBoundary?.Action).sort()).toEqual([
+      'iam:CreatePolicyVersion',
+      'iam:DeletePolicy',
+      'iam:DeletePolicyVersion',
+      'iam:SetDefaultPolicyVersion',
+    ]);
+    expect(denied.some((s) => list(s.Action).includes('iam:DeleteRolePermissionsBoundary'))).toBe(true);
+  });
+
+  it('gives the step functions the boundary ARN they attach', () => {
+    const fn = resources.EnsureRoleLambdaFunction;
+    const env = (fn?.Properties.Environment as { Variables: Json } | undefined)?.Variables;
+    expect(env?.PERMISSIONS_BOUNDARY_ARN).toBe(BOUNDARY);
+  });
+
+  it('throttles the HTTP API stage', () => {
+    const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
+    const settings = stage?.Properties.DefaultRouteSettings as Json | undefined;
+    expect(settings?.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(settings?.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+
+  it('refuses to package without a permissions boundary', async () => {
+    const { code, output } = await runPackage(['--package', join(outDir, 'without-boundary')]);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/PERMISSIONS_BOUNDARY_ARN": Value not found at "param" source/);
+  }, 300_000);
+});
