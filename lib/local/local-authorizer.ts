@@ -12,10 +12,11 @@ export interface JwtAuthorizerContext {
 /** Answers the authorizer context for an Authorization header, or undefined to refuse with 401. */
 export type LocalAuthorizer = (authorization: string | undefined) => JwtAuthorizerContext | undefined;
 
+const TOKEN_PATTERN = /^[\x21-\x7E]{1,512}$/;
 const claimValue = z.union([z.string().min(1), z.array(z.string().min(1))]);
 const tokensSchema = z.strictObject({
   tokens: z.record(
-    z.string().regex(/^[\x21-\x7E]{1,512}$/, { error: 'a token is 1-512 printable characters, no spaces' }),
+    z.string(),
     z
       .looseObject({ sub: z.string({ error: 'every token needs a sub claim' }).min(1).max(256) })
       .catchall(claimValue),
@@ -75,6 +76,12 @@ export async function loadTokenAuthorizer(file: string): Promise<LocalAuthorizer
       (issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`,
     );
     throw new Error(`Invalid local tokens file ${file}:\n  ${problems.join('\n  ')}`);
+  }
+  const malformed = Object.keys(result.data.tokens).filter((token) => !TOKEN_PATTERN.test(token));
+  if (malformed.length > 0) {
+    throw new Error(
+      `Invalid local tokens file ${file}:\n  tokens: ${malformed.map((t) => JSON.stringify(t)).join(', ')}: a token is 1-512 printable characters, no spaces`,
+    );
   }
   return tokenAuthorizer(result.data.tokens);
 }
