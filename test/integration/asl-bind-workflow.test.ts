@@ -10,7 +10,8 @@ import { WebCryptoServingKeyGenerator } from '../../lib/adapters/crypto/webcrypt
 import { DynamoDbBindingStore } from '../../lib/adapters/dynamodb/dynamodb-binding-store.js';
 import type { StepDependencies } from '../../lib/composition/step-dependencies.js';
 import { createStepHandlers } from '../../lib/composition/step-handlers.js';
-import type { Binding } from '../../lib/domain/binding.js';
+import { createUnbindStepHandlers } from '../../lib/composition/unbind-step-handlers.js';
+import { BIND_STEPS, type Binding } from '../../lib/domain/binding.js';
 import { TransientError } from '../../lib/domain/errors.js';
 import { loadServiceConfig, type ServiceConfig } from '../../lib/local/serverless-config.js';
 import { loadStateMachineDefinition } from '../../lib/local/state-machine-definition.js';
@@ -98,7 +99,8 @@ function world(
       Arn: `arn:aws:sts::${accountId}:assumed-role/${binding.roleName}/botocore-session-1`,
     }),
   });
-  const handlers = createStepHandlers(deps) as unknown as Record<
+  // The rollback branch runs the unbind steps.
+  const handlers = { ...createStepHandlers(deps), ...createUnbindStepHandlers(deps) } as unknown as Record<
     string,
     (event: unknown, context: Context) => Promise<unknown>
   >;
@@ -128,7 +130,7 @@ describe('bind.asl.yaml', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('gives every Task a timeout, a catch-all into RecordFailure, and retries only errors that can pass', () => {
+  it('gives every Task a timeout, a catch-all into the rollback, and retries only errors that can pass', () => {
     const states = definition.States as unknown as States;
     const retryable = new Set([
       'Transient',
@@ -151,6 +153,9 @@ describe('bind.asl.yaml', () => {
       'ApplyServiceAccount',
       'VerifyIdentity',
       'RecordOutcome',
+      'RollbackTestPods',
+      'RollbackServiceAccount',
+      'RollbackRole',
       'RecordFailure',
     ]);
     for (const [name, task] of tasks) {
@@ -163,13 +168,30 @@ describe('bind.asl.yaml', () => {
           'number',
         ]);
       }
+      // A bind step's failure rolls back; the outcome record and the rollback go on to RecordFailure.
+      const next: Record<string, string> = {
+        RecordOutcome: 'RecordFailure',
+        RollbackTestPods: 'RollbackServiceAccount',
+        RollbackServiceAccount: 'RollbackRole',
+        RollbackRole: 'RecordFailure',
+      };
       if (name !== 'RecordFailure') {
         expect([name, task.Catch]).toEqual([
           name,
-          [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }],
+          [
+            {
+              ErrorEquals: ['States.ALL'],
+              // A failed rollback step must not overwrite the error the binding failed with.
+              ResultPath: name.startsWith('Rollback')
+                ? `$.${name[0]?.toLowerCase()}${name.slice(1)}Error`
+                : '$.error',
+              Next: next[name] ?? 'Rollback',
+            },
+          ],
         ]);
       }
     }
+    expect(states.Rollback).toMatchObject({ Type: 'Pass', Result: 'rollback', ResultPath: '$.phase' });
     const pollers = tasks.filter(([, task]) => task.Retry?.some((r) => r.ErrorEquals.includes('NotYet')));
     expect(pollers.map(([name]) => name)).toEqual(['ApproveCsr', 'VerifyIdentity']);
   });
@@ -189,6 +211,7 @@ describe('bind.asl.yaml', () => {
     const role = await roles.get(binding.roleName);
     expect(stored?.status).toBe('SUCCEEDED');
     expect(stored?.outputs).toEqual({
+      serviceAccountCreated: true,
       roleArn: role?.arn,
       oidcProviderArn: expect.stringMatching(/^arn:aws:iam::111122223333:oidc-provider\/oidc\.eks\./),
       trustPolicy: role?.trustPolicy,
@@ -263,7 +286,13 @@ describe('bind.asl.yaml', () => {
     // Assess
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('BindingFailed');
-    expect(invoked).toEqual(['describeCluster', 'recordOutcome']);
+    expect(invoked).toEqual([
+      'describeCluster',
+      'deleteTestPods',
+      'removeServiceAccountBinding',
+      'deleteRole',
+      'recordOutcome',
+    ]);
     const stored = await store.get(binding.id);
     expect(stored?.status).toBe('FAILED');
     expect(stored?.error).toEqual({
@@ -271,7 +300,14 @@ describe('bind.asl.yaml', () => {
       code: 'ClusterNotFound',
       message: expect.stringContaining('nope'),
     });
-    expect(stored?.steps.slice(1).every((s) => s.status === 'PENDING')).toBe(true);
+    const bindSteps = stored?.steps.filter((s) => (BIND_STEPS as readonly string[]).includes(s.name)) ?? [];
+    expect(bindSteps.slice(1).every((s) => s.status === 'PENDING')).toBe(true);
+    // Nothing was created, so the rollback had nothing to undo.
+    expect(stored?.steps.filter((s) => s.name.startsWith('Rollback')).map((s) => s.status)).toEqual([
+      'SKIPPED',
+      'SKIPPED',
+      'SKIPPED',
+    ]);
   });
 
   it('fails RoleConflict on a foreign role, leaves it untouched, and never reaches the cluster', async () => {

@@ -1,4 +1,6 @@
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { SLOT, slotPk } from '../../lib/adapters/dynamodb/binding-item.js';
 import { DynamoDbBindingStore } from '../../lib/adapters/dynamodb/dynamodb-binding-store.js';
 import { BIND_STEPS } from '../../lib/domain/binding.js';
 import {
@@ -223,18 +225,52 @@ describe('DynamoDbBindingStore.transition', () => {
   it('takes over a slot left behind by a binding that is no longer active', async () => {
     const failed = newBinding();
     await store.create(failed);
-    // A crash between the status change and the slot release leaves the slot naming a FAILED binding.
-    const raw = new DynamoDbBindingStore({ client, tableName });
-    await raw.transition(failed.id, {
+    await store.transition(failed.id, {
       from: ['PENDING'],
-      to: 'DELETING',
+      to: 'FAILED',
       actor: 'api',
       at: failed.createdAt,
     });
+    // A slot an older version left behind (it released slots after the status change) names the FAILED binding.
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: slotPk(failed) },
+          sk: { S: SLOT },
+          type: { S: 'slot' },
+          bindingId: { S: failed.id },
+        },
+      }),
+    );
 
     const next = await store.create(newBinding({ serviceAccountName: failed.serviceAccountName }));
 
     expect(next.created).toBe(true);
+  });
+
+  it('keeps the service account held while DELETING and frees it with DELETED in the same transition', async () => {
+    const bound = newBinding();
+    await store.create(bound);
+    await store.transition(bound.id, { from: ['PENDING'], to: 'SUCCEEDED', actor: 'w', at: bound.createdAt });
+    await store.transition(bound.id, {
+      from: ['SUCCEEDED'],
+      to: 'DELETING',
+      actor: 'api',
+      at: bound.createdAt,
+    });
+
+    const whileDeleting = store.create(newBinding({ serviceAccountName: bound.serviceAccountName }));
+    await expect(whileDeleting).rejects.toBeInstanceOf(ConflictError);
+    await store.transition(bound.id, { from: ['DELETING'], to: 'DELETED', actor: 'w', at: bound.createdAt });
+    const slot = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: slotPk(bound) }, sk: { S: SLOT } } }),
+    );
+    const next = await store.create(newBinding({ serviceAccountName: bound.serviceAccountName }));
+
+    expect(slot.Item).toBeUndefined();
+    expect(next.created).toBe(true);
+    expect((await store.get(bound.id))?.status).toBe('DELETED');
   });
 
   it('reports an unknown binding as not found', async () => {

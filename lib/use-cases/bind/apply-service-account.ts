@@ -71,6 +71,8 @@ export async function applyServiceAccount(
       `ServiceAccount ${namespace}/${name} reads ${ROLE_ARN_ANNOTATION}=${annotation ?? '(none)'} after the apply, expected ${role.arn}`,
     );
   }
-  notes.push(`${existing ? 'annotated' : 'created'} ${namespace}/${name} with ${role.arn}`);
+  notes.push(
+    `${binding.createServiceAccount ? 'applied' : 'annotated'} ${namespace}/${name} with ${role.arn}`,
+  );
   return { status: 'SUCCEEDED', detail: notes.join('; '), namespace, name, created: existing === undefined };
 }

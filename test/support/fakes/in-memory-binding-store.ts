@@ -90,7 +90,10 @@ export class InMemoryBindingStore implements BindingStore {
     const binding = this.bindings.get(id);
     if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
     this.stepLog.push({ bindingId: id, ...step });
-    binding.steps = binding.steps.map((s) => (s.name === step.name ? { ...step } : s));
+    // Like the table's steps map: a step not recorded before is added (rollback and unbind steps).
+    binding.steps = binding.steps.some((s) => s.name === step.name)
+      ? binding.steps.map((s) => (s.name === step.name ? { ...step } : s))
+      : [...binding.steps, { ...step }];
   }
 
   async listEvents(id: string): Promise<BindingEvent[]> {
