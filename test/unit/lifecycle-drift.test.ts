@@ -6,7 +6,9 @@ import { ROLE_ARN_ANNOTATION } from '../../lib/domain/manifests/service-account.
 import { ownershipTags } from '../../lib/domain/ownership.js';
 import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
 import type { ClusterFacts } from '../../lib/use-cases/bind/bind-state.js';
+import { recordOutcome } from '../../lib/use-cases/bind/record-outcome.js';
 import { checkDrift } from '../../lib/use-cases/drift/check-drift.js';
+import { FakeClock } from '../support/fakes/fake-clock.js';
 import { ACCOUNT_ID, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
@@ -211,5 +213,41 @@ describe('CheckDrift', () => {
     const created = await checkDrift(binding, cluster, { repair: true }, deps);
     expect(created.drift).toEqual([]);
     expect((await k8s.get(ref))?.metadata.annotations?.[ROLE_ARN_ANNOTATION]).toBe(role.arn);
+  });
+});
+
+describe('RecordOutcome after a failed drift check', () => {
+  it('blames CheckDrift when it failed, not the VerifyIdentity that never ran', async () => {
+    const { binding, store } = boundWorld();
+    await store.transition(binding.id, {
+      from: ['RUNNING'],
+      to: 'RUNNING',
+      actor: 't',
+      at: '2026-02-01T00:00:00.000Z',
+      steps: [
+        { name: 'DescribeCluster', status: 'SUCCEEDED' },
+        { name: 'CheckDrift', status: 'FAILED', detail: 'VerificationFailed: role gone' },
+        { name: 'VerifyIdentity', status: 'PENDING' },
+      ],
+    });
+
+    const result = await recordOutcome(
+      {
+        bindingId: binding.id,
+        error: {
+          Error: 'VerificationFailed',
+          Cause: JSON.stringify({ errorType: 'VerificationFailed', errorMessage: 'role gone' }),
+        },
+      },
+      { store, clock: new FakeClock(new Date('2026-02-01T00:00:01.000Z')) },
+    );
+
+    expect(result).toMatchObject({
+      status: 'FAILED',
+      error: { step: 'CheckDrift', code: 'VerificationFailed', message: 'role gone' },
+    });
+    expect((await store.get(binding.id))?.steps.find((s) => s.name === 'VerifyIdentity')?.status).toBe(
+      'PENDING',
+    );
   });
 });

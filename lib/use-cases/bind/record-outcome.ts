@@ -7,6 +7,7 @@ import {
   type BindingError,
   type BindingOutputs,
   type StepRecord,
+  VERIFY_STEPS,
 } from '../../domain/binding.js';
 import { StatusConflictError } from '../../domain/errors.js';
 import type { BindingStore } from '../../ports/binding-store.js';
@@ -27,9 +28,12 @@ export interface OutcomeResult {
 }
 
 /** The step the failure belongs to: the one marked FAILED, else the one left RUNNING (timed out). */
+const WORKFLOW_STEPS: readonly string[] = [...BIND_STEPS, ...VERIFY_STEPS];
+
 function failedStep(binding: Binding): StepRecord | undefined {
-  // Only bind steps: a rollback step that failed after them is not where the binding failed.
-  const steps = binding.steps.filter((s) => (BIND_STEPS as readonly string[]).includes(s.name));
+  // Only workflow steps (bind, update, drift check): a rollback step that failed after them is not where
+  // the binding failed.
+  const steps = binding.steps.filter((s) => WORKFLOW_STEPS.includes(s.name));
   return (
     steps.find((s) => s.status === 'FAILED') ??
     steps.find((s) => s.status === 'RUNNING') ??
