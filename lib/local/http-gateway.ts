@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LocalAuthorizer } from './local-authorizer.js';
+import type { RateLimiter } from './rate-limiter.js';
 import type { HttpRoute } from './serverless-config.js';
 
 /** API Gateway's own request payload cap for HTTP APIs. */
@@ -30,6 +31,8 @@ export interface HttpGatewayOptions {
    * → 401 before the function runs; accepted → `requestContext.authorizer.jwt` on the event.
    */
   authorizer?: LocalAuthorizer;
+  /** Per-caller throttling of the routes (the authorized subject, else the client address) → 429. */
+  rateLimiter?: RateLimiter;
 }
 
 export interface LocalEndpointResponse {
@@ -341,6 +344,23 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
         return;
       }
       Object.assign(event.requestContext, { authorizer: { jwt } });
+    }
+    if (options.rateLimiter) {
+      const jwt = (event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, string> } } })
+        .authorizer?.jwt;
+      const caller = jwt?.claims?.sub ? `sub:${jwt.claims.sub}` : `ip:${request.socket.remoteAddress ?? ''}`;
+      const decision = options.rateLimiter.take(caller);
+      if (!decision.allowed) {
+        sendProblem(
+          response,
+          429,
+          'Too Many Requests',
+          `Too many requests from this caller; retry after ${decision.retryAfterSeconds} s, or send fewer requests per second.`,
+          { 'retry-after': String(decision.retryAfterSeconds), 'apigw-requestid': requestId },
+        );
+        log(`${method} ${path} → 429 (${Date.now() - started} ms)`);
+        return;
+      }
     }
     let result: APIGatewayProxyStructuredResultV2;
     try {

@@ -3,6 +3,7 @@ import './polyfills.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { localSandbox } from './local-sandbox.js';
+import { type RateLimit, validateRateLimit } from './rate-limiter.js';
 import { startLocalRuntime } from './runtime.js';
 
 /** IAM's eventual consistency as the sandbox simulates it under `npm start` (AWS takes seconds too). */
@@ -31,6 +32,19 @@ function portFromEnv(): number {
   return port;
 }
 
+/** RATE_LIMIT_PER_SECOND / RATE_LIMIT_BURST per caller; defaults match the deployed stage throttling. */
+function rateLimitFromEnv(): RateLimit {
+  const ratePerSecond = Number(process.env.RATE_LIMIT_PER_SECOND ?? '50');
+  const burst = Number(process.env.RATE_LIMIT_BURST ?? '100');
+  try {
+    return validateRateLimit({ ratePerSecond, burst });
+  } catch (error) {
+    throw new Error(
+      `${(error as Error).message}; set RATE_LIMIT_PER_SECOND to a positive number and RATE_LIMIT_BURST to a whole number ≥ 1`,
+    );
+  }
+}
+
 /** LOCAL_TOKENS_FILE, else config/local-tokens.yaml when there is one, else the committed example. */
 function tokensFile(): string {
   if (process.env.LOCAL_TOKENS_FILE) return resolve(process.env.LOCAL_TOKENS_FILE);
@@ -47,6 +61,7 @@ async function main() {
     dynamodb: { dataDir },
     accountId: '111122223333',
     auth: { tokensFile: tokens },
+    rateLimit: rateLimitFromEnv(),
     sandbox: localSandbox({
       stateFile: join(dataDir, 'sandbox.json'),
       propagationDelayMs: delayFromEnv(),

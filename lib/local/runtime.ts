@@ -12,6 +12,7 @@ import { type HttpGateway, type LocalEndpoints, startHttpGateway } from './http-
 import { failInterruptedBindings } from './interrupted-bindings.js';
 import { LambdaInvoker, type ModuleImporter } from './lambda-invoker.js';
 import { implicitAuthorizer, type LocalAuthorizer, loadTokenAuthorizer } from './local-authorizer.js';
+import { type RateLimit, tokenBucketLimiter } from './rate-limiter.js';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.js';
 import { type SfnEmulator, startSfnEmulator } from './sfn-emulator.js';
 import { loadStateMachineDefinition } from './state-machine-definition.js';
@@ -79,6 +80,8 @@ export interface LocalRuntimeOptions {
    * IMPLICIT_LOCAL_CLAIMS, an admin of config/tenants.example.yaml (tests that are not about access).
    */
   auth?: { tokensFile: string };
+  /** Per-caller token bucket on the HTTP API (429 + Retry-After beyond it). Absent: no limit. */
+  rateLimit?: RateLimit;
   /** Start-up steps, as they happen. */
   progress?: (line: string) => void;
   /** Requests, execution outcomes, handler failures. */
@@ -317,6 +320,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     progress('Starting the HTTP API');
     const gateway: HttpGateway = await startHttpGateway({
       authorizer,
+      ...(options.rateLimit ? { rateLimiter: tokenBucketLimiter(options.rateLimit) } : {}),
       routes: config.routes,
       invoke,
       port: options.port ?? 3000,
