@@ -42,10 +42,15 @@ export function createStepDependencies(env: NodeJS.ProcessEnv = process.env): St
   };
 }
 
-let shared: StepDependencies | undefined;
+let shared: { environment: string; deps: StepDependencies } | undefined;
 
-/** The process's one set of dependencies: every step function of a process shares clients and caches. */
+/**
+ * The process's one set of dependencies: every step function of a process shares clients and caches.
+ * In Lambda the environment never changes; a local runtime restarted in the same process (tests) gets
+ * new endpoints, and with them new dependencies.
+ */
 export function stepDependencies(): StepDependencies {
-  shared ??= createStepDependencies();
-  return shared;
+  const environment = JSON.stringify(Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : 1)));
+  if (shared?.environment !== environment) shared = { environment, deps: createStepDependencies() };
+  return shared.deps;
 }

@@ -1,6 +1,6 @@
 // The permissions boundary every role irsa-broker creates must carry, made in the sandbox account the
 // way an operator makes it in a real one before deploying (serverless.yml param permissionsBoundaryArn).
-import { CreatePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, EntityAlreadyExistsException, IAMClient } from '@aws-sdk/client-iam';
 import type { SandboxCloud } from '../sandbox/index.js';
 
 export const LOCAL_BOUNDARY_PATH = '/irsa-broker/';
@@ -37,7 +37,8 @@ export async function ensureLocalBoundary(cloud: SandboxCloud): Promise<string> 
       }),
     );
   } catch (error) {
-    if ((error as { name?: string }).name !== 'EntityAlreadyExists') throw error;
+    // The SDK names IAM's EntityAlreadyExists error class EntityAlreadyExistsException.
+    if (!(error instanceof EntityAlreadyExistsException)) throw error;
   } finally {
     iam.destroy();
   }

@@ -41,6 +41,8 @@ export async function startTestSystem(
     sandbox?: SandboxCloudOptions;
     env?: Record<string, string>;
     auth?: LocalRuntimeOptions['auth'];
+    /** A fixed table, to start a second system on the first one's data. */
+    tableName?: string;
   } = {},
 ): Promise<TestSystem> {
   let cloud: SandboxCloud | undefined;
@@ -50,7 +52,7 @@ export async function startTestSystem(
     port: 0,
     accountId: '111122223333',
     dynamodb: { endpoint },
-    tableName: `e2e-${randomUUID()}`,
+    tableName: options.tableName ?? `e2e-${randomUUID()}`,
     retryDelayMs: 20,
     ...(options.auth ? { auth: options.auth } : {}),
     sandbox: localSandbox({ podStartDelayMs: 20, ...options.sandbox }, (started) => {
