@@ -98,6 +98,24 @@ describe('POST /v1/bindings/{id}/retry', () => {
     expect(done.error).toMatchObject({ step: 'ApplyServiceAccount' });
   }, 90_000);
 
+  it('resolves a retry racing a DELETE of the same FAILED binding to one winner and a 409', async () => {
+    const failed = await failedForMissingNamespace(`dr-${Date.now().toString(36)}`);
+
+    const [retried, deleted] = await Promise.all([
+      retry(failed.id),
+      fetch(`${system.url}/v1/bindings/${failed.id}`, { method: 'DELETE' }).then(async (r) => ({
+        status: r.status,
+        json: (await r.json()) as BindingView & { detail?: string },
+      })),
+    ]);
+
+    expect([retried.status, deleted.status].sort()).toEqual([202, 409]);
+    const winner = retried.status === 202 ? 'retry' : 'delete';
+    const settledStatus = winner === 'retry' ? 'FAILED' : 'DELETED';
+    const done = await system.waitFor(failed.id, (b) => b.status === settledStatus);
+    expect(done.status).toBe(settledStatus);
+  }, 90_000);
+
   it('answers 404 for an unknown binding', async () => {
     const answer = await retry('bnd_unknown');
     expect(answer.status).toBe(404);
