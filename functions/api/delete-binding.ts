@@ -2,7 +2,9 @@
 import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
 import { createSfnWorkflowStarter } from '../../lib/adapters/sfn/create-sfn-workflow-starter.js';
 import { systemClock } from '../../lib/adapters/system/system-clock.js';
+import { loadAccessPolicy } from '../../lib/config/access-config.js';
 import { loadDeleteBindingConfig } from '../../lib/config/api-config.js';
+import { policyAccessControl } from '../../lib/http/auth/access-control.js';
 import { deleteBindingHandler } from '../../lib/http/handlers/delete-binding-handler.js';
 
 const config = loadDeleteBindingConfig();
@@ -14,4 +16,5 @@ export const handler = deleteBindingHandler({
     stateMachineArn: config.unbindStateMachineArn,
   }),
   clock: systemClock,
+  access: policyAccessControl(loadAccessPolicy()),
 });

@@ -2,7 +2,9 @@
 import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
 import { createSfnWorkflowStarter } from '../../lib/adapters/sfn/create-sfn-workflow-starter.js';
 import { systemClock } from '../../lib/adapters/system/system-clock.js';
+import { loadAccessPolicy } from '../../lib/config/access-config.js';
 import { loadCreateBindingConfig } from '../../lib/config/api-config.js';
+import { policyAccessControl } from '../../lib/http/auth/access-control.js';
 import { retryBindingHandler } from '../../lib/http/handlers/retry-binding-handler.js';
 
 const config = loadCreateBindingConfig();
@@ -11,4 +13,5 @@ export const handler = retryBindingHandler({
   store: createDynamoDbBindingStore(config),
   workflow: createSfnWorkflowStarter({ region: config.region, stateMachineArn: config.bindStateMachineArn }),
   clock: systemClock,
+  access: policyAccessControl(loadAccessPolicy()),
 });

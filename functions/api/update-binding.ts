@@ -2,7 +2,9 @@
 import { createDynamoDbBindingStore } from '../../lib/adapters/dynamodb/create-dynamodb-binding-store.js';
 import { createSfnWorkflowStarter } from '../../lib/adapters/sfn/create-sfn-workflow-starter.js';
 import { systemClock } from '../../lib/adapters/system/system-clock.js';
+import { loadAccessPolicy } from '../../lib/config/access-config.js';
 import { loadUpdateBindingConfig } from '../../lib/config/api-config.js';
+import { policyAccessControl } from '../../lib/http/auth/access-control.js';
 import { updateBindingHandler } from '../../lib/http/handlers/update-binding-handler.js';
 
 const config = loadUpdateBindingConfig();
@@ -14,4 +16,5 @@ export const handler = updateBindingHandler({
     stateMachineArn: config.updateStateMachineArn,
   }),
   clock: systemClock,
+  access: policyAccessControl(loadAccessPolicy()),
 });

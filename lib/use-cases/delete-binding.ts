@@ -30,7 +30,8 @@ export function unbindExecutionName(bindingId: string, attempt: number): string 
 
 async function attemptOf(store: BindingStore, id: string): Promise<number> {
   const events = await store.listEvents(id);
-  return Math.max(1, events.filter((e) => e.to === 'DELETING').length);
+  // Audit records of API calls (with `request`) are not status changes and do not count.
+  return Math.max(1, events.filter((e) => e.request === undefined && e.to === 'DELETING').length);
 }
 
 async function startUnbind(binding: Binding, deps: DeleteBindingDeps): Promise<void> {

@@ -28,9 +28,12 @@ export interface Rerun {
   request?: Transition['request'];
 }
 
-/** A run started from a status other than the first creation: one per PENDING event after `created`. */
-function runNumber(events: { from: BindingStatus | null; to: BindingStatus }[]): number {
-  return events.filter((e) => e.from !== null && e.to === 'PENDING').length;
+/**
+ * A run started from a status other than the first creation: one per PENDING event after `created`.
+ * Audit records of API calls (with `request`) are not status changes and do not count.
+ */
+function runNumber(events: { from: BindingStatus | null; to: BindingStatus; request?: unknown }[]): number {
+  return events.filter((e) => e.request === undefined && e.from !== null && e.to === 'PENDING').length;
 }
 
 export async function rerunBinding(run: Rerun, deps: RerunDeps): Promise<Binding> {

@@ -5,7 +5,8 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { startDriftCheck } from '../../use-cases/check-drift.js';
 import type { RerunDeps } from '../../use-cases/retry-binding.js';
-import { callerOf } from '../caller-identity.js';
+import { type AccessControl, visibleBinding } from '../auth/access-control.js';
+import { auditTrail } from '../auth/audit-trail.js';
 import { type JsonBodyEvent, jsonBody } from '../json-body.js';
 import { type ProblemErrorHandlerOptions, problemErrorHandler } from '../problem-error-handler.js';
 import { jsonResponse } from '../responses.js';
@@ -26,14 +27,19 @@ function optionalJsonBody(): MiddlewareObj<JsonBodyEvent, APIGatewayProxyStructu
   };
 }
 
-export function verifyBindingHandler(deps: RerunDeps, options: ProblemErrorHandlerOptions = {}) {
+export function verifyBindingHandler(
+  deps: RerunDeps & { access: AccessControl },
+  options: ProblemErrorHandlerOptions = {},
+) {
   return middy<JsonBodyEvent, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(optionalJsonBody())
+    .use(auditTrail(deps, options))
     .use(problemErrorHandler(options))
     .handler(async (event) => {
+      const { caller } = await visibleBinding(deps, event);
       const binding = await startDriftCheck(
-        { id: event.pathParameters?.id ?? '', body: event.jsonBody, actor: callerOf(event) },
+        { id: event.pathParameters?.id ?? '', body: event.jsonBody, actor: caller.subject },
         deps,
       );
       return jsonResponse(202, binding, { location: `/v1/bindings/${binding.id}` });
