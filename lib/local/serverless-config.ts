@@ -59,6 +59,8 @@ export interface LoadServiceConfigOptions {
   region?: string;
   /** Values for `${opt:…}` besides stage and region. */
   options?: Record<string, string>;
+  /** Values for `${param:…}` that win over the file's `params`, like the CLI's `--param="name=value"`. */
+  params?: Record<string, string>;
   /** File name inside rootDir; serverless.yml by default. */
   file?: string;
 }
@@ -167,6 +169,8 @@ export async function loadServiceConfig(options: LoadServiceConfigOptions): Prom
             `${file}: \${aws:${rest}} needs AWS credentials; use a CloudFormation pseudo parameter`,
           );
         case 'param': {
+          const given = options.params?.[rest];
+          if (given !== undefined) return given;
           const params = isRecord(raw.params) ? raw.params : {};
           const forStage = lookup(params, `${stage()}.${rest}`);
           return resolve(forStage !== undefined ? forStage : lookup(params, `default.${rest}`));

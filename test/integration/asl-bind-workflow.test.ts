@@ -40,7 +40,13 @@ let config: ServiceConfig;
 let definition: StateMachineDefinition;
 
 beforeAll(async () => {
-  config = await loadServiceConfig({ rootDir, stage: 'test', region });
+  config = await loadServiceConfig({
+    rootDir,
+    stage: 'test',
+    region,
+    // Required for every deployed stage, as `--param` gives it to `serverless package`.
+    params: { permissionsBoundaryArn: 'arn:aws:iam::111122223333:policy/irsa-broker/test-boundary' },
+  });
   definition = await loadStateMachineDefinition(config, 'bind', {
     functionArn,
     tableName: 'irsa-broker-test-bindings',
