@@ -1,5 +1,6 @@
-// What a valid PATCH /v1/bindings/{id} body is: only the role's permissions and attributes change; the
-// fields that identify the binding (and so its trust policy) are refused by name.
+// What a valid PATCH /v1/bindings/{id} body is — only the role's permissions and attributes change; the
+// fields that identify the binding (and so its trust policy) are refused by name — and what a drift check
+// (POST /v1/bindings/{id}/verify) accepts.
 import { z } from 'zod';
 import { CreateBindingRequestSchema, fieldIssues } from './binding-rules.js';
 import { type FieldIssue, InputError } from './errors.js';
@@ -68,3 +69,11 @@ export function parseUpdateBindingRequest(body: unknown): UpdateBindingRequest {
   }
   return result.data;
 }
+
+/** POST /v1/bindings/{id}/verify: optional; `repair` puts back what irsa-broker owns before the test pod. */
+export const VerifyBindingRequestSchema = z
+  .strictObject(
+    { repair: z.boolean({ error: 'repair must be true or false' }).default(false) },
+    { error: 'the request body must be a JSON object' },
+  )
+  .meta({ id: 'VerifyBindingRequest' });

@@ -47,6 +47,14 @@ export const BindingSchema = CreateBindingRequestSchema.extend({
     .object({ step: z.string(), code: z.string(), message: z.string() })
     .optional()
     .meta({ description: 'Why the binding FAILED' }),
+  drift: z
+    .array(z.object({ what: z.string(), expected: z.unknown(), actual: z.unknown() }))
+    .optional()
+    .meta({
+      description:
+        'What the last drift check (POST /v1/bindings/{id}/verify) found still differing from what the binding set up; empty: nothing',
+    }),
+  driftCheckedAt: timestamp.optional(),
 }).meta({ id: 'Binding' });
 
 export const BindingPageSchema = z
@@ -73,13 +81,10 @@ export const ProblemSchema = z
       .string()
       .optional()
       .meta({ description: 'The binding holding the service account (409 only)' }),
-    rule: z
-      .string()
-      .optional()
-      .meta({
-        description: 'The access policy rule that refused the request (403 only)',
-        example: 'tenants.team-a.namespaces',
-      }),
+    rule: z.string().optional().meta({
+      description: 'The access policy rule that refused the request (403 only)',
+      example: 'tenants.team-a.namespaces',
+    }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import { CreateBindingRequestSchema } from '../domain/binding-rules.js';
+import { UpdateBindingRequestSchema, VerifyBindingRequestSchema } from '../domain/update-rules.js';
 import { MAX_JSON_BODY_BYTES } from '../http/json-body.js';
 import { ListBindingsQuerySchema } from '../http/list-bindings-query.js';
 import {
@@ -125,6 +126,89 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             '200': { description: 'The binding', content: bindingContent },
             '401': unauthenticated,
             '404': problem("No binding with this id (or one of another tenant's)"),
+          },
+        },
+        patch: {
+          operationId: 'updateBinding',
+          ...authenticated,
+          summary: "Change a SUCCEEDED binding's policies, tags or session duration",
+          description:
+            'Stores the change and runs the update workflow: the role this binding owns is reconciled (added ' +
+            'policies attached, removed ones detached, dropped tag keys removed, session duration) and a fresh ' +
+            'test pod proves the binding again. Namespace, service account, cluster and role name are the ' +
+            "binding's identity: sending them is refused, naming the field.",
+          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: UpdateBindingRequestSchema } },
+          },
+          responses: {
+            '202': {
+              description: 'Accepted: the binding, PENDING',
+              headers: locationHeader,
+              content: bindingContent,
+            },
+            '400': problem('Invalid value, an identity field, or no field to change; errors[] names each'),
+            '401': unauthenticated,
+            '403': notAllowed,
+            '404': problem("No binding with this id (or one of another tenant's)"),
+            '409': problem('The binding is not SUCCEEDED (retry a FAILED one first)'),
+            '415': problem('Body is not application/json'),
+          },
+        },
+      },
+      '/v1/bindings/{id}/retry': {
+        post: {
+          operationId: 'retryBinding',
+          ...authenticated,
+          summary: 'Run the bind workflow of a FAILED binding again, under the same id',
+          description:
+            'Moves the binding to PENDING with fresh steps and no error (one of concurrent retries or a racing ' +
+            'DELETE wins; the other gets 409), takes its service account back, and starts the bind workflow; ' +
+            'resources the binding owns are reused.',
+          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          responses: {
+            '202': {
+              description: 'Accepted: the binding, PENDING',
+              headers: locationHeader,
+              content: bindingContent,
+            },
+            '401': unauthenticated,
+            '403': notAllowed,
+            '404': problem("No binding with this id (or one of another tenant's)"),
+            '409': problem(
+              'The binding is not FAILED, or another binding holds its service account now (existingBindingId)',
+            ),
+          },
+        },
+      },
+      '/v1/bindings/{id}/verify': {
+        post: {
+          operationId: 'verifyBinding',
+          ...authenticated,
+          summary: 'Check a binding against the live account and cluster (drift), optionally repairing it',
+          description:
+            'Runs the verify workflow: trust policy, policy attachments, ServiceAccount annotation and OIDC ' +
+            'provider are compared with what the binding set up (reported as drift on the binding), then a fresh ' +
+            'test pod proves it still works (VerifyIdentity FAILED, binding FAILED when not). With ' +
+            '{"repair": true} what irsa-broker owns is put back first. For SUCCEEDED bindings, and FAILED ones ' +
+            'that were bound once.',
+          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestBody: {
+            required: false,
+            content: { 'application/json': { schema: VerifyBindingRequestSchema } },
+          },
+          responses: {
+            '202': {
+              description: 'Accepted: the binding, PENDING',
+              headers: locationHeader,
+              content: bindingContent,
+            },
+            '400': problem('Invalid body; errors[] names each field'),
+            '401': unauthenticated,
+            '403': notAllowed,
+            '404': problem("No binding with this id (or one of another tenant's)"),
+            '409': problem('The binding is running, or was never bound to a role'),
           },
         },
       },

@@ -1,18 +1,11 @@
 // Use case: POST /v1/bindings/{id}/verify — start the drift check of a bound binding: re-check trust policy,
 // attachments, annotation and OIDC provider against the live account and cluster, run a fresh test pod,
 // and repair what irsa-broker owns only when the body says {"repair": true}.
-import { z } from 'zod';
 import { type Binding, VERIFY_STEPS } from '../domain/binding.js';
 import { fieldIssues } from '../domain/binding-rules.js';
 import { InputError, NotFoundError, StatusConflictError } from '../domain/errors.js';
+import { VerifyBindingRequestSchema } from '../domain/update-rules.js';
 import { type RerunDeps, rerunBinding } from './retry-binding.js';
-
-export const VerifyBindingRequestSchema = z
-  .strictObject(
-    { repair: z.boolean({ error: 'repair must be true or false' }).default(false) },
-    { error: 'the request body must be a JSON object' },
-  )
-  .meta({ id: 'VerifyBindingRequest' });
 
 export interface CheckDriftCommand {
   id: string;

@@ -346,6 +346,8 @@ describe('GET /v1/openapi.json and /v1/health', () => {
       '/v1/bindings',
       '/v1/bindings/{id}',
       '/v1/bindings/{id}/events',
+      '/v1/bindings/{id}/retry',
+      '/v1/bindings/{id}/verify',
       '/v1/health',
       '/v1/openapi.json',
     ]);
