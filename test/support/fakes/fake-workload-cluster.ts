@@ -91,11 +91,15 @@ export class FakeWorkloadCluster implements KubernetesCluster {
     kind: KindRef,
     options: { namespace?: string; labelSelector?: string } = {},
   ): Promise<KubernetesObject[]> {
-    const [labelKey, labelValue] = (options.labelSelector ?? '').split('=');
+    // Equality selectors, comma-separated (all must match), as the API server takes them.
+    const wanted = (options.labelSelector ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((term) => term.split('=') as [string, string]);
     return [...this.objects.values()]
       .filter((o) => o.apiVersion === kind.apiVersion && o.kind === kind.kind)
       .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace)
-      .filter((o) => !labelKey || o.metadata.labels?.[labelKey] === labelValue)
+      .filter((o) => wanted.every(([key, value]) => o.metadata.labels?.[key] === value))
       .map((o) => structuredClone(o));
   }
 
