@@ -16,4 +16,5 @@ export const handler = createBindingHandler({
   clock: systemClock,
   ids: randomIdGenerator,
   access: policyAccessControl(loadAccessPolicy()),
+  deniedPolicyArns: config.deniedPolicyArns,
 });

@@ -1,6 +1,8 @@
 // Configuration of the HTTP API Lambdas, validated once at cold start.
 import { z } from 'zod';
+import { deniedPolicyArns } from '../domain/guardrails.js';
 import { REGION_PATTERN } from '../domain/names.js';
+import { policyArnList } from './workflow-config.js';
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
 
@@ -19,6 +21,8 @@ const createEnv = storeEnv.extend({
     .regex(STATE_MACHINE_ARN, {
       error: 'BIND_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
     }),
+  /** Comma-separated policy ARNs refused at POST besides the built-in deny-list. */
+  DENIED_POLICY_ARNS: policyArnList('DENIED_POLICY_ARNS'),
 });
 
 const deleteEnv = storeEnv.extend({
@@ -36,6 +40,8 @@ export interface StoreConfig {
 
 export interface CreateBindingConfig extends StoreConfig {
   bindStateMachineArn: string;
+  /** The built-in deny-list plus DENIED_POLICY_ARNS. */
+  deniedPolicyArns: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -62,6 +68,7 @@ export function loadCreateBindingConfig(env: Env = process.env): CreateBindingCo
     bindingsTable: parsed.BINDINGS_TABLE,
     region: parsed.AWS_REGION,
     bindStateMachineArn: parsed.BIND_STATE_MACHINE_ARN,
+    deniedPolicyArns: deniedPolicyArns(parsed.DENIED_POLICY_ARNS),
   };
 }
 

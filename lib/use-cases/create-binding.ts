@@ -39,7 +39,10 @@ function canonicalJson(value: unknown): string {
 
 export async function createBinding(
   command: CreateBindingCommand,
-  deps: Pick<ApiPorts, 'store' | 'workflow' | 'clock' | 'ids'>,
+  deps: Pick<ApiPorts, 'store' | 'workflow' | 'clock' | 'ids'> & {
+    /** DENIED_POLICY_ARNS: refused besides the built-in deny-list. */
+    deniedPolicyArns?: readonly string[];
+  },
 ): Promise<CreateResult> {
   if (command.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(command.idempotencyKey)) {
     throw new InputError('The Idempotency-Key header must be 1-128 printable ASCII characters.', [
@@ -48,7 +51,7 @@ export async function createBinding(
   }
   const request = parseCreateBindingRequest(command.body);
   // Before any tenant rule: the deny-list holds for every caller, admins included.
-  assertNoDeniedPolicy(request.policyArns);
+  assertNoDeniedPolicy(request.policyArns, deps.deniedPolicyArns);
   const tenant = command.authorize?.(request);
   // Hash after defaults: `{verify: true}` and an omitted `verify` are the same request.
   const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');

@@ -4,6 +4,7 @@
 // the trust policy's subject are not touched: namespace and service account are the binding's identity.
 import { type Binding, UPDATE_STEPS } from '../domain/binding.js';
 import { NotFoundError } from '../domain/errors.js';
+import { assertNoDeniedPolicy } from '../domain/guardrails.js';
 import { parseUpdateBindingRequest } from '../domain/update-rules.js';
 import { type RerunDeps, rerunBinding } from './retry-binding.js';
 
@@ -32,6 +33,8 @@ function describeChange(before: Binding, change: ReturnType<typeof parseUpdateBi
 
 export async function updateBinding(command: UpdateBindingCommand, deps: RerunDeps): Promise<Binding> {
   const change = parseUpdateBindingRequest(command.body);
+  // The deny-list holds for changes too (EnsureRole checks it again, with DENIED_POLICY_ARNS, before IAM).
+  if (change.policyArns) assertNoDeniedPolicy(change.policyArns);
   const before = await deps.store.get(command.id);
   if (!before) throw new NotFoundError(`Binding ${command.id} does not exist`);
   return rerunBinding(

@@ -21,7 +21,17 @@ describe('API configuration', () => {
   it('reads the table, region and state machine', () => {
     expect(
       loadCreateBindingConfig({ BINDINGS_TABLE: 't', AWS_REGION: 'eu-west-1', BIND_STATE_MACHINE_ARN: ARN }),
-    ).toEqual({ bindingsTable: 't', region: 'eu-west-1', bindStateMachineArn: ARN });
+    ).toEqual({
+      bindingsTable: 't',
+      region: 'eu-west-1',
+      bindStateMachineArn: ARN,
+      // Without DENIED_POLICY_ARNS: the built-in deny-list.
+      deniedPolicyArns: [
+        'arn:aws:iam::aws:policy/AdministratorAccess',
+        'arn:aws:iam::aws:policy/IAMFullAccess',
+        'arn:aws:iam::aws:policy/PowerUserAccess',
+      ],
+    });
     expect(loadStoreConfig({ BINDINGS_TABLE: 't', AWS_REGION: 'eu-west-1' })).toEqual({
       bindingsTable: 't',
       region: 'eu-west-1',

@@ -12,7 +12,11 @@ import { type ProblemErrorHandlerOptions, problemErrorHandler } from '../problem
 import { jsonResponse } from '../responses.js';
 
 export function createBindingHandler(
-  deps: Pick<ApiPorts, 'store' | 'workflow' | 'clock' | 'ids'> & { access: AccessControl },
+  deps: Pick<ApiPorts, 'store' | 'workflow' | 'clock' | 'ids'> & {
+    access: AccessControl;
+    /** DENIED_POLICY_ARNS: refused at POST besides the built-in deny-list. */
+    deniedPolicyArns?: readonly string[];
+  },
   options: ProblemErrorHandlerOptions = {},
 ) {
   return middy<JsonBodyEvent, APIGatewayProxyStructuredResultV2>()
