@@ -77,14 +77,12 @@ describe('authentication', () => {
 
 describe('tenants', () => {
   let teamA: string;
+  let bindingPolicies: string[];
 
   beforeAll(async () => {
-    const created = await call(
-      'local-team-a',
-      'POST',
-      '/v1/bindings',
-      bindingRequest({ namespace: 'team-a' }),
-    );
+    const request = bindingRequest({ namespace: 'team-a' });
+    bindingPolicies = request.policyArns;
+    const created = await call('local-team-a', 'POST', '/v1/bindings', request);
     expect(created.status).toBe(202);
     expect(created.body).toMatchObject({ createdBy: 'local-team-a', tenant: 'team-a' });
     teamA = String(created.body.id);
@@ -166,6 +164,16 @@ describe('tenants', () => {
     expect(unlisted.status).toBe(403);
     expect(unlisted.body.rule).toBe('tenants.team-a.policyArns');
     expect(String(unlisted.body.detail)).toContain('AmazonSQSReadOnlyAccess');
+  });
+
+  it("team-a cannot widen its own binding past its tenant's rules: PATCH with an unlisted policy is 403", async () => {
+    const patched = await call('local-team-a', 'PATCH', `/v1/bindings/${teamA}`, {
+      policyArns: ['arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'],
+    });
+    expect(patched.status).toBe(403);
+    expect(patched.body.rule).toBe('tenants.team-a.policyArns');
+    const binding = (await call('local-team-a', 'GET', `/v1/bindings/${teamA}`)).body;
+    expect(binding).toMatchObject({ status: 'SUCCEEDED', policyArns: bindingPolicies });
   });
 
   it('the audit trail holds the create and the refused attempts, with caller, time, request and outcome', async () => {
