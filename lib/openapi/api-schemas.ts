@@ -41,6 +41,10 @@ export const BindingSchema = CreateBindingRequestSchema.extend({
         .object({ arn: z.string(), account: z.string(), userId: z.string() })
         .optional()
         .meta({ description: 'Caller identity the test pod saw when assuming the role' }),
+      serviceAccountCreated: z
+        .boolean()
+        .optional()
+        .meta({ description: 'Whether the bind created the ServiceAccount (unbind then deletes it)' }),
     })
     .optional(),
   error: z

@@ -156,6 +156,33 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             '415': problem('Body is not application/json'),
           },
         },
+        delete: {
+          operationId: 'deleteBinding',
+          ...authenticated,
+          summary: 'Unbind: remove what irsa-broker created for the binding; the record stays, DELETED',
+          description:
+            'Moves a SUCCEEDED or FAILED binding to DELETING and runs the unbind workflow: leftover test pods, ' +
+            'the role-arn annotation (or the ServiceAccount, when the binding created it and no other field ' +
+            'manager has fields in it) and the role, only when its tags name this binding. The webhook and the ' +
+            'OIDC provider stay. The binding ends DELETED, freeing the service account for a new binding, or ' +
+            'FAILED with the step that stopped the unbind (send DELETE again). DELETE on a DELETING binding ' +
+            'answers 202 again; on a DELETED one 200 with the binding unchanged.',
+          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          responses: {
+            '200': { description: 'Already DELETED: the binding, unchanged', content: bindingContent },
+            '202': {
+              description: 'Accepted: the binding, DELETING',
+              headers: locationHeader,
+              content: bindingContent,
+            },
+            '401': unauthenticated,
+            '404': problem("No binding with this id (or one of another tenant's)"),
+            '409': problem('The binding is PENDING or RUNNING: its bind workflow has not ended yet'),
+            '503': problem(
+              'The unbind workflow could not be started; the binding is as it was, send DELETE again',
+            ),
+          },
+        },
       },
       '/v1/bindings/{id}/retry': {
         post: {
