@@ -69,8 +69,9 @@ export async function rerunBinding(run: Rerun, deps: RerunDeps): Promise<Binding
     throw error;
   }
 
-  const name = `${run.id}-${run.kind}${runNumber(await deps.store.listEvents(run.id))}`;
   try {
+    // Inside the try: a binding left PENDING without a workflow could be neither retried nor deleted.
+    const name = `${run.id}-${run.kind}${runNumber(await deps.store.listEvents(run.id))}`;
     await deps.workflow.start(name, { bindingId: run.id, ...run.input });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

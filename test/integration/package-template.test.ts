@@ -100,6 +100,8 @@ function namesTable(value: unknown): boolean {
 }
 
 const API_FUNCTIONS = ['createBinding', 'getBinding', 'listBindings', 'getOpenApi', 'health'];
+/** Retry, update and drift check: their API functions and the verify workflow's own step. */
+const LIFECYCLE_FUNCTIONS = ['retryBinding', 'updateBinding', 'verifyBinding', 'checkDrift'];
 const STEP_FUNCTIONS = [
   'describeCluster',
   'ensureOidcProvider',
@@ -121,6 +123,9 @@ describe('npm run package', () => {
       'GET /v1/bindings': 'ListBindingsLambdaFunction',
       'GET /v1/openapi.json': 'GetOpenApiLambdaFunction',
       'GET /v1/health': 'HealthLambdaFunction',
+      'POST /v1/bindings/{id}/retry': 'RetryBindingLambdaFunction',
+      'PATCH /v1/bindings/{id}': 'UpdateBindingLambdaFunction',
+      'POST /v1/bindings/{id}/verify': 'VerifyBindingLambdaFunction',
     };
 
     const actual: Record<string, string> = {};
@@ -182,8 +187,63 @@ describe('npm run package', () => {
     }
   });
 
+  it('builds the update and verify state machines on the step functions, with CheckDrift for verify', () => {
+    const tasksOf = (machineId: string) => {
+      const machine = resources[machineId]?.Properties ?? {};
+      const [text, substitutions] = (machine.DefinitionString as { 'Fn::Sub': [string, Json] })['Fn::Sub'];
+      const states = (JSON.parse(text) as { States: Record<string, Json> }).States;
+      return Object.values(states)
+        .filter((state) => state.Type === 'Task')
+        .map((state) => {
+          expect(typeof state.TimeoutSeconds).toBe('number');
+          const placeholder = /^\$\{(\w+)\}$/.exec(String(state.Resource))?.[1] ?? '';
+          return (substitutions[placeholder] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+        });
+    };
+
+    expect(new Set(tasksOf('UpdateStateMachine'))).toEqual(
+      new Set([
+        'DescribeClusterLambdaFunction',
+        'EnsureOidcProviderLambdaFunction',
+        'EnsureRoleLambdaFunction',
+        'VerifyIdentityLambdaFunction',
+        'RecordOutcomeLambdaFunction',
+      ]),
+    );
+    expect(new Set(tasksOf('VerifyStateMachine'))).toEqual(
+      new Set([
+        'DescribeClusterLambdaFunction',
+        'CheckDriftLambdaFunction',
+        'VerifyIdentityLambdaFunction',
+        'RecordOutcomeLambdaFunction',
+      ]),
+    );
+  });
+
+  it('lets each lifecycle function start only its own workflow', () => {
+    const expected: Record<string, string> = {
+      retryBinding: 'BindStateMachine',
+      updateBinding: 'UpdateStateMachine',
+      verifyBinding: 'VerifyStateMachine',
+    };
+    for (const [key, machine] of Object.entries(expected)) {
+      const starts = statementsOf(roleOfFunction(key)).filter((s) =>
+        list(s.Action).includes('states:StartExecution'),
+      );
+      expect({ key, resources: starts.map((s) => s.Resource) }).toEqual({
+        key,
+        resources: [[{ Ref: machine }]],
+      });
+    }
+    expect(
+      statementsOf(roleOfFunction('checkDrift')).some((s) =>
+        list(s.Action).includes('states:StartExecution'),
+      ),
+    ).toBe(false);
+  });
+
   it('gives every function a role of its own', () => {
-    const roles = [...API_FUNCTIONS, ...STEP_FUNCTIONS].map(roleOfFunction);
+    const roles = [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS].map(roleOfFunction);
 
     expect(new Set(roles).size).toBe(roles.length);
   });
@@ -205,7 +265,7 @@ describe('npm run package', () => {
   });
 
   it('scopes DynamoDB access to the bindings table and its indexes, and keeps readers read-only', () => {
-    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS]) {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS]) {
       for (const statement of statementsOf(roleOfFunction(key))) {
         if (!list(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
         for (const resource of list(statement.Resource))
@@ -244,7 +304,7 @@ describe('npm run package', () => {
   });
 
   it('lets each function write only to its own log group', () => {
-    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS]) {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS]) {
       const logs = statementsOf(roleOfFunction(key)).filter((s) =>
         list(s.Action).some((a) => a.startsWith('logs:')),
       );
