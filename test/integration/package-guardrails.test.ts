@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const BOUNDARY = 'arn:aws:iam::123456789012:policy/guardrails/irsa-broker-boundary';
 const ROLE_SCOPE = {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, on purpose
   'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/irsa-broker/irsa-*',
 };
 
@@ -157,10 +158,14 @@ describe('the packaged stack guards its own IAM powers', () => {
     expect(denied.some((s) => list(s.Action).includes('iam:DeleteRolePermissionsBoundary'))).toBe(true);
   });
 
-  it('gives the step functions the boundary ARN they attach', () => {
+  it('gives the step functions the boundary ARN they attach, and them and createBinding the deny-list', () => {
     const fn = resources.EnsureRoleLambdaFunction;
     const env = (fn?.Properties.Environment as { Variables: Json } | undefined)?.Variables;
     expect(env?.PERMISSIONS_BOUNDARY_ARN).toBe(BOUNDARY);
+    expect(env?.DENIED_POLICY_ARNS).toMatch(/arn:aws:iam::aws:policy\/AdministratorAccess/);
+    const create = resources.CreateBindingLambdaFunction;
+    const createEnv = (create?.Properties.Environment as { Variables: Json } | undefined)?.Variables;
+    expect(createEnv?.DENIED_POLICY_ARNS).toBe(env?.DENIED_POLICY_ARNS);
   });
 
   it('throttles the HTTP API stage', () => {
