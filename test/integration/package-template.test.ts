@@ -112,6 +112,15 @@ const STEP_FUNCTIONS = [
   'verifyIdentity',
   'recordOutcome',
 ];
+/** Unbind: DELETE's API function and the unbind workflow's steps (the first three also run as the bind rollback). */
+const UNBIND_FUNCTIONS = [
+  'deleteBinding',
+  'deleteTestPods',
+  'removeServiceAccountBinding',
+  'deleteRole',
+  'recordUnbind',
+];
+const ROLLBACK_FUNCTIONS = ['deleteTestPods', 'removeServiceAccountBinding', 'deleteRole'];
 /** IAM actions that accept no resource ARN: the only ones allowed on "*". */
 const ACTIONS_WITHOUT_RESOURCES = new Set(['iam:ListOpenIDConnectProviders']);
 
@@ -126,6 +135,7 @@ describe('npm run package', () => {
       'POST /v1/bindings/{id}/retry': 'RetryBindingLambdaFunction',
       'PATCH /v1/bindings/{id}': 'UpdateBindingLambdaFunction',
       'POST /v1/bindings/{id}/verify': 'VerifyBindingLambdaFunction',
+      'DELETE /v1/bindings/{id}': 'DeleteBindingLambdaFunction',
     };
 
     const actual: Record<string, string> = {};
@@ -178,7 +188,9 @@ describe('npm run package', () => {
     visit(definition.States);
 
     expect([...targets].sort()).toEqual(
-      STEP_FUNCTIONS.map((key) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`).sort(),
+      [...STEP_FUNCTIONS, ...ROLLBACK_FUNCTIONS]
+        .map((key) => `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`)
+        .sort(),
     );
     const machineRole = (machine.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     for (const statement of statementsOf(machineRole)) {
@@ -242,8 +254,58 @@ describe('npm run package', () => {
     ).toBe(false);
   });
 
+  it('builds the unbind state machine on the unbind steps; only deleteBinding starts it', () => {
+    const machine = resources.UnbindStateMachine?.Properties ?? {};
+    const [text, substitutions] = (machine.DefinitionString as { 'Fn::Sub': [string, Json] })['Fn::Sub'];
+    const states = (JSON.parse(text) as { States: Record<string, Json> }).States;
+    const tasks = Object.values(states)
+      .filter((state) => state.Type === 'Task')
+      .map((state) => {
+        expect(typeof state.TimeoutSeconds).toBe('number');
+        const placeholder = /^\$\{(\w+)\}$/.exec(String(state.Resource))?.[1] ?? '';
+        return (substitutions[placeholder] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      });
+
+    expect(new Set(tasks)).toEqual(
+      new Set([
+        'DeleteTestPodsLambdaFunction',
+        'RemoveServiceAccountBindingLambdaFunction',
+        'DeleteRoleLambdaFunction',
+        'RecordUnbindLambdaFunction',
+      ]),
+    );
+    const starts = statementsOf(roleOfFunction('deleteBinding')).filter((s) =>
+      list(s.Action).includes('states:StartExecution'),
+    );
+    expect(starts.map((s) => s.Resource)).toEqual([[{ Ref: 'UnbindStateMachine' }]]);
+  });
+
+  it('lets only deleteRole delete roles, and only on the broker role path', () => {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS]) {
+      const deletes = statementsOf(roleOfFunction(key)).filter((s) =>
+        list(s.Action).some((a) => a === 'iam:DeleteRole' || a === 'iam:DetachRolePolicy'),
+      );
+      if (key === 'deleteRole') {
+        expect(deletes.map((s) => JSON.stringify(s.Resource))).toEqual([
+          expect.stringMatching(/role\/irsa-broker\/\*/),
+        ]);
+      } else if (key !== 'ensureRole' && key !== 'updateBinding') {
+        expect({ key, deletes: deletes.filter((s) => list(s.Action).includes('iam:DeleteRole')) }).toEqual({
+          key,
+          deletes: [],
+        });
+      }
+    }
+    for (const key of ['deleteTestPods', 'removeServiceAccountBinding']) {
+      const actions = actionsOf(statementsOf(roleOfFunction(key))).filter((a) => a.startsWith('eks:'));
+      expect({ key, actions }).toEqual({ key, actions: ['eks:DescribeCluster'] });
+    }
+  });
+
   it('gives every function a role of its own', () => {
-    const roles = [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS].map(roleOfFunction);
+    const roles = [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS].map(
+      roleOfFunction,
+    );
 
     expect(new Set(roles).size).toBe(roles.length);
   });
@@ -265,7 +327,7 @@ describe('npm run package', () => {
   });
 
   it('scopes DynamoDB access to the bindings table and its indexes, and keeps readers read-only', () => {
-    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS]) {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS]) {
       for (const statement of statementsOf(roleOfFunction(key))) {
         if (!list(statement.Action).some((a) => a.startsWith('dynamodb:'))) continue;
         for (const resource of list(statement.Resource))
@@ -304,7 +366,7 @@ describe('npm run package', () => {
   });
 
   it('lets each function write only to its own log group', () => {
-    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS]) {
+    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS]) {
       const logs = statementsOf(roleOfFunction(key)).filter((s) =>
         list(s.Action).some((a) => a.startsWith('logs:')),
       );
