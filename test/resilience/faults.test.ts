@@ -10,7 +10,11 @@ let system: TestSystem;
 
 beforeAll(async () => {
   // A pod that cannot pull its image is given up on after a few seconds instead of ten minutes.
-  system = await startTestSystem({ env: { VERIFY_TIMEOUT_SECONDS: '5' } });
+  system = await startTestSystem({
+    env: { VERIFY_TIMEOUT_SECONDS: '8', IAM_PROPAGATION_WINDOW_SECONDS: '8' },
+  });
+  // A handler that cannot load would leave every binding PENDING: fail here, saying why.
+  expect(system.runtime.missingHandlers).toEqual({});
 });
 
 afterAll(async () => {
@@ -38,8 +42,8 @@ async function bindMany(prefix: string, count: number): Promise<BindingView[]> {
     bindingRequest({
       serviceAccountName: `${prefix}-${i}`,
       namespace: `team-${i % 3}`,
-      // Most on demo; some take the webhook-installing paths.
-      clusterName: i % 10 === 1 ? 'legacy' : i % 10 === 2 ? 'bare' : 'demo',
+      // Most on demo; one each takes the webhook-installing paths.
+      clusterName: i === 1 ? 'legacy' : i === 2 ? 'bare' : 'demo',
     }),
   );
   const created = await Promise.all(requests.map((request) => system.post(request)));
@@ -52,11 +56,11 @@ describe.each([0.1, 0.3])('transient faults on every AWS and Kubernetes operatio
     system.cloud.faults.reset(Math.round(rate * 1000) + 7);
     system.cloud.faults.setRules(transientEverywhere(rate));
 
-    const done = await bindMany(`transient-${rate * 100}`, 20);
+    const done = await bindMany(`transient-${rate * 100}`, 12);
 
     const injected = system.cloud.faults.injected();
     system.cloud.faults.reset();
-    expect((injected['server-error'] ?? 0) + (injected.throttle ?? 0)).toBeGreaterThan(rate * 100);
+    expect((injected['server-error'] ?? 0) + (injected.throttle ?? 0)).toBeGreaterThan(rate * 60);
     expect(done.filter((b) => b.status !== 'SUCCEEDED').map((b) => ({ id: b.id, error: b.error }))).toEqual(
       [],
     );

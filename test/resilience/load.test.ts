@@ -1,5 +1,6 @@
 // The API under load: idempotent replays at volume, a stampede on one service account, and thousands
 // of generated malformed requests. One system per file.
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { bindingRequest, startTestSystem, type TestSystem } from '../e2e/system.js';
@@ -11,17 +12,51 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  agent.destroy();
   await system?.stop();
 });
 
-async function post(body: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${system.url}/v1/bindings`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
+/**
+ * Every request is issued at once; like a fleet of clients behind a proxy they share 16 keep-alive
+ * connections (the bench's c=16), so the local gateway (one process, two cores) is not asked to serve 1,000 at once
+ * — API Gateway fronts that part in a deployment.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+function post(
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: { id?: string } }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      `${system.url}/v1/bindings`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        },
+      },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          text += chunk;
+        });
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            json: text ? (JSON.parse(text) as { id?: string }) : {},
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
   });
-  const text = await response.text();
-  return { status: response.status, json: text ? (JSON.parse(text) as { id?: string }) : {} };
 }
 
 /** Every binding the API lists for a namespace (all pages). */
@@ -97,8 +132,10 @@ describe('malformed input at volume', () => {
     fc.integer(),
     fc.boolean(),
     fc.constant(null),
-    fc.array(fc.integer(), { maxLength: 3 }),
+    fc.array(fc.integer(), { minLength: 1, maxLength: 3 }),
   );
+  // An empty list is a valid policyArns (a role with no managed policies), so it is not among these.
+  const notAnArray = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string(), fc.constant({}));
   /** A valid request with one field broken, a field added, or a required one removed. */
   const brokenRequest = fc.oneof(
     fc
@@ -115,8 +152,7 @@ describe('malformed input at volume', () => {
     fc
       .record({
         value: fc.oneof(
-          notAString,
-          fc.constant([]),
+          notAnArray,
           fc.array(
             fc.string({ maxLength: 30 }).map((s) => `arn:nope:${s}`),
             { minLength: 1, maxLength: 3 },
