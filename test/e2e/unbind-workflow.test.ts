@@ -294,6 +294,27 @@ describe('rollback of a failed bind on the sandbox', () => {
     expect(account?.metadata?.annotations?.[ROLE_ARN]).toBe('arn:aws:iam::111122223333:role/gitops-owned');
   });
 
+  it('resolves a concurrent DELETE and retry of one FAILED binding to one winner and a 409', async () => {
+    // Prepare: a binding that failed (and rolled back) at ApplyServiceAccount.
+    const request = bindingRequest({ namespace: 'team-race' });
+    await foreignAnnotation(request.namespace, request.serviceAccountName);
+    const created = await system.post(request);
+    expect((await system.waitFor(created.json.id)).status).toBe('FAILED');
+
+    // Act
+    const [deleted, retried] = await Promise.all([
+      httpDelete(created.json.id),
+      fetch(`${system.url}/v1/bindings/${created.json.id}/retry`, { method: 'POST' }),
+    ]);
+
+    // Assess: exactly one of them was accepted; the binding went the winner's way.
+    expect([deleted.status, retried.status].sort()).toEqual([202, 409]);
+    const settled = await system.waitFor(created.json.id, (b) =>
+      ['DELETED', 'FAILED', 'SUCCEEDED'].includes(b.status),
+    );
+    expect(settled.status).toBe(deleted.status === 202 ? 'DELETED' : 'FAILED');
+  });
+
   it('keeps what it created when the request asked keepOnFailure: true', async () => {
     const request = bindingRequest({ namespace: 'team-keep', keepOnFailure: true });
     await foreignAnnotation(request.namespace, request.serviceAccountName);
