@@ -95,11 +95,18 @@ function namesTable(value: unknown): boolean {
   const text = JSON.stringify(value);
   return (
     text === '{"Fn::GetAtt":["BindingsTable","Arn"]}' ||
-    /^\{"Fn::Sub":"\$\{BindingsTable\.Arn\}\/index\/gsi[12]"\}$/.test(text)
+    /^\{"Fn::Sub":"\$\{BindingsTable\.Arn\}\/index\/gsi[123]"\}$/.test(text)
   );
 }
 
-const API_FUNCTIONS = ['createBinding', 'getBinding', 'listBindings', 'getOpenApi', 'health'];
+const API_FUNCTIONS = [
+  'createBinding',
+  'getBinding',
+  'listBindings',
+  'listBindingEvents',
+  'getOpenApi',
+  'health',
+];
 /** Retry, update and drift check: their API functions and the verify workflow's own step. */
 const LIFECYCLE_FUNCTIONS = ['retryBinding', 'updateBinding', 'verifyBinding', 'checkDrift'];
 const STEP_FUNCTIONS = [
@@ -130,6 +137,7 @@ describe('npm run package', () => {
       'POST /v1/bindings': 'CreateBindingLambdaFunction',
       'GET /v1/bindings/{id}': 'GetBindingLambdaFunction',
       'GET /v1/bindings': 'ListBindingsLambdaFunction',
+      'GET /v1/bindings/{id}/events': 'ListBindingEventsLambdaFunction',
       'GET /v1/openapi.json': 'GetOpenApiLambdaFunction',
       'GET /v1/health': 'HealthLambdaFunction',
       'POST /v1/bindings/{id}/retry': 'RetryBindingLambdaFunction',
@@ -151,7 +159,27 @@ describe('npm run package', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('defines one on-demand table with point-in-time recovery and both list indexes', () => {
+  it('puts every /v1/bindings route behind the JWT authorizer (issuer and audience from params); health and OpenAPI stay public', () => {
+    const authorizers = ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0] as [string, Resource];
+    expect(authorizer.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: expect.any(String), Audience: [expect.any(String)] },
+    });
+    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
+      const key = String(route.Properties.RouteKey);
+      const isPublic = key === 'GET /v1/health' || key === 'GET /v1/openapi.json';
+      expect({ key, type: route.Properties.AuthorizationType ?? 'NONE' }).toEqual({
+        key,
+        type: isPublic ? 'NONE' : 'JWT',
+      });
+      if (!isPublic) expect(route.Properties.AuthorizerId).toEqual({ Ref: authorizerId });
+    }
+  });
+
+  it('defines one on-demand table with point-in-time recovery and the list indexes (cluster, all, tenant)', () => {
     const tables = ofType('AWS::DynamoDB::Table');
 
     expect(tables.map(([id]) => id)).toEqual(['BindingsTable']);
@@ -159,7 +187,7 @@ describe('npm run package', () => {
     expect(table.BillingMode).toBe('PAY_PER_REQUEST');
     expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
     const indexes = (table.GlobalSecondaryIndexes as { IndexName: string }[]).map((i) => i.IndexName);
-    expect(indexes.sort()).toEqual(['gsi1', 'gsi2']);
+    expect(indexes.sort()).toEqual(['gsi1', 'gsi2', 'gsi3']);
   });
 
   it('builds the bind state machine whose every Task runs one of the step functions', () => {
@@ -334,7 +362,7 @@ describe('npm run package', () => {
           expect({ key, ok: namesTable(resource) }).toEqual({ key, ok: true });
       }
     }
-    for (const reader of ['getBinding', 'listBindings']) {
+    for (const reader of ['getBinding', 'listBindings', 'listBindingEvents']) {
       const actions = actionsOf(statementsOf(roleOfFunction(reader))).filter((a) =>
         a.startsWith('dynamodb:'),
       );
