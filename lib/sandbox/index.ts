@@ -128,7 +128,6 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
 
     const env = account.sdkEnvironment(server.url);
 
-
     const save = async () => {
       if (!options.stateFile) return;
       const state: PersistedState = {

@@ -1,7 +1,7 @@
 // The bind workflow under a condition real AWS brings. One system per file: a process hosts one
 // local runtime, as a Lambda sandbox hosts one configuration.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { bindingRequest, startTestSystem, stepStatuses, type TestSystem } from './system.js';
+import { bindingRequest, startTestSystem, type TestSystem } from './system.js';
 
 let system: TestSystem | undefined;
 
