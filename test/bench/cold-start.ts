@@ -31,6 +31,8 @@ export const KUBERNETES_STEPS = new Set([
   'ensureWebhook',
   'approveCsr',
   'applyServiceAccount',
+  'deleteTestPods',
+  'removeServiceAccountBinding',
   'verifyIdentity',
 ]);
 
