@@ -19,6 +19,8 @@ beforeAll(async () => {
     dynamodb: { endpoint: process.env.IRSA_TEST_DYNAMODB_ENDPOINT ?? '' },
     tableName: `api-sfn-${randomBytes(4).toString('hex')}`,
     preload: false,
+    // The fixture service's table is not the bindings table: there are no bindings to recover.
+    recoverInterrupted: false,
   });
   client = new SFNClient({
     region: 'us-east-1',
