@@ -75,11 +75,39 @@ export async function rerunBinding(run: Rerun, deps: RerunDeps): Promise<Binding
     await deps.workflow.start(name, { bindingId: run.id, ...run.input });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    const at = deps.clock.now().toISOString();
+    if (current.status === 'SUCCEEDED') {
+      // An update or drift check of a working binding that never started changed nothing in AWS or the
+      // cluster: the binding goes back to what it was, steps and request fields included.
+      await deps.store.transition(run.id, {
+        from: ['PENDING'],
+        to: 'SUCCEEDED',
+        actor: BIND_WORKFLOW_ACTOR,
+        at,
+        detail: `the workflow could not be started (${message}); nothing was changed`,
+        steps: current.steps,
+        ...(run.request
+          ? {
+              request: {
+                policyArns: current.policyArns,
+                tags: current.tags,
+                ...(current.maxSessionDuration !== undefined
+                  ? { maxSessionDuration: current.maxSessionDuration }
+                  : {}),
+              },
+            }
+          : {}),
+      });
+      throw new WorkflowStartFailedError(
+        `Binding ${run.id} could not start its workflow (${message}); it is SUCCEEDED and unchanged. Try again later.`,
+        { cause: error },
+      );
+    }
     await deps.store.transition(run.id, {
       from: ['PENDING'],
       to: 'FAILED',
       actor: BIND_WORKFLOW_ACTOR,
-      at: deps.clock.now().toISOString(),
+      at,
       detail: 'the workflow could not be started',
       error: { step: 'Start', code: 'WorkflowStartFailed', message },
     });

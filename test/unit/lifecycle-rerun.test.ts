@@ -175,6 +175,28 @@ describe('update', () => {
 });
 
 describe('PATCH body rules', () => {
+  it('leaves a SUCCEEDED binding as it was, steps and fields, when the update workflow cannot start', async () => {
+    const before = stored('SUCCEEDED', { outputs: { roleArn: ROLE_ARN } });
+    const deps = world(before);
+    deps.workflow.failWith = new Error('ServiceUnavailable');
+
+    const error = await updateBinding(
+      { id: 'b-1', actor: 'dave', body: { policyArns: [], tags: { team: 'b' } } },
+      deps,
+    ).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(WorkflowStartFailedError);
+    expect(String((error as Error).message)).toMatch(/SUCCEEDED and unchanged/);
+    const after = await deps.store.get('b-1');
+    expect(after).toMatchObject({
+      status: 'SUCCEEDED',
+      policyArns: before.policyArns,
+      tags: before.tags,
+      steps: before.steps,
+    });
+    expect(after?.error).toBeUndefined();
+  });
+
   it('accepts any of policyArns, tags and maxSessionDuration, validated as on create', () => {
     expect(parseUpdateBindingRequest({ policyArns: [] })).toEqual({ policyArns: [] });
     expect(parseUpdateBindingRequest({ tags: { team: 'b' }, maxSessionDuration: 43200 })).toEqual({
