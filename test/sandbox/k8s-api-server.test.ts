@@ -99,8 +99,28 @@ describe('sandbox EKS API server: authentication', () => {
     sts.throttleNext = 2;
     expect((await raw(cluster, await eksToken('demo'), 'GET', '/api/v1/namespaces')).status).toBe(200);
     sts.throttleNext = 50;
-    expect((await raw(cluster, await eksToken('demo'), 'GET', '/api/v1/namespaces')).status).toBe(401);
+    // A token signed at another moment: one STS has not vouched for yet (the cluster remembers those).
+    const unseen = await eksToken('demo', BROKER, new Date(Date.now() - 5_000));
+    expect((await raw(cluster, unseen, 'GET', '/api/v1/namespaces')).status).toBe(401);
     sts.throttleNext = 0;
+  });
+
+  it('remembers a token STS vouched for, as the API server caches webhook authentication, never past its 15 minutes', async () => {
+    let clock = Date.now();
+    const remembering = await startCluster(sts, { name: 'remembering', now: () => clock });
+    try {
+      const token = await eksToken('remembering', BROKER, new Date(clock));
+      expect((await raw(remembering, token, 'GET', '/api/v1/namespaces')).status).toBe(200);
+
+      sts.throttleNext = 50; // STS is down: the remembered token still works…
+      expect((await raw(remembering, token, 'GET', '/api/v1/namespaces')).status).toBe(200);
+      clock += 16 * 60_000; // …until it expires, cached or not.
+      sts.throttleNext = 0;
+      expect((await raw(remembering, token, 'GET', '/api/v1/namespaces')).status).toBe(401);
+    } finally {
+      sts.throttleNext = 0;
+      await remembering.stop();
+    }
   });
 
   it('answers 403 Forbidden for a principal STS knows but no access entry maps', async () => {

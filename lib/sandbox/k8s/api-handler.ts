@@ -1,7 +1,7 @@
 // One Kubernetes API request from start to finish: route, count and fault injection,
 // authentication, authorization, then the verb; every failure becomes a `Status`.
-import type { CallCounter, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
-import { authenticateAwsToken } from './aws-token-authenticator.js';
+import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
+import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
 import { child, type JsonObject, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
@@ -84,13 +84,42 @@ export interface ApiHandlerOptions {
 
 type Route = { discovery: JsonObject } | { target: ResourceTarget; sub?: string };
 
+const TOKEN_CACHE_TTL_MS = 2 * 60_000;
+const TOKEN_CACHE_MAX = 10_000;
+
 const UNAUTHENTICATED_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 
 const pageNotFound = () =>
   new KubeStatusError(404, 'NotFound', 'the server could not find the requested resource', {});
 
 export class ApiHandler {
+  /**
+   * Like the API server's webhook token authenticator cache (`--authentication-token-webhook-cache-ttl`,
+   * 2 minutes by default): a token STS vouched for is not sent to STS again for a while, but never
+   * beyond its own 15 minutes.
+   */
+  private readonly verifiedTokens = new Map<string, { identity: CallerIdentity; until: number }>();
+
   constructor(private readonly options: ApiHandlerOptions) {}
+
+  private async verifyAwsToken(token: string): Promise<CallerIdentity | undefined> {
+    const { clusterName, region, sts, now } = this.options;
+    const at = now();
+    const cached = this.verifiedTokens.get(token);
+    if (cached && at < cached.until) return cached.identity;
+    const result = await authenticateAwsToken(token, clusterName, region, sts, at);
+    if (!result.ok) return undefined;
+    const signedAt = awsTokenSignedAt(token) ?? at;
+    if (this.verifiedTokens.size >= TOKEN_CACHE_MAX) {
+      for (const [key, entry] of this.verifiedTokens) if (entry.until <= at) this.verifiedTokens.delete(key);
+      if (this.verifiedTokens.size >= TOKEN_CACHE_MAX) this.verifiedTokens.clear();
+    }
+    this.verifiedTokens.set(token, {
+      identity: result.identity,
+      until: Math.min(at + TOKEN_CACHE_TTL_MS, signedAt + AWS_TOKEN_LIFETIME_MS),
+    });
+    return result.identity;
+  }
 
   async handle(request: ApiRequest): Promise<ApiResponse> {
     try {
@@ -265,11 +294,11 @@ export class ApiHandler {
     const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     if (!match) throw unauthorized();
     const token = match[1]!;
-    const { clusterName, region, sts, tokens, store, kubernetesIdentity, now } = this.options;
+    const { tokens, store, kubernetesIdentity } = this.options;
     if (token.startsWith('k8s-aws-v1.')) {
-      const result = await authenticateAwsToken(token, clusterName, region, sts, now());
-      if (!result.ok) throw unauthorized();
-      const principalArn = result.identity.arn;
+      const identity = await this.verifyAwsToken(token);
+      if (!identity) throw unauthorized();
+      const principalArn = identity.arn;
       const mapped = kubernetesIdentity(principalArn);
       if (!mapped)
         return { user: principalArn, groups: ['system:authenticated'], unmapped: true, principalArn };
@@ -277,7 +306,7 @@ export class ApiHandler {
       return {
         user: mapped.username,
         groups,
-        uid: `aws-iam-authenticator:${result.identity.userId}`,
+        uid: `aws-iam-authenticator:${identity.userId}`,
         principalArn,
       };
     }

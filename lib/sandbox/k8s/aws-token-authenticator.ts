@@ -87,3 +87,22 @@ export async function authenticateAwsToken(
   if (!outcome.ok) return fail(`${outcome.error.code}: ${outcome.error.message}`);
   return { ok: true, identity: outcome.identity };
 }
+
+/**
+ * When the token's presigned request was signed (X-Amz-Date), or undefined when it cannot be read.
+ * EKS accepts a token for 15 minutes from then.
+ */
+export function awsTokenSignedAt(token: string): number | undefined {
+  if (!token.startsWith(PREFIX)) return undefined;
+  try {
+    const url = new URL(Buffer.from(token.slice(PREFIX.length), 'base64url').toString('utf8'));
+    for (const [key, value] of url.searchParams) {
+      if (key.toLowerCase() === 'x-amz-date') return parseAmzDate(value);
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+export const AWS_TOKEN_LIFETIME_MS = TOKEN_LIFETIME_MS;
