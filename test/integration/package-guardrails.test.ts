@@ -108,8 +108,16 @@ describe('the packaged stack guards its own IAM powers', () => {
     }
   });
 
-  it('limits trust and tag changes to the path and prefix, and detaching or deleting to the path', () => {
-    for (const action of ['iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole', 'iam:UpdateRole']) {
+  it('limits trust and tag changes, detaching and deleting to roles under the path and prefix', () => {
+    for (const action of [
+      'iam:UpdateAssumeRolePolicy',
+      'iam:TagRole',
+      'iam:UntagRole',
+      'iam:UpdateRole',
+      'iam:DetachRolePolicy',
+      'iam:DeleteRole',
+      'iam:DeleteRolePolicy',
+    ]) {
       for (const [roleId, statement] of allows(action)) {
         expect({ roleId, action, resources: list(statement.Resource) }).toEqual({
           roleId,
@@ -119,19 +127,7 @@ describe('the packaged stack guards its own IAM powers', () => {
       }
     }
     expect(allows('iam:UpdateAssumeRolePolicy').length).toBeGreaterThan(0);
-    for (const action of ['iam:DetachRolePolicy', 'iam:DeleteRole', 'iam:DeleteRolePolicy']) {
-      for (const [roleId, statement] of allows(action)) {
-        for (const resource of list(statement.Resource)) {
-          expect({ roleId, action, resource: JSON.stringify(resource) }).toEqual({
-            roleId,
-            action,
-            resource: expect.stringMatching(
-              /^\{"Fn::Sub":"arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/irsa-broker\//,
-            ),
-          });
-        }
-      }
-    }
+    expect(allows('iam:DeleteRole').length).toBeGreaterThan(0);
   });
 
   it('grants no iam:PassRole and nothing that could change or remove the boundary', () => {
