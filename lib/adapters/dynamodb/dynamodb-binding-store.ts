@@ -85,6 +85,20 @@ function rawString(reason: CancellationReason | undefined, name: string): string
   return reason?.Item?.[name]?.S;
 }
 
+/** The item that holds a service account for one binding. */
+function slotItem(binding: Binding): Record<string, unknown> {
+  return {
+    pk: slotPk(binding),
+    sk: SLOT,
+    type: 'slot',
+    bindingId: binding.id,
+    region: binding.region,
+    clusterName: binding.clusterName,
+    namespace: binding.namespace,
+    serviceAccountName: binding.serviceAccountName,
+  };
+}
+
 export class DynamoDbBindingStore implements BindingStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
@@ -198,16 +212,7 @@ export class DynamoDbBindingStore implements BindingStore {
       {
         Put: {
           TableName: this.table,
-          Item: {
-            pk: slotPk(binding),
-            sk: SLOT,
-            type: 'slot',
-            bindingId: binding.id,
-            region: binding.region,
-            clusterName: binding.clusterName,
-            namespace: binding.namespace,
-            serviceAccountName: binding.serviceAccountName,
-          },
+          Item: slotItem(binding),
           ConditionExpression: staleHolder
             ? 'attribute_not_exists(pk) OR bindingId = :stale'
             : 'attribute_not_exists(pk)',
@@ -442,16 +447,7 @@ export class DynamoDbBindingStore implements BindingStore {
     return {
       Put: {
         TableName: this.table,
-        Item: {
-          pk: slotPk(binding),
-          sk: SLOT,
-          type: 'slot',
-          bindingId: binding.id,
-          region: binding.region,
-          clusterName: binding.clusterName,
-          namespace: binding.namespace,
-          serviceAccountName: binding.serviceAccountName,
-        },
+        Item: slotItem(binding),
         ConditionExpression: staleHolder
           ? 'attribute_not_exists(pk) OR bindingId = :id OR bindingId = :stale'
           : 'attribute_not_exists(pk) OR bindingId = :id',
