@@ -308,14 +308,14 @@ describe('npm run package', () => {
     expect(starts.map((s) => s.Resource)).toEqual([[{ Ref: 'UnbindStateMachine' }]]);
   });
 
-  it('lets only deleteRole delete roles, and only on the broker role path', () => {
+  it('lets only deleteRole delete roles, and only under the broker role path and name prefix', () => {
     for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS]) {
       const deletes = statementsOf(roleOfFunction(key)).filter((s) =>
         list(s.Action).some((a) => a === 'iam:DeleteRole' || a === 'iam:DetachRolePolicy'),
       );
       if (key === 'deleteRole') {
         expect(deletes.map((s) => JSON.stringify(s.Resource))).toEqual([
-          expect.stringMatching(/role\/irsa-broker\/\*/),
+          expect.stringMatching(/role\/irsa-broker\/irsa-\*"/),
         ]);
       } else if (key !== 'ensureRole' && key !== 'updateBinding') {
         expect({ key, deletes: deletes.filter((s) => list(s.Action).includes('iam:DeleteRole')) }).toEqual({
