@@ -161,3 +161,38 @@ describe('audit', () => {
     });
   });
 });
+
+describe('audit of calls that name no binding', () => {
+  it('records a refused create with caller, request and outcome, though no binding keeps it', async () => {
+    // Prepare
+    const entries: unknown[] = [];
+    const deps = { ...fakePorts(), access };
+    const options = { log: () => undefined, unbound: (entry: unknown) => entries.push(entry) };
+    const refused = jsonPost(body('team-a'));
+    Object.assign(refused.requestContext, { authorizer: { jwt: { claims: TEAM_B, scopes: null } } });
+
+    // Act
+    const response = parse(await createBindingHandler(deps, options)(refused, lambdaContext));
+    const anonymous = parse(
+      await createBindingHandler(deps, options)(jsonPost(body('team-a')), lambdaContext),
+    );
+
+    // Assess
+    expect([response.status, anonymous.status]).toEqual([403, 401]);
+    expect(deps.store.bindings.size).toBe(0);
+    expect(entries).toEqual([
+      {
+        at: expect.any(String),
+        actor: 'local-team-b',
+        request: expect.objectContaining({ method: 'POST', path: '/v1/bindings', body: body('team-a') }),
+        outcome: { status: 403, code: 'NotAllowed' },
+      },
+      {
+        at: expect.any(String),
+        actor: 'unauthenticated',
+        request: expect.objectContaining({ method: 'POST', path: '/v1/bindings' }),
+        outcome: { status: 401, code: 'Unauthenticated' },
+      },
+    ]);
+  });
+});

@@ -10,6 +10,25 @@ import type { AccessControl } from './access-control.js';
 export interface AuditTrailOptions {
   /** Where a failed audit write is reported; console.error by default. The call's answer stands. */
   log?: (message: string, error: unknown) => void;
+  /**
+   * Where calls that name no stored binding (a refused create, an unknown id) are recorded. By default,
+   * inside Lambda, one JSON line `{"audit": …}` to the function's log (CloudWatch Logs); elsewhere
+   * nowhere (the local runtime logs every request itself).
+   */
+  unbound?: (entry: UnboundAuditEntry) => void;
+}
+
+/** An audit record of a mutating call that has no binding to be kept with. */
+export interface UnboundAuditEntry {
+  at: string;
+  actor: string;
+  request: { method: string; path: string; requestId: string; body?: unknown };
+  outcome: { status: number; code?: string };
+}
+
+function lambdaLogSink(entry: UnboundAuditEntry): void {
+  // Lambda's runtime sets this; CloudWatch Logs keeps what the function writes to stdout.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) process.stdout.write(`${JSON.stringify({ audit: entry })}\n`);
 }
 
 /** The caller's subject for the record, even for calls the access check refused. */
@@ -54,15 +73,27 @@ export function auditTrail<TEvent extends APIGatewayProxyEventV2>(
   ) => {
     const status = response?.statusCode ?? 500;
     const body = responseJson(response);
+    const code = status >= 400 ? (isBrokerError(error) ? error.code : 'Internal') : undefined;
+    const jsonBody = (event as { jsonBody?: unknown }).jsonBody;
+    const method = event.requestContext.http.method;
+    const path = event.rawPath;
+    const unbound = () =>
+      (options.unbound ?? lambdaLogSink)({
+        at: deps.clock.now().toISOString(),
+        actor: actorOf(deps.access, event),
+        request: {
+          method,
+          path,
+          requestId: event.requestContext.requestId,
+          ...(jsonBody === undefined ? {} : { body: jsonBody }),
+        },
+        outcome: { status, ...(code ? { code } : {}) },
+      });
     const id = bindingIdOf(event, body, status);
-    if (id === undefined) return;
+    if (id === undefined) return unbound();
     try {
       const current = await deps.store.get(id);
-      if (!current) return;
-      const code = status >= 400 ? (isBrokerError(error) ? error.code : 'Internal') : undefined;
-      const jsonBody = (event as { jsonBody?: unknown }).jsonBody;
-      const method = event.requestContext.http.method;
-      const path = event.rawPath;
+      if (!current) return unbound();
       const entry: BindingEvent = {
         bindingId: id,
         at: deps.clock.now().toISOString(),
@@ -80,7 +111,7 @@ export function auditTrail<TEvent extends APIGatewayProxyEventV2>(
       };
       await deps.store.appendEvent(entry);
     } catch (failure) {
-      if (failure instanceof NotFoundError) return;
+      if (failure instanceof NotFoundError) return unbound();
       log(`audit record of ${event.requestContext.requestId} for binding ${id} failed`, failure);
     }
   };
