@@ -1,25 +1,24 @@
 // The deployed stack's own permissions, read from the packaged CloudFormation template: roles are
 // created only under the path and prefix and only with the boundary, the boundary cannot be changed or
 // removed, nobody can pass roles, and the HTTP API is throttled.
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  TEST_BOUNDARY_ARN as BOUNDARY,
+  type Json,
+  packagedResources,
+  runPackage,
+  type TemplateResource,
+} from '../support/packaged-template.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const BOUNDARY = 'arn:aws:iam::123456789012:policy/guardrails/irsa-broker-boundary';
 const ROLE_SCOPE = {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, on purpose
   'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/irsa-broker/irsa-*',
 };
 
-type Json = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  Properties: Json;
-}
+type Resource = TemplateResource;
 interface Statement {
   Sid?: string;
   Effect: 'Allow' | 'Deny';
@@ -31,36 +30,9 @@ interface Statement {
 let outDir: string;
 let resources: Record<string, Resource>;
 
-async function runPackage(args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn('npm', ['run', 'package', '--', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, output };
-}
-
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'irsa-guardrails-package-'));
-  const { code, output } = await runPackage([
-    '--package',
-    outDir,
-    '--param',
-    `permissionsBoundaryArn=${BOUNDARY}`,
-  ]);
-  if (code !== 0) throw new Error(`npm run package exited with ${code}\n${output.slice(-4000)}`);
-  const template = JSON.parse(
-    await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as { Resources: Record<string, Resource> };
-  resources = template.Resources;
+  resources = await packagedResources();
 }, 600_000);
 
 afterAll(async () => {

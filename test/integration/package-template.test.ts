@@ -1,19 +1,9 @@
 // `npm run package` offline, then the CloudFormation template it writes: routes, table, state machine and
 // least-privilege IAM per function.
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { type Json, packagedResources, type TemplateResource } from '../support/packaged-template.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-
-type Json = Record<string, unknown>;
-interface Resource {
-  Type: string;
-  Properties: Json;
-}
+type Resource = TemplateResource;
 interface Statement {
   Sid?: string;
   Effect: string;
@@ -21,46 +11,11 @@ interface Statement {
   Resource: unknown;
 }
 
-let outDir: string;
 let resources: Record<string, Resource>;
 
-/** Runs the packaging into a folder of its own, so parallel runs do not overwrite each other's output. */
-async function runPackage(into: string): Promise<void> {
-  // permissionsBoundaryArn has no default: a deployment must name its boundary policy.
-  const boundary = 'permissionsBoundaryArn=arn:aws:iam::123456789012:policy/irsa-broker-boundary';
-  const child = spawn('npm', ['run', 'package', '--', '--package', into, '--param', boundary], {
-    cwd: repoRoot,
-    env: { ...process.env, FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) {
-    const hint = /functions\/steps\//.test(output)
-      ? '\nA step handler under functions/steps/ is missing or does not build; serverless.yml names each one.'
-      : '';
-    throw new Error(`npm run package exited with ${code}.${hint}\n${output.slice(-4000)}`);
-  }
-}
-
 beforeAll(async () => {
-  outDir = await mkdtemp(join(tmpdir(), 'irsa-package-'));
-  await runPackage(outDir);
-  const template = JSON.parse(
-    await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as { Resources: Record<string, Resource> };
-  resources = template.Resources;
+  resources = await packagedResources();
 }, 600_000);
-
-afterAll(async () => {
-  if (outDir) await rm(outDir, { recursive: true, force: true });
-});
 
 function ofType(type: string): [string, Resource][] {
   return Object.entries(resources).filter(([, resource]) => resource.Type === type);

@@ -15,6 +15,8 @@ async function freePort() {
 }
 
 export default async function globalSetup() {
+  // Names this run's shared artifacts (test/support/packaged-template.ts); workers inherit it.
+  process.env.IRSA_TEST_RUN_ID ??= `${process.pid}-${Date.now()}`;
   if (process.env.IRSA_TEST_DYNAMODB_ENDPOINT) return; // provided from outside
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
