@@ -3,27 +3,11 @@
 import { CreateRoleCommand, GetRoleCommand, ListRoleTagsCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WebCryptoServingKeyGenerator } from '../../lib/adapters/crypto/webcrypto-serving-key-generator.js';
-import { EksKubernetesClusters } from '../../lib/adapters/kubernetes/eks-kubernetes-clusters.js';
-import { EksTokenCache } from '../../lib/adapters/kubernetes/eks-token.js';
-import type { KubernetesCluster } from '../../lib/ports/kubernetes.js';
 import { bindingRequest, startTestSystem, stepStatuses, type TestSystem } from './system.js';
 
 const WEBHOOK_DNS = 'pod-identity-webhook.irsa-broker-system.svc';
 
 let system: TestSystem;
-
-function kubernetes(clusterName: string): KubernetesCluster {
-  const description = system.cloud.describeClusters().find((c) => c.name === clusterName);
-  if (!description) throw new Error(`no sandbox cluster ${clusterName}`);
-  const credentials = system.cloud.account.brokerCredentials;
-  const clusters = new EksKubernetesClusters(new EksTokenCache({ credentials: async () => credentials }));
-  return clusters.connect({
-    name: description.name,
-    region: description.region,
-    endpoint: description.endpoint,
-    caData: description.certificateAuthorityData,
-  });
-}
 
 function roleNameOf(arn: string | undefined): string {
   const name = arn?.split('/').pop();
@@ -64,23 +48,25 @@ describe('bind workflow on the sandbox', () => {
     expect(done.outputs?.verification?.arn).toMatch(
       new RegExp(`^arn:aws:sts::111122223333:assumed-role/${roleName}/[^/]+$`),
     );
-    const serviceAccount = await kubernetes('demo').get({
+    const serviceAccount = await system.kubernetes('demo').get({
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       namespace: request.namespace,
       name: request.serviceAccountName,
     });
     expect(serviceAccount?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(done.outputs?.roleArn);
-    const pods = await kubernetes('demo').list(
-      { apiVersion: 'v1', kind: 'Pod' },
-      { namespace: request.namespace, labelSelector: `irsa-broker/binding=${done.id}` },
-    );
+    const pods = await system
+      .kubernetes('demo')
+      .list(
+        { apiVersion: 'v1', kind: 'Pod' },
+        { namespace: request.namespace, labelSelector: `irsa-broker/binding=${done.id}` },
+      );
     expect(pods).toEqual([]); // the test pod is cleaned up
   });
 
   it('installs the webhook on legacy (1.20), approves only the CSR the webhook files, and succeeds', async () => {
     // Prepare: before the webhook exists, someone else files a CSR for the webhook's service name.
-    const legacy = kubernetes('legacy');
+    const legacy = system.kubernetes('legacy');
     const { csrPem } = await new WebCryptoServingKeyGenerator().generate(WEBHOOK_DNS, [WEBHOOK_DNS]);
     await legacy.createCsr(
       {
@@ -113,10 +99,10 @@ describe('bind workflow on the sandbox', () => {
 
     expect(done.status).toBe('SUCCEEDED');
     expect(stepStatuses(done)).toMatchObject({ EnsureWebhook: 'SUCCEEDED', ApproveCsr: 'SUCCEEDED' });
-    const csrs = await kubernetes('bare').listCsrs('v1');
+    const csrs = await system.kubernetes('bare').listCsrs('v1');
     const ours = csrs.filter((csr) => csr.signerName === 'beta.eks.amazonaws.com/app-serving');
     expect(ours.some((csr) => csr.certificate)).toBe(true);
-    const tls = await kubernetes('bare').get({
+    const tls = await system.kubernetes('bare').get({
       apiVersion: 'v1',
       kind: 'Secret',
       namespace: 'irsa-broker-system',

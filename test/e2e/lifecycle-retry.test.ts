@@ -2,9 +2,6 @@
 // CREATE_NAMESPACE=false) is retried under the same id once the cause is fixed; concurrent retries of one
 // FAILED binding resolve to one winner and a 409. One system per file (CREATE_NAMESPACE=false).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EksKubernetesClusters } from '../../lib/adapters/kubernetes/eks-kubernetes-clusters.js';
-import { EksTokenCache } from '../../lib/adapters/kubernetes/eks-token.js';
-import type { KubernetesCluster } from '../../lib/ports/kubernetes.js';
 import {
   type BindingView,
   bindingRequest,
@@ -14,19 +11,6 @@ import {
 } from './system.js';
 
 let system: TestSystem;
-
-function kubernetes(clusterName: string): KubernetesCluster {
-  const description = system.cloud.describeClusters().find((c) => c.name === clusterName);
-  if (!description) throw new Error(`no sandbox cluster ${clusterName}`);
-  const credentials = system.cloud.account.brokerCredentials;
-  const clusters = new EksKubernetesClusters(new EksTokenCache({ credentials: async () => credentials }));
-  return clusters.connect({
-    name: description.name,
-    region: description.region,
-    endpoint: description.endpoint,
-    caData: description.certificateAuthorityData,
-  });
-}
 
 async function retry(id: string): Promise<{ status: number; json: BindingView & { detail?: string } }> {
   const response = await fetch(`${system.url}/v1/bindings/${id}/retry`, { method: 'POST' });
@@ -57,7 +41,9 @@ describe('POST /v1/bindings/{id}/retry', () => {
     // Prepare: the bind fails for want of a namespace; an operator then creates it.
     const namespace = `retry-${Date.now().toString(36)}`;
     const failed = await failedForMissingNamespace(namespace);
-    await kubernetes('demo').apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await system
+      .kubernetes('demo')
+      .apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
 
     // Act
     const retried = await retry(failed.id);
@@ -71,7 +57,7 @@ describe('POST /v1/bindings/{id}/retry', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(stepStatuses(done).ApplyServiceAccount).toBe('SUCCEEDED');
     expect(done.outputs?.verification?.arn).toContain(`assumed-role/${done.roleName}/`);
-    const sa = await kubernetes('demo').get({
+    const sa = await system.kubernetes('demo').get({
       apiVersion: 'v1',
       kind: 'ServiceAccount',
       namespace,

@@ -6,8 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { EksKubernetesClusters } from '../../lib/adapters/kubernetes/eks-kubernetes-clusters.js';
-import { EksTokenCache } from '../../lib/adapters/kubernetes/eks-token.js';
 import { bindingRequest, startTestSystem, type TestSystem } from './system.js';
 
 let system: TestSystem | undefined;
@@ -45,15 +43,7 @@ describe('a restart of the local system', () => {
     const demo = running.cloud.describeClusters().find((c) => c.name === 'demo');
     if (!demo) throw new Error('no demo cluster');
     expect(demo.oidcIssuer).toBe(issuerBefore);
-    const credentials = running.cloud.account.brokerCredentials;
-    const kubernetes = new EksKubernetesClusters(
-      new EksTokenCache({ credentials: async () => credentials }),
-    ).connect({
-      name: 'demo',
-      region: demo.region,
-      endpoint: demo.endpoint,
-      caData: demo.certificateAuthorityData,
-    });
+    const kubernetes = running.kubernetes('demo');
     const serviceAccount = await kubernetes.get({
       apiVersion: 'v1',
       kind: 'ServiceAccount',

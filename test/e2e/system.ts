@@ -3,8 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { EksKubernetesClusters } from '../../lib/adapters/kubernetes/eks-kubernetes-clusters.js';
+import { EksTokenCache } from '../../lib/adapters/kubernetes/eks-token.js';
 import { localSandbox } from '../../lib/local/local-sandbox.js';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../lib/local/runtime.js';
+import type { KubernetesCluster } from '../../lib/ports/kubernetes.js';
 import type { SandboxCloud, SandboxCloudOptions } from '../../lib/sandbox/index.js';
 
 export interface BindingView {
@@ -29,6 +32,8 @@ export interface TestSystem {
   /** An IAM client signed as the broker principal, for editing the sandbox account "by hand". */
   iam: IAMClient;
   eks: EKSClient;
+  /** A sandbox cluster's Kubernetes API as the broker principal, through the production adapter. */
+  kubernetes(clusterName: string): KubernetesCluster;
   post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; json: BindingView }>;
   get(id: string): Promise<BindingView>;
   /** Polls until the binding is SUCCEEDED or FAILED (or `until` holds); fails after `timeoutMs`. */
@@ -79,9 +84,23 @@ export async function startTestSystem(
     return (await response.json()) as BindingView;
   };
 
+  const kubernetesClusters = new EksKubernetesClusters(
+    new EksTokenCache({ credentials: async () => started.account.brokerCredentials }),
+  );
+
   return {
     runtime,
     cloud: started,
+    kubernetes(clusterName) {
+      const description = started.describeClusters().find((c) => c.name === clusterName);
+      if (!description) throw new Error(`no sandbox cluster ${clusterName}`);
+      return kubernetesClusters.connect({
+        name: description.name,
+        region: description.region,
+        endpoint: description.endpoint,
+        caData: description.certificateAuthorityData,
+      });
+    },
     url: runtime.url,
     iam,
     eks,
