@@ -1,5 +1,5 @@
 // What a valid create-binding request is: the one schema that validates requests and documents the API.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type FieldIssue, InputError } from './errors.js';
 import {
   CLUSTER_NAME_MAX,
@@ -17,6 +17,7 @@ import {
   TAG_KEY_PATTERN,
   TAG_VALUE_PATTERN,
 } from './names.js';
+import './validation-locale.js';
 
 export const MAX_POLICY_ARNS = 10;
 export const MAX_TAGS = 40;
@@ -33,69 +34,97 @@ function text(field: string) {
 }
 
 const clusterName = text('clusterName')
-  .min(1, { error: 'clusterName must not be empty' })
-  .max(CLUSTER_NAME_MAX, { error: `clusterName must be at most ${CLUSTER_NAME_MAX} characters` })
-  .regex(CLUSTER_NAME_PATTERN, {
-    error: 'clusterName must start with a letter or digit and contain only letters, digits, - and _',
-  })
-  .meta({ description: 'EKS cluster name', example: 'prod-eu' });
+  .check(
+    z.minLength(1, { error: 'clusterName must not be empty' }),
+    z.maxLength(CLUSTER_NAME_MAX, { error: `clusterName must be at most ${CLUSTER_NAME_MAX} characters` }),
+    z.regex(CLUSTER_NAME_PATTERN, {
+      error: 'clusterName must start with a letter or digit and contain only letters, digits, - and _',
+    }),
+  )
+  .register(z.globalRegistry, { description: 'EKS cluster name', example: 'prod-eu' });
 
 const region = text('region')
-  .regex(REGION_PATTERN, { error: 'region must be an AWS region code such as us-east-1 or us-gov-west-1' })
-  .meta({ description: 'AWS region of the cluster', example: 'eu-west-1' });
+  .check(
+    z.regex(REGION_PATTERN, {
+      error: 'region must be an AWS region code such as us-east-1 or us-gov-west-1',
+    }),
+  )
+  .register(z.globalRegistry, { description: 'AWS region of the cluster', example: 'eu-west-1' });
 
 const namespace = text('namespace')
-  .max(DNS1123_LABEL_MAX, { error: `namespace must be at most ${DNS1123_LABEL_MAX} characters` })
-  .regex(DNS1123_LABEL_PATTERN, {
-    error:
-      'namespace must be a DNS-1123 label: lower-case letters, digits and -, starting and ending alphanumeric',
-  })
-  .meta({ description: 'Kubernetes namespace of the service account', example: 'payments' });
+  .check(
+    z.maxLength(DNS1123_LABEL_MAX, { error: `namespace must be at most ${DNS1123_LABEL_MAX} characters` }),
+    z.regex(DNS1123_LABEL_PATTERN, {
+      error:
+        'namespace must be a DNS-1123 label: lower-case letters, digits and -, starting and ending alphanumeric',
+    }),
+  )
+  .register(z.globalRegistry, {
+    description: 'Kubernetes namespace of the service account',
+    example: 'payments',
+  });
 
 const serviceAccountName = text('serviceAccountName')
-  .max(DNS1123_SUBDOMAIN_MAX, {
-    error: `serviceAccountName must be at most ${DNS1123_SUBDOMAIN_MAX} characters`,
-  })
-  .regex(DNS1123_SUBDOMAIN_PATTERN, {
-    error: 'serviceAccountName must be a DNS-1123 subdomain: lower-case letters, digits, - and . (no : or *)',
-  })
-  .meta({ description: 'Kubernetes ServiceAccount name', example: 'ledger-writer' });
+  .check(
+    z.maxLength(DNS1123_SUBDOMAIN_MAX, {
+      error: `serviceAccountName must be at most ${DNS1123_SUBDOMAIN_MAX} characters`,
+    }),
+    z.regex(DNS1123_SUBDOMAIN_PATTERN, {
+      error:
+        'serviceAccountName must be a DNS-1123 subdomain: lower-case letters, digits, - and . (no : or *)',
+    }),
+  )
+  .register(z.globalRegistry, { description: 'Kubernetes ServiceAccount name', example: 'ledger-writer' });
 
-const policyArn = text('policy ARN')
-  .max(2048, { error: 'policy ARN is too long' })
-  .regex(POLICY_ARN_PATTERN, {
+const policyArn = text('policy ARN').check(
+  z.maxLength(2048, { error: 'policy ARN is too long' }),
+  z.regex(POLICY_ARN_PATTERN, {
     error: 'must be an IAM managed policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess',
-  });
+  }),
+);
 
 const policyArns = z
   .array(policyArn, {
     error: (issue) =>
       issue.input === undefined ? 'policyArns is required (it may be empty)' : 'policyArns must be an array',
   })
-  .max(MAX_POLICY_ARNS, { error: `policyArns may hold at most ${MAX_POLICY_ARNS} ARNs` })
-  .refine((arns) => new Set(arns).size === arns.length, { error: 'policyArns must not repeat an ARN' })
-  .meta({ description: 'Managed policies to attach to the role (may be empty)' });
+  .check(
+    z.maxLength(MAX_POLICY_ARNS, { error: `policyArns may hold at most ${MAX_POLICY_ARNS} ARNs` }),
+    z.refine((arns) => new Set(arns).size === arns.length, { error: 'policyArns must not repeat an ARN' }),
+  )
+  .register(z.globalRegistry, { description: 'Managed policies to attach to the role (may be empty)' });
 
 const roleName = text('roleName')
-  .regex(ROLE_NAME_PATTERN, {
-    error: 'roleName must be 1-64 characters of letters, digits and + = , . @ _ -',
-  })
-  .meta({ description: 'IAM role name; derived from cluster, namespace and service account when absent' });
-
-const tagKey = text('tag key')
-  .regex(TAG_KEY_PATTERN, {
-    error: 'tag keys must be 1-128 characters of letters, digits, spaces and _ . : / = + - @',
-  })
-  .refine((key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix)), {
-    error: `tag keys must not start with ${RESERVED_TAG_PREFIXES.join(' or ')} (reserved)`,
+  .check(
+    z.regex(ROLE_NAME_PATTERN, {
+      error: 'roleName must be 1-64 characters of letters, digits and + = , . @ _ -',
+    }),
+  )
+  .register(z.globalRegistry, {
+    description: 'IAM role name; derived from cluster, namespace and service account when absent',
   });
-const tagValue = text('tag value').regex(TAG_VALUE_PATTERN, {
-  error: 'tag values must be 0-256 characters of letters, digits, spaces and _ . : / = + - @',
-});
+
+const tagKey = text('tag key').check(
+  z.regex(TAG_KEY_PATTERN, {
+    error: 'tag keys must be 1-128 characters of letters, digits, spaces and _ . : / = + - @',
+  }),
+  z.refine((key) => !RESERVED_TAG_PREFIXES.some((prefix) => key.toLowerCase().startsWith(prefix)), {
+    error: `tag keys must not start with ${RESERVED_TAG_PREFIXES.join(' or ')} (reserved)`,
+  }),
+);
+const tagValue = text('tag value').check(
+  z.regex(TAG_VALUE_PATTERN, {
+    error: 'tag values must be 0-256 characters of letters, digits, spaces and _ . : / = + - @',
+  }),
+);
 const tags = z
   .record(tagKey, tagValue, { error: 'tags must be an object of string keys to string values' })
-  .refine((t) => Object.keys(t).length <= MAX_TAGS, { error: `tags may hold at most ${MAX_TAGS} entries` })
-  .meta({ description: 'Tags for the IAM role' });
+  .check(
+    z.refine((t) => Object.keys(t).length <= MAX_TAGS, {
+      error: `tags may hold at most ${MAX_TAGS} entries`,
+    }),
+  )
+  .register(z.globalRegistry, { description: 'Tags for the IAM role' });
 
 export const CreateBindingRequestSchema = z
   .strictObject(
@@ -105,53 +134,66 @@ export const CreateBindingRequestSchema = z
       namespace,
       serviceAccountName,
       policyArns,
-      roleName: roleName.optional(),
-      createServiceAccount: flag('createServiceAccount')
-        .default(true)
-        .meta({ description: 'Create the ServiceAccount when missing' }),
-      verify: flag('verify')
-        .default(true)
-        .meta({ description: 'Prove the binding with a test pod running sts get-caller-identity' }),
-      tags: tags.default({}),
-      maxSessionDuration: z
-        .int({ error: 'maxSessionDuration must be a whole number of seconds' })
-        .min(3600, { error: 'maxSessionDuration must be at least 3600 seconds' })
-        .max(43200, { error: 'maxSessionDuration must be at most 43200 seconds' })
-        .optional(),
-      description: text('description')
-        .max(ROLE_DESCRIPTION_MAX, {
-          error: `description must be at most ${ROLE_DESCRIPTION_MAX} characters`,
-        })
-        .regex(ROLE_DESCRIPTION_PATTERN, {
-          error: 'description may hold only printable ASCII, Latin-1 letters, tabs and newlines',
-        })
-        .optional(),
-      stsRegionalEndpoints: flag('stsRegionalEndpoints')
-        .optional()
-        .meta({ description: 'Annotate the ServiceAccount to use the regional STS endpoint' }),
-      tokenExpirationSeconds: z
-        .int({ error: 'tokenExpirationSeconds must be a whole number of seconds' })
-        .min(600, { error: 'tokenExpirationSeconds must be at least 600' })
-        .max(86400, { error: 'tokenExpirationSeconds must be at most 86400' })
-        .optional(),
-      audience: text('audience')
-        .min(1, { error: 'audience must not be empty' })
-        .max(256, { error: 'audience must be at most 256 characters' })
-        .optional()
-        .meta({ description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)' }),
-      keepOnFailure: flag('keepOnFailure').optional().meta({
+      roleName: z.optional(roleName),
+      createServiceAccount: z
+        ._default(flag('createServiceAccount'), true)
+        .register(z.globalRegistry, { description: 'Create the ServiceAccount when missing' }),
+      verify: z._default(flag('verify'), true).register(z.globalRegistry, {
+        description: 'Prove the binding with a test pod running sts get-caller-identity',
+      }),
+      tags: z._default(tags, {}),
+      maxSessionDuration: z.optional(
+        z
+          .int({ error: 'maxSessionDuration must be a whole number of seconds' })
+          .check(
+            z.minimum(3600, { error: 'maxSessionDuration must be at least 3600 seconds' }),
+            z.maximum(43200, { error: 'maxSessionDuration must be at most 43200 seconds' }),
+          ),
+      ),
+      description: z.optional(
+        text('description').check(
+          z.maxLength(ROLE_DESCRIPTION_MAX, {
+            error: `description must be at most ${ROLE_DESCRIPTION_MAX} characters`,
+          }),
+          z.regex(ROLE_DESCRIPTION_PATTERN, {
+            error: 'description may hold only printable ASCII, Latin-1 letters, tabs and newlines',
+          }),
+        ),
+      ),
+      stsRegionalEndpoints: z.optional(flag('stsRegionalEndpoints')).register(z.globalRegistry, {
+        description: 'Annotate the ServiceAccount to use the regional STS endpoint',
+      }),
+      tokenExpirationSeconds: z.optional(
+        z
+          .int({ error: 'tokenExpirationSeconds must be a whole number of seconds' })
+          .check(
+            z.minimum(600, { error: 'tokenExpirationSeconds must be at least 600' }),
+            z.maximum(86400, { error: 'tokenExpirationSeconds must be at most 86400' }),
+          ),
+      ),
+      audience: z
+        .optional(
+          text('audience').check(
+            z.minLength(1, { error: 'audience must not be empty' }),
+            z.maxLength(256, { error: 'audience must be at most 256 characters' }),
+          ),
+        )
+        .register(z.globalRegistry, {
+          description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)',
+        }),
+      keepOnFailure: z.optional(flag('keepOnFailure')).register(z.globalRegistry, {
         description:
           'Keep what a failed bind created (role, ServiceAccount annotation, test pods) instead of rolling it back',
       }),
     },
     { error: 'the request body must be a JSON object' },
   )
-  .meta({ id: 'CreateBindingRequest' });
+  .register(z.globalRegistry, { id: 'CreateBindingRequest' });
 
 export type CreateBindingRequest = z.output<typeof CreateBindingRequestSchema>;
 
 /** Turns zod issues into field issues a caller can act on (`tags.aws:x`, `policyArns.2`, `extra`). */
-export function fieldIssues(error: z.ZodError): FieldIssue[] {
+export function fieldIssues(error: z.core.$ZodError): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const issue of error.issues) {
     const base = issue.path.map(String).join('.');

@@ -1,9 +1,10 @@
 // What a valid PATCH /v1/bindings/{id} body is — only the role's permissions and attributes change; the
 // fields that identify the binding (and so its trust policy) are refused by name — and what a drift check
 // (POST /v1/bindings/{id}/verify) accepts.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CreateBindingRequestSchema, fieldIssues } from './binding-rules.js';
 import { type FieldIssue, InputError } from './errors.js';
+import './validation-locale.js';
 
 /** Fields a PATCH may change. */
 export const UPDATABLE_FIELDS = ['policyArns', 'tags', 'maxSessionDuration'] as const;
@@ -28,13 +29,13 @@ const shape = CreateBindingRequestSchema.shape;
 export const UpdateBindingRequestSchema = z
   .strictObject(
     {
-      policyArns: shape.policyArns.optional(),
-      tags: shape.tags.unwrap().optional(),
+      policyArns: z.optional(shape.policyArns),
+      tags: z.optional(shape.tags.def.innerType),
       maxSessionDuration: shape.maxSessionDuration,
     },
     { error: 'the request body must be a JSON object' },
   )
-  .meta({ id: 'UpdateBindingRequest' });
+  .register(z.globalRegistry, { id: 'UpdateBindingRequest' });
 
 export type UpdateBindingRequest = z.output<typeof UpdateBindingRequestSchema>;
 
@@ -73,7 +74,7 @@ export function parseUpdateBindingRequest(body: unknown): UpdateBindingRequest {
 /** POST /v1/bindings/{id}/verify: optional; `repair` puts back what irsa-broker owns before the test pod. */
 export const VerifyBindingRequestSchema = z
   .strictObject(
-    { repair: z.boolean({ error: 'repair must be true or false' }).default(false) },
+    { repair: z._default(z.boolean({ error: 'repair must be true or false' }), false) },
     { error: 'the request body must be a JSON object' },
   )
-  .meta({ id: 'VerifyBindingRequest' });
+  .register(z.globalRegistry, { id: 'VerifyBindingRequest' });

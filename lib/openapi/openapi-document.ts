@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document of the HTTP API, generated from the very zod schemas that validate requests.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { createDocument } from 'zod-openapi';
 import { CreateBindingRequestSchema } from '../domain/binding-rules.js';
 import { UpdateBindingRequestSchema, VerifyBindingRequestSchema } from '../domain/update-rules.js';
@@ -24,6 +24,10 @@ const authenticated = {
 };
 const unauthenticated = problem('No bearer token, or one the identity provider did not issue');
 const notAllowed = problem('The access policy refuses it; rule names the refusing rule');
+/** The {id} of every /v1/bindings/{id} route. */
+const bindingIdPath = z.object({
+  id: z.string().register(z.globalRegistry, { description: 'Binding id' }),
+});
 const locationHeader = {
   Location: { description: 'The binding: /v1/bindings/{id}', schema: { type: 'string' as const } },
 };
@@ -62,11 +66,10 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           requestParams: {
             header: z.object({
               'Idempotency-Key': z
-                .string()
-                .min(1)
-                .max(128)
-                .optional()
-                .meta({ description: '1-128 printable ASCII characters, e.g. a UUID; scoped to the caller' }),
+                .optional(z.string().check(z.minLength(1), z.maxLength(128)))
+                .register(z.globalRegistry, {
+                  description: '1-128 printable ASCII characters, e.g. a UUID; scoped to the caller',
+                }),
             }),
           },
           requestBody: {
@@ -121,7 +124,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           operationId: 'getBinding',
           ...authenticated,
           summary: 'Read one binding with its steps, outputs and error',
-          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestParams: { path: bindingIdPath },
           responses: {
             '200': { description: 'The binding', content: bindingContent },
             '401': unauthenticated,
@@ -137,7 +140,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             'policies attached, removed ones detached, dropped tag keys removed, session duration) and a fresh ' +
             'test pod proves the binding again. Namespace, service account, cluster and role name are the ' +
             "binding's identity: sending them is refused, naming the field.",
-          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestParams: { path: bindingIdPath },
           requestBody: {
             required: true,
             content: { 'application/json': { schema: UpdateBindingRequestSchema } },
@@ -167,7 +170,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             'OIDC provider stay. The binding ends DELETED, freeing the service account for a new binding, or ' +
             'FAILED with the step that stopped the unbind (send DELETE again). DELETE on a DELETING binding ' +
             'answers 202 again; on a DELETED one 200 with the binding unchanged.',
-          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestParams: { path: bindingIdPath },
           responses: {
             '200': { description: 'Already DELETED: the binding, unchanged', content: bindingContent },
             '202': {
@@ -193,7 +196,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             'Moves the binding to PENDING with fresh steps and no error (one of concurrent retries or a racing ' +
             'DELETE wins; the other gets 409), takes its service account back, and starts the bind workflow; ' +
             'resources the binding owns are reused.',
-          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestParams: { path: bindingIdPath },
           responses: {
             '202': {
               description: 'Accepted: the binding, PENDING',
@@ -220,7 +223,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             'test pod proves it still works (VerifyIdentity FAILED, binding FAILED when not). With ' +
             '{"repair": true} what irsa-broker owns is put back first. For SUCCEEDED bindings, and FAILED ones ' +
             'that were bound once.',
-          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestParams: { path: bindingIdPath },
           requestBody: {
             required: false,
             content: { 'application/json': { schema: VerifyBindingRequestSchema } },
@@ -244,7 +247,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           operationId: 'listBindingEvents',
           ...authenticated,
           summary: 'The audit trail: status changes and every mutating call, with caller, time and outcome',
-          requestParams: { path: z.object({ id: z.string().meta({ description: 'Binding id' }) }) },
+          requestParams: { path: bindingIdPath },
           responses: {
             '200': {
               description: 'Events, oldest first',
