@@ -1,5 +1,11 @@
-// Step Lambda of the bind workflow; the handler lives with the others in lib/composition/step-handlers.ts.
-import { stepDependencies } from '../../lib/composition/step-dependencies.js';
-import { createStepHandlers } from '../../lib/composition/step-handlers.js';
+// Step Lambda: its handler and only the dependencies it calls (lib/composition).
+import { kubernetesDependencies } from '../../lib/composition/kubernetes-step-dependencies.js';
+import { servingKeyDependencies } from '../../lib/composition/serving-key-dependencies.js';
+import { coreDependencies } from '../../lib/composition/step-dependencies.js';
+import { approveCsrHandler } from '../../lib/composition/webhook-step-handlers.js';
 
-export const handler = createStepHandlers(stepDependencies()).approveCsr;
+export const handler = approveCsrHandler({
+  ...coreDependencies(),
+  ...kubernetesDependencies(),
+  ...servingKeyDependencies(),
+});

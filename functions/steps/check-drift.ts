@@ -1,5 +1,11 @@
-// Step Lambda of the verify (drift check) workflow; the handler lives in lib/composition/drift-step-handlers.ts.
-import { createDriftStepHandlers } from '../../lib/composition/drift-step-handlers.js';
-import { stepDependencies } from '../../lib/composition/step-dependencies.js';
+// Step Lambda: its handler and only the dependencies it calls (lib/composition).
+import { iamDependencies } from '../../lib/composition/aws-step-dependencies.js';
+import { checkDriftHandler } from '../../lib/composition/drift-step-handlers.js';
+import { kubernetesDependencies } from '../../lib/composition/kubernetes-step-dependencies.js';
+import { coreDependencies } from '../../lib/composition/step-dependencies.js';
 
-export const handler = createDriftStepHandlers(stepDependencies()).checkDrift;
+export const handler = checkDriftHandler({
+  ...coreDependencies(),
+  ...iamDependencies(),
+  ...kubernetesDependencies(),
+});

@@ -1,5 +1,6 @@
-// Step Lambda of the bind workflow; the handler lives with the others in lib/composition/step-handlers.ts.
-import { stepDependencies } from '../../lib/composition/step-dependencies.js';
-import { createStepHandlers } from '../../lib/composition/step-handlers.js';
+// Step Lambda: its handler and only the dependencies it calls (lib/composition).
+import { iamDependencies } from '../../lib/composition/aws-step-dependencies.js';
+import { coreDependencies } from '../../lib/composition/step-dependencies.js';
+import { ensureRoleHandler } from '../../lib/composition/step-handlers.js';
 
-export const handler = createStepHandlers(stepDependencies()).ensureRole;
+export const handler = ensureRoleHandler({ ...coreDependencies(), ...iamDependencies() });

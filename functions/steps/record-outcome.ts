@@ -1,5 +1,5 @@
-// Step Lambda of the bind workflow; the handler lives with the others in lib/composition/step-handlers.ts.
-import { stepDependencies } from '../../lib/composition/step-dependencies.js';
-import { createStepHandlers } from '../../lib/composition/step-handlers.js';
+// Step Lambda: its handler and only the dependencies it calls (lib/composition).
+import { coreDependencies } from '../../lib/composition/step-dependencies.js';
+import { recordOutcomeHandler } from '../../lib/composition/step-handlers.js';
 
-export const handler = createStepHandlers(stepDependencies()).recordOutcome;
+export const handler = recordOutcomeHandler({ ...coreDependencies() });

@@ -1,5 +1,5 @@
-// Step Lambda of the unbind workflow (and the bind workflow's rollback); see lib/composition/unbind-step-handlers.ts.
-import { stepDependencies } from '../../lib/composition/step-dependencies.js';
-import { createUnbindStepHandlers } from '../../lib/composition/unbind-step-handlers.js';
+// Step Lambda: its handler and only the dependencies it calls (lib/composition).
+import { coreDependencies } from '../../lib/composition/step-dependencies.js';
+import { recordUnbindHandler } from '../../lib/composition/unbind-step-handlers.js';
 
-export const handler = createUnbindStepHandlers(stepDependencies()).recordUnbind;
+export const handler = recordUnbindHandler({ ...coreDependencies() });

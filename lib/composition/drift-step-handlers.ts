@@ -4,7 +4,7 @@ import { InputError } from '../domain/errors.js';
 import { requireFact } from '../use-cases/bind/run-step.js';
 import { checkDrift, type DriftFacts } from '../use-cases/drift/check-drift.js';
 import type { StepDependencies } from './step-dependencies.js';
-import { stepHandler } from './step-handlers.js';
+import { type StepDeps, stepHandler } from './step-handlers.js';
 
 function repairOf(state: unknown): boolean {
   const repair = (state as { repair?: unknown }).repair;
@@ -15,10 +15,11 @@ function repairOf(state: unknown): boolean {
   return repair;
 }
 
+export const checkDriftHandler = (deps: StepDeps<'config' | 'roles' | 'oidcProviders' | 'kubernetes'>) =>
+  stepHandler<DriftFacts>(deps, 'CheckDrift', (state, { binding }) =>
+    checkDrift(binding, requireFact(state, 'cluster', 'CheckDrift'), { repair: repairOf(state) }, deps),
+  );
+
 export function createDriftStepHandlers(deps: StepDependencies) {
-  return {
-    checkDrift: stepHandler<DriftFacts>(deps, 'CheckDrift', (state, { binding }) =>
-      checkDrift(binding, requireFact(state, 'cluster', 'CheckDrift'), { repair: repairOf(state) }, deps),
-    ),
-  };
+  return { checkDrift: checkDriftHandler(deps) };
 }

@@ -1,8 +1,7 @@
-// Composition root of the bind workflow's step Lambdas: config validated and adapters built once per cold start.
-import { createAwsAdapters } from '../adapters/aws/aws-clients.js';
-import { WebCryptoServingKeyGenerator } from '../adapters/crypto/webcrypto-serving-key-generator.js';
+// Composition roots of the step Lambdas. Each step function builds only the parts it calls (core: config,
+// store, clock; IAM; EKS; Kubernetes; serving keys), each part in its own module so that a function's
+// bundle carries only the SDKs it uses. Config is validated once per cold start.
 import { createDynamoDbBindingStore } from '../adapters/dynamodb/create-dynamodb-binding-store.js';
-import { EksKubernetesClusters } from '../adapters/kubernetes/eks-kubernetes-clusters.js';
 import { systemClock } from '../adapters/system/system-clock.js';
 import { loadWorkflowConfig, type WorkflowConfig } from '../config/workflow-config.js';
 import type { BindingStore } from '../ports/binding-store.js';
@@ -11,7 +10,6 @@ import type { EksClusters } from '../ports/eks.js';
 import type { IamManagedPolicies, IamOidcProviders, IamRoles } from '../ports/iam.js';
 import type { KubernetesClusters } from '../ports/kubernetes.js';
 import type { ServingKeyGenerator } from '../ports/serving-key-generator.js';
-import { RetryingKubernetesClusters } from './retrying-kubernetes-clusters.js';
 
 export interface StepDependencies {
   config: WorkflowConfig;
@@ -25,32 +23,26 @@ export interface StepDependencies {
   keys: ServingKeyGenerator;
 }
 
-/** Throws WorkflowConfigError naming every variable to fix, so a misconfigured Lambda fails at start-up. */
-export function createStepDependencies(env: NodeJS.ProcessEnv = process.env): StepDependencies {
-  const config = loadWorkflowConfig(env);
-  const aws = createAwsAdapters(config.region);
-  return {
-    config,
-    store: createDynamoDbBindingStore(config),
-    clock: systemClock,
-    clusters: aws.clusters,
-    roles: aws.roles,
-    policies: aws.policies,
-    oidcProviders: aws.oidcProviders,
-    kubernetes: new RetryingKubernetesClusters(new EksKubernetesClusters(), systemClock),
-    keys: new WebCryptoServingKeyGenerator(),
-  };
-}
+export type CoreDependencies = Pick<StepDependencies, 'config' | 'store' | 'clock'>;
 
-let shared: { environment: string; deps: StepDependencies } | undefined;
+let shared: { environment: string; parts: Map<string, unknown> } | undefined;
 
 /**
- * The process's one set of dependencies: every step function of a process shares clients and caches.
+ * One instance of a part per process: every step function of a process shares its clients and caches.
  * In Lambda the environment never changes; a local runtime restarted in the same process (tests) gets
- * new endpoints, and with them new dependencies.
+ * new endpoints, and with them new parts.
  */
-export function stepDependencies(): StepDependencies {
+export function processShared<T>(part: string, build: () => T): T {
   const environment = JSON.stringify(Object.entries(process.env).sort(([a], [b]) => (a < b ? -1 : 1)));
-  if (shared?.environment !== environment) shared = { environment, deps: createStepDependencies() };
-  return shared.deps;
+  if (shared?.environment !== environment) shared = { environment, parts: new Map() };
+  if (!shared.parts.has(part)) shared.parts.set(part, build());
+  return shared.parts.get(part) as T;
+}
+
+/** Throws WorkflowConfigError naming every variable to fix, so a misconfigured Lambda fails at start-up. */
+export function coreDependencies(): CoreDependencies {
+  return processShared('core', () => {
+    const config = loadWorkflowConfig(process.env);
+    return { config, store: createDynamoDbBindingStore(config), clock: systemClock };
+  });
 }

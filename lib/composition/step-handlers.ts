@@ -1,10 +1,10 @@
 // The bind workflow's Lambda handlers, built over a set of step dependencies: parse the execution state,
 // run one use case inside the step frame, return its result for ResultPath. functions/steps/* export them.
+// The webhook steps (CSR parsing, X.509) live in webhook-step-handlers.ts so other steps do not bundle them.
 import middy from '@middy/core';
 import type { BindStepName, WorkflowStepName } from '../domain/binding.js';
 import { InputError } from '../domain/errors.js';
 import { applyServiceAccount } from '../use-cases/bind/apply-service-account.js';
-import { type ApproveCsrResult, approveCsr } from '../use-cases/bind/approve-csr.js';
 import type {
   BindState,
   ClusterFacts,
@@ -17,14 +17,18 @@ import type {
 import { describeCluster } from '../use-cases/bind/describe-cluster.js';
 import { ensureOidcProvider } from '../use-cases/bind/ensure-oidc-provider.js';
 import { ensureRole } from '../use-cases/bind/ensure-role.js';
-import { type EnsureWebhookResult, ensureWebhook } from '../use-cases/bind/ensure-webhook.js';
 import { type OutcomeResult, recordOutcome } from '../use-cases/bind/record-outcome.js';
 import { parseBindState, requireFact, runStep, type StepContext } from '../use-cases/bind/run-step.js';
 import { verifyIdentity } from '../use-cases/bind/verify-identity.js';
 import type { StepDependencies } from './step-dependencies.js';
 
+/** What every step's frame needs: the store to record the step in and a clock. */
+type FrameDeps = Pick<StepDependencies, 'store' | 'clock'>;
+/** Deps of a step: the frame's plus the named ones. Each step function builds only these (smaller bundles). */
+export type StepDeps<K extends keyof StepDependencies> = FrameDeps & Pick<StepDependencies, K>;
+
 export function stepHandler<R extends StepOutcome>(
-  deps: StepDependencies,
+  deps: FrameDeps,
   step: WorkflowStepName,
   work: (state: BindState, context: StepContext) => Promise<R>,
 ) {
@@ -46,58 +50,47 @@ function removedTagKeysOf(state: BindState): { removedTagKeys?: string[] } {
   return { removedTagKeys: keys };
 }
 
-export function createStepHandlers(deps: StepDependencies) {
-  const connection = (state: BindState, step: BindStepName) => requireFact(state, 'cluster', step);
-  return {
-    describeCluster: stepHandler<ClusterFacts>(deps, 'DescribeCluster', (_state, { binding }) =>
-      describeCluster(binding, deps),
-    ),
-    ensureOidcProvider: stepHandler<OidcProviderFacts>(deps, 'EnsureOidcProvider', (state, { binding }) =>
-      ensureOidcProvider(binding, connection(state, 'EnsureOidcProvider'), deps),
-    ),
-    ensureRole: stepHandler<RoleFacts>(deps, 'EnsureRole', (state, { binding }) =>
-      ensureRole(
-        binding,
-        connection(state, 'EnsureRole'),
-        requireFact(state, 'oidcProvider', 'EnsureRole'),
-        deps,
-        removedTagKeysOf(state),
-      ),
-    ),
-    ensureWebhook: stepHandler<EnsureWebhookResult>(deps, 'EnsureWebhook', (state, { binding }) =>
-      ensureWebhook({ bindingId: binding.id, cluster: connection(state, 'EnsureWebhook') }, deps),
-    ),
-    approveCsr: stepHandler<ApproveCsrResult>(deps, 'ApproveCsr', (state, { binding }) =>
-      approveCsr(
-        {
-          bindingId: binding.id,
-          cluster: connection(state, 'ApproveCsr'),
-          webhook: requireFact(state, 'webhook', 'ApproveCsr') as EnsureWebhookResult,
-        },
-        deps,
-      ),
-    ),
-    applyServiceAccount: stepHandler<ServiceAccountFacts>(deps, 'ApplyServiceAccount', (state, { binding }) =>
-      applyServiceAccount(
-        binding,
-        connection(state, 'ApplyServiceAccount'),
-        requireFact(state, 'role', 'ApplyServiceAccount'),
-        deps,
-      ),
-    ),
-    verifyIdentity: stepHandler<VerificationFacts>(deps, 'VerifyIdentity', (state, context) =>
-      verifyIdentity(
-        context.binding,
-        connection(state, 'VerifyIdentity'),
-        requireFact(state, 'role', 'VerifyIdentity'),
-        context,
-        deps,
-      ),
-    ),
-    recordOutcome: middy<unknown, OutcomeResult>().handler(async (event) =>
-      recordOutcome(parseBindState(event), deps),
-    ),
-  };
-}
+export const connection = (state: BindState, step: BindStepName) => requireFact(state, 'cluster', step);
 
-export type StepHandlers = ReturnType<typeof createStepHandlers>;
+export const describeClusterHandler = (deps: StepDeps<'clusters'>) =>
+  stepHandler<ClusterFacts>(deps, 'DescribeCluster', (_state, { binding }) => describeCluster(binding, deps));
+
+export const ensureOidcProviderHandler = (deps: StepDeps<'config' | 'oidcProviders'>) =>
+  stepHandler<OidcProviderFacts>(deps, 'EnsureOidcProvider', (state, { binding }) =>
+    ensureOidcProvider(binding, connection(state, 'EnsureOidcProvider'), deps),
+  );
+
+export const ensureRoleHandler = (deps: StepDeps<'config' | 'roles' | 'policies'>) =>
+  stepHandler<RoleFacts>(deps, 'EnsureRole', (state, { binding }) =>
+    ensureRole(
+      binding,
+      connection(state, 'EnsureRole'),
+      requireFact(state, 'oidcProvider', 'EnsureRole'),
+      deps,
+      removedTagKeysOf(state),
+    ),
+  );
+
+export const applyServiceAccountHandler = (deps: StepDeps<'config' | 'kubernetes'>) =>
+  stepHandler<ServiceAccountFacts>(deps, 'ApplyServiceAccount', (state, { binding }) =>
+    applyServiceAccount(
+      binding,
+      connection(state, 'ApplyServiceAccount'),
+      requireFact(state, 'role', 'ApplyServiceAccount'),
+      deps,
+    ),
+  );
+
+export const verifyIdentityHandler = (deps: StepDeps<'config' | 'kubernetes'>) =>
+  stepHandler<VerificationFacts>(deps, 'VerifyIdentity', (state, context) =>
+    verifyIdentity(
+      context.binding,
+      connection(state, 'VerifyIdentity'),
+      requireFact(state, 'role', 'VerifyIdentity'),
+      context,
+      deps,
+    ),
+  );
+
+export const recordOutcomeHandler = (deps: FrameDeps) =>
+  middy<unknown, OutcomeResult>().handler(async (event) => recordOutcome(parseBindState(event), deps));

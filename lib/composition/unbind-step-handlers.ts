@@ -13,9 +13,11 @@ import { phaseOf, type UnbindOutcome, type UnbindState } from '../use-cases/unbi
 import type { StepDependencies } from './step-dependencies.js';
 
 type UnbindDeps = Pick<StepDependencies, 'config' | 'store' | 'clock' | 'clusters' | 'roles' | 'kubernetes'>;
+/** What every unbind step's frame needs. */
+type UnbindFrame = Pick<StepDependencies, 'store' | 'clock'>;
 
 function unbindHandler(
-  deps: UnbindDeps,
+  deps: UnbindFrame,
   task: UnbindTask,
   work: (state: UnbindState, binding: Binding) => Promise<UnbindOutcome>,
 ) {
@@ -30,37 +32,54 @@ function neverRan(binding: Binding, step: string): boolean {
   return binding.steps.find((s) => s.name === step)?.status === 'PENDING';
 }
 
+export const deleteTestPodsHandler = (
+  deps: UnbindFrame & Pick<StepDependencies, 'clusters' | 'kubernetes'>,
+) =>
+  unbindHandler(deps, 'testPods', async (state, binding) => {
+    if (neverRan(binding, 'VerifyIdentity')) {
+      return { status: 'SKIPPED', detail: 'VerifyIdentity never ran: no test pods were started' };
+    }
+    const cluster = await reachCluster(binding, state, deps);
+    if (cluster.kind === 'gone') return { status: 'SKIPPED', detail: cluster.why };
+    return deleteTestPods(binding, cluster.connection, deps);
+  });
+
+export const removeServiceAccountBindingHandler = (
+  deps: UnbindFrame & Pick<StepDependencies, 'clusters' | 'kubernetes' | 'roles'>,
+) =>
+  unbindHandler(deps, 'serviceAccount', async (state, binding) => {
+    if (neverRan(binding, 'ApplyServiceAccount')) {
+      return {
+        status: 'SKIPPED',
+        detail: 'ApplyServiceAccount never ran: the ServiceAccount was not changed',
+      };
+    }
+    const cluster = await reachCluster(binding, state, deps);
+    if (cluster.kind === 'gone') return { status: 'SKIPPED', detail: cluster.why };
+    const roleArn = state.role?.arn ?? binding.outputs?.roleArn;
+    const created = state.serviceAccount?.created ?? binding.outputs?.serviceAccountCreated ?? false;
+    return removeServiceAccountBinding(binding, cluster.connection, { roleArn, created }, deps);
+  });
+
+export const deleteRoleHandler = (deps: UnbindFrame & Pick<StepDependencies, 'config' | 'roles'>) =>
+  unbindHandler(deps, 'role', async (state, binding) => {
+    if (neverRan(binding, 'EnsureRole')) {
+      return { status: 'SKIPPED', detail: 'EnsureRole never ran: no role was created' };
+    }
+    return deleteRole(binding, state.role?.name ?? binding.roleName, deps);
+  });
+
+export const recordUnbindHandler = (deps: UnbindFrame) =>
+  middy<unknown, RecordUnbindResult>().handler(async (event) =>
+    recordUnbind(parseBindState(event) as UnbindState, deps),
+  );
+
+/** All of the unbind steps' handlers over one set of dependencies (tests, tools). */
 export function createUnbindStepHandlers(deps: UnbindDeps) {
   return {
-    deleteTestPods: unbindHandler(deps, 'testPods', async (state, binding) => {
-      if (neverRan(binding, 'VerifyIdentity')) {
-        return { status: 'SKIPPED', detail: 'VerifyIdentity never ran: no test pods were started' };
-      }
-      const cluster = await reachCluster(binding, state, deps);
-      if (cluster.kind === 'gone') return { status: 'SKIPPED', detail: cluster.why };
-      return deleteTestPods(binding, cluster.connection, deps);
-    }),
-    removeServiceAccountBinding: unbindHandler(deps, 'serviceAccount', async (state, binding) => {
-      if (neverRan(binding, 'ApplyServiceAccount')) {
-        return {
-          status: 'SKIPPED',
-          detail: 'ApplyServiceAccount never ran: the ServiceAccount was not changed',
-        };
-      }
-      const cluster = await reachCluster(binding, state, deps);
-      if (cluster.kind === 'gone') return { status: 'SKIPPED', detail: cluster.why };
-      const roleArn = state.role?.arn ?? binding.outputs?.roleArn;
-      const created = state.serviceAccount?.created ?? binding.outputs?.serviceAccountCreated ?? false;
-      return removeServiceAccountBinding(binding, cluster.connection, { roleArn, created }, deps);
-    }),
-    deleteRole: unbindHandler(deps, 'role', async (state, binding) => {
-      if (neverRan(binding, 'EnsureRole')) {
-        return { status: 'SKIPPED', detail: 'EnsureRole never ran: no role was created' };
-      }
-      return deleteRole(binding, state.role?.name ?? binding.roleName, deps);
-    }),
-    recordUnbind: middy<unknown, RecordUnbindResult>().handler(async (event) =>
-      recordUnbind(parseBindState(event) as UnbindState, deps),
-    ),
+    deleteTestPods: deleteTestPodsHandler(deps),
+    removeServiceAccountBinding: removeServiceAccountBindingHandler(deps),
+    deleteRole: deleteRoleHandler(deps),
+    recordUnbind: recordUnbindHandler(deps),
   };
 }

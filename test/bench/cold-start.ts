@@ -55,6 +55,8 @@ function esbuildOptions(custom: Record<string, unknown>): BuildOptions {
     'format',
     'banner',
     'external',
+    'mainFields',
+    'alias',
   ];
   return Object.fromEntries(Object.entries(custom).filter(([key]) => pick.includes(key))) as BuildOptions;
 }

@@ -1,5 +1,5 @@
 // The KubernetesCluster port over one EKS cluster's API server.
-import { PatchStrategy } from '@kubernetes/client-node';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 import { InputError, NotFoundError, NotYetError, TransientError } from '../../domain/errors.js';
 import type {
   ApplyOptions,

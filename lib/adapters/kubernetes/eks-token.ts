@@ -2,7 +2,7 @@
 // `aws eks get-token` make them, and a cache that hands out a fresh one before the server stops
 // accepting it.
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 
@@ -89,9 +89,12 @@ function rfc3986(value: string): string {
   );
 }
 
-/** The SDK's default chain: env, web identity, container/instance roles, profiles. */
+/**
+ * The SDK's default chain (env, web identity, container/instance roles, profiles); in the Lambda bundles,
+ * the environment's credentials (lib/adapters/aws/lambda-credential-provider.ts).
+ */
 export function defaultCredentialSource(): CredentialSource {
-  const provider = fromNodeProviderChain();
+  const provider = defaultProvider();
   return async () => provider();
 }
 

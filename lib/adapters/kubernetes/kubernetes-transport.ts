@@ -2,7 +2,7 @@
 // Raw requests rather than the generated clients: the generated clients turn objects into classes
 // (dates become Date), and v1beta1 CSRs have no generated client at all.
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { ClusterConnection } from '../../ports/kubernetes.js';
 import type { EksToken } from './eks-token.js';
 import { type FailureContext, kubernetesError, transportError } from './kubernetes-error.js';
