@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CLUSTER_NAME_PATTERN, POLICY_ARN_PATTERN } from '../domain/names.js';
 import type { TenantPolicy } from '../domain/tenant-policy.js';
+import '../domain/validation-locale.js';
 
 const TENANT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A namespace pattern: DNS-1123 label characters and `*`. */
@@ -12,66 +13,77 @@ const NAMESPACE_PATTERN = /^[a-z0-9*]([-a-z0-9*]{0,61}[a-z0-9*])?$/;
 const POLICY_ARN_PREFIX = /^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]*$/;
 
 const identifiers = (what: string) =>
-  z
-    .array(
-      z
-        .string()
-        .min(1, { error: `${what} must not be empty strings` })
-        .max(256),
-      {
-        error: `${what} must be a list of strings`,
-      },
-    )
-    .default([]);
+  z._default(
+    z.array(
+      z.string().check(z.minLength(1, { error: `${what} must not be empty strings` }), z.maxLength(256)),
+      { error: `${what} must be a list of strings` },
+    ),
+    [],
+  );
 
 const tenantSchema = z.strictObject({
   subjects: identifiers('subjects'),
   groups: identifiers('groups'),
   clusters: z
-    .array(z.string().regex(CLUSTER_NAME_PATTERN, { error: 'a cluster is an EKS cluster name' }), {
+    .array(z.string().check(z.regex(CLUSTER_NAME_PATTERN, { error: 'a cluster is an EKS cluster name' })), {
       error: 'clusters must be a list of EKS cluster names',
     })
-    .min(1, { error: 'name at least one cluster the tenant may bind on' }),
+    .check(z.minLength(1, { error: 'name at least one cluster the tenant may bind on' })),
   namespaces: z
     .array(
-      z.string().regex(NAMESPACE_PATTERN, {
-        error: 'a namespace pattern is a DNS-1123 label in which * stands for any characters, e.g. team-a-*',
-      }),
+      z.string().check(
+        z.regex(NAMESPACE_PATTERN, {
+          error:
+            'a namespace pattern is a DNS-1123 label in which * stands for any characters, e.g. team-a-*',
+        }),
+      ),
       { error: 'namespaces must be a list of namespace patterns' },
     )
-    .min(1, { error: 'name at least one namespace pattern' }),
+    .check(z.minLength(1, { error: 'name at least one namespace pattern' })),
   policyArns: z.strictObject(
     {
-      exact: z
-        .array(z.string().regex(POLICY_ARN_PATTERN, { error: 'exact entries are managed policy ARNs' }))
-        .default([]),
-      prefixes: z
-        .array(
-          z.string().regex(POLICY_ARN_PREFIX, {
-            error:
-              'prefixes start with arn:aws:iam::<account or aws>:policy/, e.g. arn:aws:iam::111122223333:policy/team-a/',
-          }),
-        )
-        .default([]),
+      exact: z._default(
+        z.array(
+          z.string().check(z.regex(POLICY_ARN_PATTERN, { error: 'exact entries are managed policy ARNs' })),
+        ),
+        [],
+      ),
+      prefixes: z._default(
+        z.array(
+          z.string().check(
+            z.regex(POLICY_ARN_PREFIX, {
+              error:
+                'prefixes start with arn:aws:iam::<account or aws>:policy/, e.g. arn:aws:iam::111122223333:policy/team-a/',
+            }),
+          ),
+        ),
+        [],
+      ),
     },
     { error: 'policyArns has `exact` and `prefixes` lists' },
   ),
   maxPoliciesPerRole: z
     .int({ error: 'maxPoliciesPerRole must be a whole number' })
-    .min(0)
-    .max(20, { error: 'maxPoliciesPerRole must be at most 20 (the IAM hard limit)' }),
-  allowInlinePolicies: z.boolean({ error: 'allowInlinePolicies must be true or false' }).default(false),
-  allowWildcardSubjects: z.boolean({ error: 'allowWildcardSubjects must be true or false' }).default(false),
+    .check(
+      z.minimum(0),
+      z.maximum(20, { error: 'maxPoliciesPerRole must be at most 20 (the IAM hard limit)' }),
+    ),
+  allowInlinePolicies: z._default(z.boolean({ error: 'allowInlinePolicies must be true or false' }), false),
+  allowWildcardSubjects: z._default(
+    z.boolean({ error: 'allowWildcardSubjects must be true or false' }),
+    false,
+  ),
 });
 
 export const AccessPolicySchema = z.strictObject({
   version: z.literal(1, { error: 'version must be 1' }),
-  groupsClaim: z.string().min(1).max(128).default('groups'),
-  admins: z
-    .strictObject({ subjects: identifiers('admins.subjects'), groups: identifiers('admins.groups') })
-    .default({ subjects: [], groups: [] }),
+  groupsClaim: z._default(z.string().check(z.minLength(1), z.maxLength(128)), 'groups'),
+  admins: z._default(
+    z.strictObject({ subjects: identifiers('admins.subjects'), groups: identifiers('admins.groups') }),
+    { subjects: [], groups: [] },
+  ),
   tenants: z.record(
-    z.string().regex(TENANT_NAME, { error: 'tenant names are DNS-1123 labels' }),
+    z.string().check(z.regex(TENANT_NAME, { error: 'tenant names are DNS-1123 labels' })),
     tenantSchema,
   ),
 });

@@ -1,7 +1,8 @@
 // Configuration of the HTTP API Lambdas, validated once at cold start.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { deniedPolicyArns } from '../domain/guardrails.js';
 import { REGION_PATTERN } from '../domain/names.js';
+import '../domain/validation-locale.js';
 import { policyArnList } from './workflow-config.js';
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
@@ -9,28 +10,33 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine
 const storeEnv = z.object({
   BINDINGS_TABLE: z
     .string()
-    .min(1, { error: 'set BINDINGS_TABLE to the name of the bindings DynamoDB table' }),
+    .check(z.minLength(1, { error: 'set BINDINGS_TABLE to the name of the bindings DynamoDB table' })),
   AWS_REGION: z
     .string({ error: 'set AWS_REGION (Lambda sets it; locally export it, e.g. us-east-1)' })
-    .regex(REGION_PATTERN, { error: 'AWS_REGION must be a region code such as us-east-1' }),
+    .check(z.regex(REGION_PATTERN, { error: 'AWS_REGION must be a region code such as us-east-1' })),
 });
 
-const createEnv = storeEnv.extend({
+const createEnv = z.extend(storeEnv, {
   BIND_STATE_MACHINE_ARN: z
     .string({ error: 'set BIND_STATE_MACHINE_ARN to the ARN of the bind state machine' })
-    .regex(STATE_MACHINE_ARN, {
-      error: 'BIND_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
-    }),
+    .check(
+      z.regex(STATE_MACHINE_ARN, {
+        error: 'BIND_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+      }),
+    ),
   /** Comma-separated policy ARNs refused at POST besides the built-in deny-list. */
   DENIED_POLICY_ARNS: policyArnList('DENIED_POLICY_ARNS'),
 });
 
-const deleteEnv = storeEnv.extend({
+const deleteEnv = z.extend(storeEnv, {
   UNBIND_STATE_MACHINE_ARN: z
     .string({ error: 'set UNBIND_STATE_MACHINE_ARN to the ARN of the unbind state machine' })
-    .regex(STATE_MACHINE_ARN, {
-      error: 'UNBIND_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
-    }),
+    .check(
+      z.regex(STATE_MACHINE_ARN, {
+        error:
+          'UNBIND_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+      }),
+    ),
 });
 
 export interface StoreConfig {
@@ -46,7 +52,7 @@ export interface CreateBindingConfig extends StoreConfig {
 
 type Env = Record<string, string | undefined>;
 
-function parse<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+function parse<T extends z.ZodMiniType>(schema: T, env: Env): z.output<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -86,12 +92,15 @@ export function loadDeleteBindingConfig(env: Env = process.env): DeleteBindingCo
   };
 }
 
-const verifyEnv = storeEnv.extend({
+const verifyEnv = z.extend(storeEnv, {
   VERIFY_STATE_MACHINE_ARN: z
     .string({ error: 'set VERIFY_STATE_MACHINE_ARN to the ARN of the verify (drift check) state machine' })
-    .regex(STATE_MACHINE_ARN, {
-      error: 'VERIFY_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
-    }),
+    .check(
+      z.regex(STATE_MACHINE_ARN, {
+        error:
+          'VERIFY_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+      }),
+    ),
 });
 
 export interface VerifyBindingConfig extends StoreConfig {
@@ -108,12 +117,15 @@ export function loadVerifyBindingConfig(env: Env = process.env): VerifyBindingCo
   };
 }
 
-const updateEnv = storeEnv.extend({
+const updateEnv = z.extend(storeEnv, {
   UPDATE_STATE_MACHINE_ARN: z
     .string({ error: 'set UPDATE_STATE_MACHINE_ARN to the ARN of the update state machine' })
-    .regex(STATE_MACHINE_ARN, {
-      error: 'UPDATE_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
-    }),
+    .check(
+      z.regex(STATE_MACHINE_ARN, {
+        error:
+          'UPDATE_STATE_MACHINE_ARN must look like arn:aws:states:<region>:<account>:stateMachine:<name>',
+      }),
+    ),
 });
 
 export interface UpdateBindingConfig extends StoreConfig {

@@ -1,52 +1,64 @@
 // The bind workflow's configuration, read from the environment once per cold start and validated.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { deniedPolicyArns } from '../domain/guardrails.js';
 import { POLICY_ARN_PATTERN } from '../domain/names.js';
+import '../domain/validation-locale.js';
 
 const flag = (name: string) =>
-  z.enum(['true', 'false'], { error: `${name} must be "true" or "false"` }).transform((v) => v === 'true');
+  z.pipe(
+    z.enum(['true', 'false'], { error: `${name} must be "true" or "false"` }),
+    z.transform((v) => v === 'true'),
+  );
 
 const seconds = (name: string, fallback: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a number of seconds` })
-    .int(`${name} must be a whole number of seconds`)
-    .min(1, `${name} must be at least 1`)
-    .max(max, `${name} must be at most ${max}`)
-    .default(fallback);
+  z._default(
+    z.coerce
+      .number({ error: `${name} must be a number of seconds` })
+      .check(
+        z.int(`${name} must be a whole number of seconds`),
+        z.minimum(1, `${name} must be at least 1`),
+        z.maximum(max, `${name} must be at most ${max}`),
+      ),
+    fallback,
+  );
 
 const required = (name: string) =>
-  z
-    .string({ error: `${name} is required` })
-    .trim()
-    .min(1, `${name} is required`);
+  z.string({ error: `${name} is required` }).check(z.trim(), z.minLength(1, `${name} is required`));
 
 /** A comma-separated list of managed policy ARNs; absent or empty is none. */
 export const policyArnList = (name: string) =>
   z
-    .string()
-    .default('')
-    .transform((text) =>
-      text
-        .split(',')
-        .map((arn) => arn.trim())
-        .filter(Boolean),
+    .pipe(
+      z._default(z.string(), ''),
+      z.transform((text) =>
+        text
+          .split(',')
+          .map((arn) => arn.trim())
+          .filter(Boolean),
+      ),
     )
-    .refine((arns) => arns.every((arn) => POLICY_ARN_PATTERN.test(arn)), {
-      message: `${name} must be comma-separated managed policy ARNs such as arn:aws:iam::aws:policy/AdministratorAccess`,
-    });
+    .check(
+      z.refine((arns) => arns.every((arn) => POLICY_ARN_PATTERN.test(arn)), {
+        message: `${name} must be comma-separated managed policy ARNs such as arn:aws:iam::aws:policy/AdministratorAccess`,
+      }),
+    );
 
 const EnvSchema = z
   .object({
     BINDINGS_TABLE: required('BINDINGS_TABLE'),
     AWS_REGION: required('AWS_REGION'),
-    ROLE_PATH: required('ROLE_PATH').regex(
-      /^\/([\x21-\x7E]{0,510}\/)?$/,
-      'ROLE_PATH must start and end with "/" (e.g. /irsa-broker/), at most 512 characters',
+    ROLE_PATH: required('ROLE_PATH').check(
+      z.regex(
+        /^\/([\x21-\x7E]{0,510}\/)?$/,
+        'ROLE_PATH must start and end with "/" (e.g. /irsa-broker/), at most 512 characters',
+      ),
     ),
     ROLE_NAME_PREFIX: z.string({ error: 'ROLE_NAME_PREFIX is required (may be empty)' }),
-    PERMISSIONS_BOUNDARY_ARN: required('PERMISSIONS_BOUNDARY_ARN').regex(
-      POLICY_ARN_PATTERN,
-      'PERMISSIONS_BOUNDARY_ARN must be the ARN of a managed policy, e.g. arn:aws:iam::123456789012:policy/irsa-broker-boundary',
+    PERMISSIONS_BOUNDARY_ARN: required('PERMISSIONS_BOUNDARY_ARN').check(
+      z.regex(
+        POLICY_ARN_PATTERN,
+        'PERMISSIONS_BOUNDARY_ARN must be the ARN of a managed policy, e.g. arn:aws:iam::123456789012:policy/irsa-broker-boundary',
+      ),
     ),
     /** Comma-separated policy ARNs refused on every role, besides the built-in deny-list. */
     DENIED_POLICY_ARNS: policyArnList('DENIED_POLICY_ARNS'),
@@ -56,11 +68,15 @@ const EnvSchema = z
     WEBHOOK_IMAGE: required('WEBHOOK_IMAGE'),
     // Tunables: documented defaults.
     /** Namespace the pod identity webhook is installed into when a cluster lacks one. */
-    WEBHOOK_NAMESPACE: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'WEBHOOK_NAMESPACE must be a DNS-1123 label')
-      .max(63)
-      .default('irsa-broker-system'),
+    WEBHOOK_NAMESPACE: z._default(
+      z
+        .string()
+        .check(
+          z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'WEBHOOK_NAMESPACE must be a DNS-1123 label'),
+          z.maxLength(63),
+        ),
+      'irsa-broker-system',
+    ),
     /** Whole verification, first pod to verdict. */
     VERIFY_TIMEOUT_SECONDS: seconds('VERIFY_TIMEOUT_SECONDS', 600, 3600),
     /** How long AccessDenied / InvalidIdentityToken are taken as "IAM not propagated yet". */
@@ -74,10 +90,12 @@ const EnvSchema = z
     /** How long ApproveCsr waits for the webhook's CSR and then for the webhook to be ready. */
     WEBHOOK_READY_TIMEOUT_SECONDS: seconds('WEBHOOK_READY_TIMEOUT_SECONDS', 600, 3600),
   })
-  .refine((env) => env.IAM_PROPAGATION_WINDOW_SECONDS <= env.VERIFY_TIMEOUT_SECONDS, {
-    message: 'IAM_PROPAGATION_WINDOW_SECONDS must not exceed VERIFY_TIMEOUT_SECONDS',
-    path: ['IAM_PROPAGATION_WINDOW_SECONDS'],
-  });
+  .check(
+    z.refine((env) => env.IAM_PROPAGATION_WINDOW_SECONDS <= env.VERIFY_TIMEOUT_SECONDS, {
+      message: 'IAM_PROPAGATION_WINDOW_SECONDS must not exceed VERIFY_TIMEOUT_SECONDS',
+      path: ['IAM_PROPAGATION_WINDOW_SECONDS'],
+    }),
+  );
 
 export interface WorkflowConfig {
   bindingsTable: string;
