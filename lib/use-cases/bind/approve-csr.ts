@@ -1,7 +1,7 @@
 // ApproveCsr (bind step 5): check and approve the webhook's serving-certificate CSR, hand the issued
 // certificate to the webhook (v1 path), then wait until the webhook is ready. Bounded per invocation
 // (NotYet hands over to the ASL Retry) and overall (WebhookNotReady).
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import {
   allowedWebhookDnsNames,
   csrProblems,
@@ -22,6 +22,7 @@ import {
   webhookServiceAccountUsername,
 } from '../../domain/manifests/pod-identity-webhook.js';
 import { DNS1123_LABEL_PATTERN, DNS1123_SUBDOMAIN_PATTERN } from '../../domain/names.js';
+import '../../domain/validation-locale.js';
 import type {
   CertificateSigningRequest,
   ClusterConnection,
@@ -52,41 +53,45 @@ const InstalledSchema = z
     status: z.literal('SUCCEEDED'),
     detail: z.string(),
     mode: z.enum(['in-cluster', 'external-cert']),
-    csrName: z
-      .string()
-      .max(253)
-      .regex(DNS1123_SUBDOMAIN_PATTERN, 'csrName must be a DNS-1123 subdomain')
-      .optional(),
+    csrName: z.optional(
+      z
+        .string()
+        .check(z.maxLength(253), z.regex(DNS1123_SUBDOMAIN_PATTERN, 'csrName must be a DNS-1123 subdomain')),
+    ),
     csrVersion: z.enum(['v1', 'v1beta1']),
-    namespace: z.string().max(63).regex(DNS1123_LABEL_PATTERN, 'namespace must be a DNS-1123 label'),
-    privateKeyRef: z.string().optional(),
+    namespace: z
+      .string()
+      .check(z.maxLength(63), z.regex(DNS1123_LABEL_PATTERN, 'namespace must be a DNS-1123 label')),
+    privateKeyRef: z.optional(z.string()),
     startedAt: z.iso.datetime({ offset: true, error: 'startedAt must be an ISO 8601 time' }),
   })
-  .superRefine((w, ctx) => {
-    if (w.mode === 'in-cluster' && w.csrVersion !== 'v1beta1') {
-      ctx.addIssue({ code: 'custom', path: ['csrVersion'], message: 'in-cluster mode uses v1beta1 CSRs' });
-    }
-    if (w.mode === 'external-cert') {
-      if (w.csrVersion !== 'v1') {
-        ctx.addIssue({ code: 'custom', path: ['csrVersion'], message: 'external-cert mode uses v1 CSRs' });
+  .check(
+    z.superRefine((w, ctx) => {
+      if (w.mode === 'in-cluster' && w.csrVersion !== 'v1beta1') {
+        ctx.addIssue({ code: 'custom', path: ['csrVersion'], message: 'in-cluster mode uses v1beta1 CSRs' });
       }
-      if ((w.csrName === undefined) !== (w.privateKeyRef === undefined)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['privateKeyRef'],
-          message: 'csrName and privateKeyRef go together',
-        });
+      if (w.mode === 'external-cert') {
+        if (w.csrVersion !== 'v1') {
+          ctx.addIssue({ code: 'custom', path: ['csrVersion'], message: 'external-cert mode uses v1 CSRs' });
+        }
+        if ((w.csrName === undefined) !== (w.privateKeyRef === undefined)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['privateKeyRef'],
+            message: 'csrName and privateKeyRef go together',
+          });
+        }
+        // Only ever the pending-key Secret in the webhook's namespace: the ref must not point at any other secret.
+        if (w.privateKeyRef !== undefined && w.privateKeyRef !== pendingKeyRef(w.namespace)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['privateKeyRef'],
+            message: `privateKeyRef must be ${pendingKeyRef(w.namespace)}`,
+          });
+        }
       }
-      // Only ever the pending-key Secret in the webhook's namespace: the ref must not point at any other secret.
-      if (w.privateKeyRef !== undefined && w.privateKeyRef !== pendingKeyRef(w.namespace)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['privateKeyRef'],
-          message: `privateKeyRef must be ${pendingKeyRef(w.namespace)}`,
-        });
-      }
-    }
-  });
+    }),
+  );
 
 type Installed = z.infer<typeof InstalledSchema>;
 
