@@ -2,7 +2,8 @@
 // `requestContext.authorizer.jwt` block the handlers read, shaped as API Gateway shapes it.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../domain/validation-locale.js';
 
 export interface JwtAuthorizerContext {
   claims: Record<string, string>;
@@ -13,13 +14,16 @@ export interface JwtAuthorizerContext {
 export type LocalAuthorizer = (authorization: string | undefined) => JwtAuthorizerContext | undefined;
 
 const TOKEN_PATTERN = /^[\x21-\x7E]{1,512}$/;
-const claimValue = z.union([z.string().min(1), z.array(z.string().min(1))]);
+const claimValue = z.union([z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1)))]);
 const tokensSchema = z.strictObject({
   tokens: z.record(
     z.string(),
-    z
-      .looseObject({ sub: z.string({ error: 'every token needs a sub claim' }).min(1).max(256) })
-      .catchall(claimValue),
+    z.catchall(
+      z.looseObject({
+        sub: z.string({ error: 'every token needs a sub claim' }).check(z.minLength(1), z.maxLength(256)),
+      }),
+      claimValue,
+    ),
   ),
 });
 

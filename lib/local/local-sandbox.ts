@@ -1,6 +1,7 @@
 // Plugs the sandbox cloud into the local runtime: its endpoints and credentials become the handlers'
 // environment, and its introspection is served under /_sandbox on the local HTTP API (never deployed).
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../domain/validation-locale.js';
 import type { FaultRule } from '../sandbox/faults.js';
 import { type SandboxCloud, type SandboxCloudOptions, startSandboxCloud } from '../sandbox/index.js';
 import type { LocalEndpointResponse, LocalEndpoints } from './http-gateway.js';
@@ -16,25 +17,21 @@ const FAULT_KINDS = [
   'webhook-no-csr',
 ] as const;
 
-const FaultsBody = z
-  .object({
-    seed: z.number().int().optional(),
-    rules: z
-      .array(
-        z
-          .object({
-            service: z.string().min(1).max(100),
-            operation: z.string().min(1).max(200).optional(),
-            kind: z.enum(FAULT_KINDS),
-            rate: z.number().min(0).max(1).optional(),
-            latencyMs: z.number().int().min(0).max(60_000).optional(),
-            retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
-          })
-          .strict(),
-      )
-      .max(100),
-  })
-  .strict();
+const FaultsBody = z.strictObject({
+  seed: z.optional(z.number().check(z.int())),
+  rules: z
+    .array(
+      z.strictObject({
+        service: z.string().check(z.minLength(1), z.maxLength(100)),
+        operation: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+        kind: z.enum(FAULT_KINDS),
+        rate: z.optional(z.number().check(z.minimum(0), z.maximum(1))),
+        latencyMs: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(60_000))),
+        retryAfterSeconds: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(3600))),
+      }),
+    )
+    .check(z.maxLength(100)),
+});
 
 /** The rule without absent optional fields (the injector's types have no room for `undefined`). */
 function withoutUndefined(rule: z.output<typeof FaultsBody>['rules'][number]): FaultRule {
