@@ -99,8 +99,14 @@ function compile(route: HttpRoute): CompiledRoute {
 }
 
 /** Finds the route for a method and path, with API Gateway's precedence. */
+const compiledRoutes = new WeakMap<readonly HttpRoute[], CompiledRoute[]>();
+
 export function matchRoute(routes: readonly HttpRoute[], method: string, path: string): RouteLookup {
-  const compiled = routes.map(compile).sort((a, b) => b.rank - a.rank);
+  let compiled = compiledRoutes.get(routes);
+  if (!compiled) {
+    compiled = routes.map(compile).sort((a, b) => b.rank - a.rank);
+    compiledRoutes.set(routes, compiled);
+  }
   const allowed: string[] = [];
   for (const candidate of compiled) {
     const found = candidate.pattern.exec(path);

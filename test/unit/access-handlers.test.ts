@@ -155,6 +155,8 @@ describe('audit', () => {
     expect(call).toMatchObject({
       bindingId: id,
       actor: 'local-team-a',
+      from: 'PENDING',
+      to: 'PENDING',
       at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       request: { method: 'POST', path: '/v1/bindings', requestId: 'req-1', body: body('team-a') },
       outcome: { status: 202 },

@@ -1,7 +1,7 @@
 // Middy middleware: every mutating call on a binding lands in its events with caller, time, request and outcome.
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { BindingEvent, BindingStatus } from '../../domain/binding.js';
+import { BINDING_STATUSES, type BindingEvent, type BindingStatus } from '../../domain/binding.js';
 import { isBrokerError, NotFoundError } from '../../domain/errors.js';
 import { isBindingId } from '../../domain/names.js';
 import type { ApiPorts } from '../../ports/api-ports.js';
@@ -61,6 +61,16 @@ function bindingIdOf(event: APIGatewayProxyEventV2, body: Record<string, unknown
   return status < 300 && typeof body.id === 'string' && isBindingId(body.id) ? body.id : undefined;
 }
 
+/** The status a successful answer gives the binding it is about, if it carries that binding. */
+function answeredStatus(
+  body: Record<string, unknown>,
+  id: string,
+  status: number,
+): BindingStatus | undefined {
+  if (status >= 300 || body.id !== id) return undefined;
+  return BINDING_STATUSES.find((known) => known === body.status);
+}
+
 export function auditTrail<TEvent extends APIGatewayProxyEventV2>(
   deps: Pick<ApiPorts, 'store' | 'clock'> & { access: AccessControl },
   options: AuditTrailOptions = {},
@@ -92,14 +102,19 @@ export function auditTrail<TEvent extends APIGatewayProxyEventV2>(
     const id = bindingIdOf(event, body, status);
     if (id === undefined) return unbound();
     try {
-      const current = await deps.store.get(id);
-      if (!current) return unbound();
+      // A successful call answers with the binding as it left it; only other answers need a read.
+      let state = answeredStatus(body, id, status);
+      if (state === undefined) {
+        const current = await deps.store.get(id);
+        if (!current) return unbound();
+        state = current.status as BindingStatus;
+      }
       const entry: BindingEvent = {
         bindingId: id,
         at: deps.clock.now().toISOString(),
         actor: actorOf(deps.access, event),
-        from: current.status as BindingStatus,
-        to: current.status as BindingStatus,
+        from: state,
+        to: state,
         detail: `${method} ${path} → ${status}${code ? ` ${code}` : ''}`,
         request: {
           method,
