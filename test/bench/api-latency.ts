@@ -1,10 +1,13 @@
 // API latency with autocannon: GET /v1/bindings/{id} and POST /v1/bindings at several concurrencies.
 import { randomUUID } from 'node:crypto';
-import autocannon from 'autocannon';
+import autocannon, { type Request } from 'autocannon';
 import { bindingBody } from './bench-system.js';
 
 export interface LatencyResult {
   method: 'GET' | 'POST';
+  /** `api`: executions accepted, not run (as on AWS, where they run elsewhere); `workflows in process`: the
+   * local state machine runs each POST's workflow on the same cores as the API. */
+  setting: 'api' | 'workflows in process';
   connections: number;
   p50Ms: number;
   p99Ms: number;
@@ -18,9 +21,34 @@ export interface LatencyResult {
  * so background executions do not compete with the API for the CPU much (on AWS they run elsewhere). */
 export const POST_CLUSTER = 'bench-absent';
 
+export interface ApiRunOptions {
+  connections: number[];
+  methods?: ('GET' | 'POST')[];
+  durationSeconds: number;
+  /** GETs and POSTs at 16 connections before measuring: DynamoDB Local's JVM and V8 reach steady state. */
+  warmupSeconds: number;
+  setting: LatencyResult['setting'];
+}
+
+function postRequests(run: string): Request[] {
+  let sequence = 0;
+  return [
+    {
+      method: 'POST',
+      path: '/v1/bindings',
+      headers: { 'content-type': 'application/json' },
+      // A service account per request: every POST creates a binding (no 409 shortcut).
+      setupRequest: (request: Request) => ({
+        ...request,
+        body: bindingBody(`p-${run}-${sequence++}`, POST_CLUSTER),
+      }),
+    },
+  ];
+}
+
 export async function measureApi(
   url: string,
-  options: { connections: number[]; durationSeconds: number },
+  options: ApiRunOptions,
   progress: (line: string) => void,
 ): Promise<LatencyResult[]> {
   const seed = await fetch(`${url}/v1/bindings`, {
@@ -32,15 +60,25 @@ export async function measureApi(
   if (seed.status !== 202 || !seeded.id) {
     throw new Error(`could not create the binding GETs read: ${seed.status} ${JSON.stringify(seeded)}`);
   }
-  progress('api: warm-up');
-  await autocannon({ url: `${url}/v1/bindings/${seeded.id}`, connections: 4, duration: 2 });
+  if (options.warmupSeconds > 0) {
+    progress(`api: warming up for ${options.warmupSeconds} s (GETs and POSTs, 16 connections each)`);
+    const half = Math.max(1, Math.round(options.warmupSeconds / 2));
+    await autocannon({ url: `${url}/v1/bindings/${seeded.id}`, connections: 16, duration: half });
+    await autocannon({
+      url,
+      connections: 16,
+      duration: half,
+      requests: postRequests(randomUUID().slice(0, 8)),
+    });
+    await drain(url, progress);
+  }
 
   const results: LatencyResult[] = [];
   for (const connections of options.connections) {
-    for (const method of ['GET', 'POST'] as const) {
-      progress(`api: ${method} with ${connections} connection(s) for ${options.durationSeconds} s`);
-      const run = randomUUID().slice(0, 8);
-      let sequence = 0;
+    for (const method of options.methods ?? (['GET', 'POST'] as const)) {
+      progress(
+        `api (${options.setting}): ${method} with ${connections} connection(s) for ${options.durationSeconds} s`,
+      );
       const result =
         method === 'GET'
           ? await autocannon({
@@ -52,21 +90,11 @@ export async function measureApi(
               url,
               connections,
               duration: options.durationSeconds,
-              requests: [
-                {
-                  method: 'POST',
-                  path: '/v1/bindings',
-                  headers: { 'content-type': 'application/json' },
-                  // A service account per request: every POST creates a binding (no 409 shortcut).
-                  setupRequest: (request) => ({
-                    ...request,
-                    body: bindingBody(`p-${run}-${sequence++}`, POST_CLUSTER),
-                  }),
-                },
-              ],
+              requests: postRequests(randomUUID().slice(0, 8)),
             });
       const row: LatencyResult = {
         method,
+        setting: options.setting,
         connections,
         p50Ms: result.latency.p50,
         p99Ms: result.latency.p99,

@@ -6,7 +6,7 @@ declare module 'autocannon' {
     p99: number;
     max: number;
   }
-  interface Request {
+  export interface Request {
     method?: string;
     path?: string;
     headers?: Record<string, string>;

@@ -1,18 +1,22 @@
 // `npm run bench`: API latency, workflow throughput and counts, cost per binding and cold start proxy,
 // printed as tables as they complete and written to docs/bench-results.json with the machine's facts.
 import '../../lib/local/polyfills.js';
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal } from '../../lib/local/dynamodb-local.js';
+import { startLocalRuntime } from '../../lib/local/runtime.js';
 import { loadServiceConfig } from '../../lib/local/serverless-config.js';
 import { type LatencyResult, measureApi } from './api-latency.js';
-import { startBenchSystem } from './bench-system.js';
+import { BENCH_ACCOUNT, startBenchSystem } from './bench-system.js';
 import { type ColdStartResult, measureColdStarts } from './cold-start.js';
 import { costFormula, costPerBinding, type PerBindingUsage } from './cost-model.js';
+import { type FloorResult, measureDynamoDbFloor } from './dynamodb-floor.js';
 import { startDynamoDbMeter } from './dynamodb-meter.js';
+import { startHeldStepFunctions } from './held-step-functions.js';
 import { measureSequentialDurations, runWorkflowBench, type WorkflowResult } from './workflow-bench.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -29,10 +33,11 @@ const TARGETS = {
 
 function usage(problem: string): never {
   console.error(`${problem}
-usage: npm run bench -- [--bindings N] [--duration S] [--only api,workflow,cold-start] [--out FILE]
+usage: npm run bench -- [--bindings N] [--duration S] [--warmup S] [--runs N] [--only api,workflow,cold-start] [--out FILE]
   --bindings   concurrent bindings in the workflow run (default 50, 1..500)
   --duration   seconds per autocannon run (default 10, 1..60)
   --runs       node processes per cold start median (default 9, 1..51, odd)
+  --warmup     seconds of GETs and POSTs before the API is measured (default 20, 0..300)
   --only       sections to run (default all)
   --out        results file (default docs/bench-results.json)`);
   process.exit(2);
@@ -54,6 +59,7 @@ function parseOptions() {
         bindings: { type: 'string' },
         duration: { type: 'string' },
         runs: { type: 'string' },
+        warmup: { type: 'string' },
         only: { type: 'string' },
         out: { type: 'string' },
       },
@@ -73,6 +79,7 @@ function parseOptions() {
   return {
     bindings: intOption(parsed.values.bindings, 'bindings', 50, 1, 500),
     durationSeconds: intOption(parsed.values.duration, 'duration', 10, 1, 60),
+    warmupSeconds: intOption(parsed.values.warmup, 'warmup', 20, 0, 300),
     runs,
     only: new Set(only as Section[]),
     out: parsed.values.out ?? join(ROOT, 'docs/bench-results.json'),
@@ -93,20 +100,31 @@ function table(title: string, header: string[], rows: (string | number)[][]) {
 function printApi(rows: LatencyResult[]) {
   table(
     'API latency (autocannon, local runtime on DynamoDB Local)',
-    ['method', 'conns', 'p50 ms', 'p99 ms', 'req/s', 'requests', 'failures', 'target (c=16)'],
+    ['method', 'setting', 'conns', 'p50 ms', 'p99 ms', 'req/s', 'requests', 'failures', 'target (c=16)'],
     rows.map((r) => {
       const target = r.method === 'GET' ? TARGETS.getP99Ms : TARGETS.postP99Ms;
       return [
         r.method,
+        r.setting,
         r.connections,
         r.p50Ms,
         r.p99Ms,
         r.requestsPerSecond.toFixed(0),
         r.requests,
         r.failures,
-        r.connections === 16 ? `p99 ≤ ${target} ms: ${verdict(r.p99Ms <= target)}` : '',
+        r.connections === 16 && r.setting === 'api'
+          ? `p99 ≤ ${target} ms: ${verdict(r.p99Ms <= target)}`
+          : '',
       ];
     }),
+  );
+}
+
+function printFloor(rows: FloorResult[]) {
+  table(
+    'DynamoDB Local alone (production SDK client, nothing else in the path): the floor under the API',
+    ['operation', 'conns', 'p50 ms', 'p99 ms', 'ops/s'],
+    rows.map((r) => [r.operation, r.connections, r.p50Ms, r.p99Ms, r.operationsPerSecond]),
   );
 }
 
@@ -205,8 +223,51 @@ async function main() {
     targets: TARGETS,
   };
 
-  progress('starting DynamoDB Local (in memory) behind the metering proxy');
+  progress('starting DynamoDB Local (in memory)');
   const dynamoDbLocal = await startDynamoDbLocal({});
+  let api: LatencyResult[] = [];
+  let floor: FloorResult[] = [];
+  if (options.only.has('api')) {
+    // The API alone, as on AWS: DynamoDB Local directly (no metering proxy in the path) and executions
+    // accepted but not run (held-step-functions.ts); the workflow section runs them.
+    progress('starting the local runtime for the API run (executions held, not run)');
+    const held = await startHeldStepFunctions(BENCH_ACCOUNT, 'us-east-1');
+    const apiSystem = await startLocalRuntime({
+      port: 0,
+      accountId: BENCH_ACCOUNT,
+      dynamodb: { endpoint: dynamoDbLocal.endpoint },
+      tableName: `bench-api-${randomUUID()}`,
+      env: { AWS_ENDPOINT_URL_SFN: held.endpoint },
+    });
+    try {
+      api = await measureApi(
+        apiSystem.url,
+        {
+          connections: [1, 16, 64],
+          durationSeconds: options.durationSeconds,
+          warmupSeconds: options.warmupSeconds,
+          setting: 'api',
+        },
+        progress,
+      );
+      // Requests autocannon abandoned at the end of a run still finish inside the runtime: wait for them.
+      let started = -1;
+      while (started !== held.started()) {
+        started = held.started();
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+      progress(`api: ${started} executions started by the POSTs`);
+    } finally {
+      await apiSystem.stop();
+      await held.stop();
+    }
+    floor = await measureDynamoDbFloor(
+      dynamoDbLocal.endpoint,
+      { connections: 16, durationSeconds: options.durationSeconds, warmupSeconds: 5 },
+      progress,
+    );
+  }
+  progress('starting the metering proxy in front of DynamoDB Local');
   const meter = await startDynamoDbMeter(dynamoDbLocal.endpoint);
   try {
     // One runtime for both runs: handler modules keep module-scope state, so a process hosts one runtime.
@@ -260,13 +321,24 @@ async function main() {
         };
       }
       if (options.only.has('api')) {
-        const api = await measureApi(
-          system.runtime.url,
-          { connections: [1, 16, 64], durationSeconds: options.durationSeconds },
-          progress,
+        // For comparison: POSTs whose workflows run on the same two cores (each ends at DescribeCluster).
+        api.push(
+          ...(await measureApi(
+            system.runtime.url,
+            {
+              connections: [16],
+              methods: ['POST'],
+              durationSeconds: options.durationSeconds,
+              warmupSeconds: 0,
+              setting: 'workflows in process',
+            },
+            progress,
+          )),
         );
         printApi(api);
+        printFloor(floor);
         results.api = api;
+        results.dynamoDbFloor = floor;
       }
     } finally {
       await system.stop();
