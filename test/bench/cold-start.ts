@@ -31,6 +31,7 @@ export const KUBERNETES_STEPS = new Set([
   'ensureWebhook',
   'approveCsr',
   'applyServiceAccount',
+  'checkDrift',
   'deleteTestPods',
   'removeServiceAccountBinding',
   'verifyIdentity',
