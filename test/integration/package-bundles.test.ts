@@ -6,15 +6,13 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoDbBindingStore } from '../../lib/adapters/dynamodb/dynamodb-binding-store.js';
 import { packageDir, packagedResources, type TemplateResource } from '../support/packaged-template.js';
 import { unzip } from '../support/zip.js';
 import { dynamoDbLocalClient, freshTable, newBinding } from './store-fixtures.js';
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const ACCESS_POLICY = join(repoRoot, 'config/tenants.example.yaml');
 /** The steps that call a cluster (README: they run as the role given cluster access). */
 const KUBERNETES_FUNCTIONS = new Set([
   'EnsureWebhook',
@@ -56,8 +54,6 @@ function environmentOf(fn: PackagedFunction): Record<string, string> {
     else if (JSON.stringify(value) === '{"Ref":"BindingsTable"}') env[name] = tableName;
     else env[name] = `arn:aws:states:us-east-1:123456789012:stateMachine:packaged-${name}`;
   }
-  // The default stage names a config/tenants.yaml the deployer provides; this repository has the example.
-  if (env.ACCESS_POLICY_FILE) env.ACCESS_POLICY_FILE = ACCESS_POLICY;
   return env;
 }
 

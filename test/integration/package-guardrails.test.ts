@@ -10,6 +10,7 @@ import {
   type Json,
   packagedResources,
   runPackage,
+  TEST_ACCESS_POLICY_FILE,
   type TemplateResource,
 } from '../support/packaged-template.js';
 
@@ -144,8 +145,26 @@ describe('the packaged stack guards its own IAM powers', () => {
   });
 
   it('refuses to package without a permissions boundary', async () => {
-    const { code, output } = await runPackage(['--package', join(outDir, 'without-boundary')]);
+    const { code, output } = await runPackage([
+      '--package',
+      join(outDir, 'without-boundary'),
+      '--param',
+      `accessPolicyFile=${TEST_ACCESS_POLICY_FILE}`,
+    ]);
     expect(code).not.toBe(0);
     expect(output).toMatch(/PERMISSIONS_BOUNDARY_ARN": Value not found at "param" source/);
+  }, 300_000);
+
+  it('refuses to package without the access policy file the API functions read', async () => {
+    const { code, output } = await runPackage([
+      '--package',
+      join(outDir, 'without-policy'),
+      '--param',
+      `permissionsBoundaryArn=${BOUNDARY}`,
+      '--param',
+      'accessPolicyFile=config/no-such-policy.yaml',
+    ]);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/custom\.requiredAccessPolicy": Value not found at "file" source/);
   }, 300_000);
 });

@@ -11,6 +11,9 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** The boundary every shared packaging names (a deployment must name one: there is no default). */
 export const TEST_BOUNDARY_ARN = 'arn:aws:iam::123456789012:policy/guardrails/irsa-broker-boundary';
 
+/** The access policy every shared packaging ships (a deployment ships its own config/tenants.yaml). */
+export const TEST_ACCESS_POLICY_FILE = 'config/tenants.example.yaml';
+
 export type Json = Record<string, unknown>;
 export interface TemplateResource {
   Type: string;
@@ -49,7 +52,7 @@ async function readTemplate(dir: string): Promise<Record<string, TemplateResourc
   }
 }
 
-/** The packaged template's resources, packaging with TEST_BOUNDARY_ARN only if this run has not yet. */
+/** The packaged template's resources, packaging (TEST_BOUNDARY_ARN, TEST_ACCESS_POLICY_FILE) only if this run has not yet. */
 export async function packagedResources(): Promise<Record<string, TemplateResource>> {
   const dir = packageDir();
   const lock = `${dir}.lock`;
@@ -71,6 +74,8 @@ export async function packagedResources(): Promise<Record<string, TemplateResour
       dir,
       '--param',
       `permissionsBoundaryArn=${TEST_BOUNDARY_ARN}`,
+      '--param',
+      `accessPolicyFile=${TEST_ACCESS_POLICY_FILE}`,
     ]);
     if (code !== 0) {
       const hint = /functions\/steps\//.test(output)
