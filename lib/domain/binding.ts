@@ -120,6 +120,11 @@ export interface Binding extends BindingRequest {
   error?: BindingError;
   /** What the last drift check found still differing (empty: none); absent until one ran. */
   drift?: DriftItem[];
+  /**
+   * Tag keys an update removed from the binding that the role may still carry: EnsureRole removes them
+   * from the role in every run until one succeeds (a retry after a failed update included).
+   */
+  droppedTagKeys?: string[];
   driftCheckedAt?: string;
 }
 

@@ -60,6 +60,10 @@ export const BindingSchema = z
           'What the last drift check (POST /v1/bindings/{id}/verify) found still differing from what the binding set up; empty: nothing',
       }),
     driftCheckedAt: z.optional(timestamp),
+    droppedTagKeys: z.optional(z.array(z.string())).register(z.globalRegistry, {
+      description:
+        'Tag keys an update (PATCH) removed that the role may still carry; each run removes them from the role, and the field goes once a run SUCCEEDED',
+    }),
   })
   .register(z.globalRegistry, { id: 'Binding' });
 

@@ -58,6 +58,8 @@ export interface Transition {
   claimSlot?: boolean;
   /** Request fields a PATCH changed. */
   request?: Partial<Pick<BindingRequest, 'policyArns' | 'tags' | 'maxSessionDuration'>>;
+  /** Replaces the binding's droppedTagKeys; `null` removes them (a run that succeeded removed the tags). */
+  droppedTagKeys?: string[] | null;
 }
 
 export interface BindingStore {

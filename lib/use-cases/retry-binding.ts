@@ -26,6 +26,8 @@ export interface Rerun {
   /** Extra start input besides bindingId. */
   input?: Record<string, unknown>;
   request?: Transition['request'];
+  /** Tag keys the run's EnsureRole must remove from the role (an update that drops tags). */
+  droppedTagKeys?: string[];
 }
 
 /**
@@ -59,6 +61,7 @@ export async function rerunBinding(run: Rerun, deps: RerunDeps): Promise<Binding
       // A FAILED binding released its service account; take it back or learn who holds it now.
       claimSlot: current.status === 'FAILED',
       ...(run.request ? { request: run.request } : {}),
+      ...(run.droppedTagKeys ? { droppedTagKeys: run.droppedTagKeys } : {}),
     });
   } catch (error) {
     // Lost the race (another retry, a DELETE): report the status the winner left.

@@ -31,6 +31,16 @@ function describeChange(before: Binding, change: ReturnType<typeof parseUpdateBi
   return `update: ${parts.join('; ')}`;
 }
 
+/**
+ * Tag keys the role may carry that the binding no longer wants: those this update drops, and those an
+ * earlier update dropped that no run has removed yet; a key the update sets again is wanted.
+ */
+function droppedTagKeys(before: Binding, tags: Record<string, string>): string[] {
+  const dropped = new Set(before.droppedTagKeys ?? []);
+  for (const key of Object.keys(before.tags)) dropped.add(key);
+  return [...dropped].filter((key) => !(key in tags)).sort();
+}
+
 export async function updateBinding(command: UpdateBindingCommand, deps: RerunDeps): Promise<Binding> {
   const change = parseUpdateBindingRequest(command.body);
   // The deny-list holds for changes too (EnsureRole checks it again, with DENIED_POLICY_ARNS, before IAM).
@@ -47,10 +57,9 @@ export async function updateBinding(command: UpdateBindingCommand, deps: RerunDe
       steps: UPDATE_STEPS,
       kind: 'u',
       detail: describeChange(before, change),
-      // EnsureRole removes from the role only the tag keys this update dropped, never others' tags.
-      input: change.tags
-        ? { removedTagKeys: Object.keys(before.tags).filter((k) => !(k in (change.tags ?? {}))) }
-        : {},
+      // EnsureRole removes from the role only the tag keys the binding dropped, never others' tags. They
+      // are kept on the binding, so a retry after this update failed removes them too.
+      ...(change.tags ? { droppedTagKeys: droppedTagKeys(before, change.tags) } : {}),
       request: {
         ...(change.policyArns ? { policyArns: change.policyArns } : {}),
         ...(change.tags ? { tags: change.tags } : {}),

@@ -7,6 +7,7 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { UPDATE_STEPS } from '../../lib/domain/binding.js';
 import {
   type BindingView,
   bindingRequest,
@@ -118,6 +119,40 @@ describe('PATCH /v1/bindings/{id}', () => {
     expect(update?.detail).toContain(`+${READ_ONLY}`);
     expect(update?.detail).toContain(`-${S3_READ}`);
     expect(update?.detail).toContain('maxSessionDuration 3600 → 7200');
+  }, 120_000);
+
+  it('removes the tags a failed update dropped when the binding is retried', async () => {
+    const binding = await bound({ serviceAccountName: 'retagged', tags: { team: 'a', cost: 'x' } });
+    const roleName = String(binding.roleName);
+    const roleTags = async () => {
+      const role = await system.iam.send(new GetRoleCommand({ RoleName: roleName }));
+      return Object.fromEntries((role.Role?.Tags ?? []).map((t) => [t.Key, t.Value]));
+    };
+
+    system.cloud.faults.setRules([{ service: 'iam', operation: 'UntagRole', kind: 'permanent' }]);
+    const patched = await call('PATCH', `/v1/bindings/${binding.id}`, { tags: { cost: 'y' } });
+    expect(patched.status).toBe(202);
+    const failed = await settled(binding.id, [...UPDATE_STEPS]);
+    system.cloud.faults.setRules([]);
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      error: { step: 'EnsureRole' },
+      droppedTagKeys: ['team'],
+    });
+    expect(await roleTags()).toMatchObject({ team: 'a' });
+
+    const retried = await call('POST', `/v1/bindings/${binding.id}/retry`);
+    expect(retried.status).toBe(202);
+    const done = await system.waitFor(
+      binding.id,
+      (b) =>
+        b.status === 'SUCCEEDED' || (b.status === 'FAILED' && b.steps.every((s) => s.status !== 'RUNNING')),
+    );
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.droppedTagKeys).toBeUndefined();
+    const tags = await roleTags();
+    expect(tags.team).toBeUndefined();
+    expect(tags.cost).toBe('y');
   }, 120_000);
 
   it('refuses identity fields by name, invalid values like create, and bindings that are not SUCCEEDED', async () => {

@@ -42,6 +42,25 @@ const rerun = (id: string, extra = {}) =>
   });
 
 describe('DynamoDbBindingStore re-run transition', () => {
+  it('keeps the tag keys an update dropped with the error cleared, and removes them on request', async () => {
+    const binding = await failedBinding();
+
+    const pending = await rerun(binding.id, { droppedTagKeys: ['team', 'owner'] });
+    expect(pending).toMatchObject({ status: 'PENDING', droppedTagKeys: ['team', 'owner'] });
+    expect(pending.error).toBeUndefined();
+    expect((await store.get(binding.id))?.droppedTagKeys).toEqual(['team', 'owner']);
+
+    const done = await store.transition(binding.id, {
+      from: ['PENDING'],
+      to: 'SUCCEEDED',
+      actor: 'wf',
+      at: at(3),
+      droppedTagKeys: null,
+    });
+    expect(done.droppedTagKeys).toBeUndefined();
+    expect((await store.get(binding.id))?.droppedTagKeys).toBeUndefined();
+  });
+
   it('resets steps, clears the error, changes request fields and takes the slot back', async () => {
     const binding = await failedBinding({ tags: { team: 'a' } });
 

@@ -88,6 +88,8 @@ export class InMemoryBindingStore implements BindingStore {
       structuredClone(change.request ?? {}),
     );
     if (change.clearError && !change.error) delete binding.error;
+    if (change.droppedTagKeys === null) delete binding.droppedTagKeys;
+    else if (change.droppedTagKeys) binding.droppedTagKeys = [...change.droppedTagKeys];
     return structuredClone(binding);
   }
 

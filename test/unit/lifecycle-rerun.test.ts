@@ -157,11 +157,20 @@ describe('update', () => {
     });
 
     deps.store.bindings.set('b-1', stored('SUCCEEDED', { tags: { team: 'a', cost: 'x' } }));
-    await updateBinding({ id: 'b-1', actor: 'bob', body: { tags: { cost: 'y', owner: 'z' } } }, deps);
-    expect(deps.workflow.started[1]).toEqual({
-      name: 'b-1-u2',
-      input: { bindingId: 'b-1', removedTagKeys: ['team'] },
-    });
+    const retagged = await updateBinding(
+      { id: 'b-1', actor: 'bob', body: { tags: { cost: 'y', owner: 'z' } } },
+      deps,
+    );
+    expect(deps.workflow.started[1]).toEqual({ name: 'b-1-u2', input: { bindingId: 'b-1' } });
+    // Kept on the binding, so EnsureRole of this run, or of a retry if this run fails, removes it.
+    expect(retagged).toMatchObject({ tags: { cost: 'y', owner: 'z' }, droppedTagKeys: ['team'] });
+    expect((await deps.store.get('b-1'))?.droppedTagKeys).toEqual(['team']);
+  });
+
+  it('keeps tag keys an earlier update dropped until a run removes them, unless set again', async () => {
+    const deps = world(stored('SUCCEEDED', { tags: { cost: 'x' }, droppedTagKeys: ['team', 'owner'] }));
+    const pending = await updateBinding({ id: 'b-1', actor: 'bob', body: { tags: { owner: 'z' } } }, deps);
+    expect(pending.droppedTagKeys).toEqual(['cost', 'team']);
   });
 
   it.each(['PENDING', 'RUNNING', 'FAILED', 'DELETED'] as const)('refuses a %s binding', async (status) => {

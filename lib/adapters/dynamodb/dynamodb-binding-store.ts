@@ -359,8 +359,18 @@ export class DynamoDbBindingStore implements BindingStore {
       values[`:req${i}`] = value;
       sets.push(`#req${i} = :req${i}`);
     });
-    const update = `SET ${sets.join(', ')}${change.clearError && !change.error ? ' REMOVE #error' : ''}`;
-    if (change.clearError && !change.error) names['#error'] = 'error';
+    const removes: string[] = [];
+    if (change.clearError && !change.error) {
+      names['#error'] = 'error';
+      removes.push('#error');
+    }
+    if (change.droppedTagKeys === null) {
+      removes.push('droppedTagKeys');
+    } else if (change.droppedTagKeys) {
+      values[':droppedTagKeys'] = change.droppedTagKeys;
+      sets.push('droppedTagKeys = :droppedTagKeys');
+    }
+    const update = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
     let staleSlotHolder: string | undefined;
     for (let attempt = 0; ; attempt++) {
       const current = await this.get(id);

@@ -70,9 +70,21 @@ export async function recordOutcome(state: BindState, deps: RecordOutcomeDeps): 
   const at = deps.clock.now().toISOString();
   const outputs = outputsOf(state);
 
-  let change: { to: 'SUCCEEDED' | 'FAILED'; outputs?: BindingOutputs; error?: BindingError; detail: string };
+  let change: {
+    to: 'SUCCEEDED' | 'FAILED';
+    outputs?: BindingOutputs;
+    error?: BindingError;
+    detail: string;
+    droppedTagKeys?: null;
+  };
   if (!state.error && outputs) {
-    change = { to: 'SUCCEEDED', outputs, detail: `bound to ${outputs.roleArn}` };
+    change = {
+      to: 'SUCCEEDED',
+      outputs,
+      detail: `bound to ${outputs.roleArn}`,
+      // The run's EnsureRole removed the tag keys an update dropped: nothing is left to remove.
+      ...(binding.droppedTagKeys ? { droppedTagKeys: null } : {}),
+    };
   } else {
     const caught: CaughtError = state.error ?? {
       Error: 'Interrupted',

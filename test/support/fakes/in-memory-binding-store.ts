@@ -83,6 +83,8 @@ export class InMemoryBindingStore implements BindingStore {
     else if (change.clearError) delete binding.error;
     if (change.steps) binding.steps = structuredClone(change.steps);
     Object.assign(binding, structuredClone(change.request ?? {}));
+    if (change.droppedTagKeys === null) delete binding.droppedTagKeys;
+    else if (change.droppedTagKeys) binding.droppedTagKeys = [...change.droppedTagKeys];
     return structuredClone(binding);
   }
 
