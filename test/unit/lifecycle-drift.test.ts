@@ -28,6 +28,7 @@ const cluster = {
 const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const clock = { now: () => new Date('2026-02-01T00:00:00.000Z') };
+const boundary = 'arn:aws:iam::111122223333:policy/irsa-broker-boundary';
 
 /** A SUCCEEDED binding whose role, provider and ServiceAccount are all as it set them up. */
 function boundWorld() {
@@ -48,6 +49,7 @@ function boundWorld() {
     trustPolicy: structuredClone(trustPolicy) as unknown as Record<string, unknown>,
     tags: { ...base.tags, ...ownershipTags(base.id) },
     attachedPolicyArns: [readOnly],
+    permissionsBoundaryArn: boundary,
   });
   const binding: Binding = {
     ...base,
@@ -68,7 +70,14 @@ function boundWorld() {
     'irsa-broker',
   );
   const store = new InMemoryBindingStore(binding);
-  const deps = { roles, oidcProviders, kubernetes: new FakeWorkloadClusters(k8s), store, clock };
+  const deps = {
+    config: { permissionsBoundaryArn: boundary },
+    roles,
+    oidcProviders,
+    kubernetes: new FakeWorkloadClusters(k8s),
+    store,
+    clock,
+  };
   return { binding, deps, roles, k8s, store, trustPolicy, role, provider };
 }
 
@@ -148,6 +157,30 @@ describe('CheckDrift', () => {
     expect(sa?.metadata.annotations?.[ROLE_ARN_ANNOTATION]).toBe(role.arn);
   });
 
+  it('reports a removed boundary, edited tags and a longer session as drift and repairs them on its own role', async () => {
+    const { binding, deps, roles } = boundWorld();
+    const tagged = { ...binding, tags: { team: 'payments', cost: 'c-1' } };
+    await roles.tag(binding.roleName, { team: 'payments', cost: 'edited', extra: 'someone else' });
+    await roles.setPermissionsBoundary(binding.roleName, undefined);
+    await roles.update(binding.roleName, { maxSessionDuration: 43200 });
+
+    const seen = await checkDrift(tagged, cluster, { repair: false }, deps).catch((e: unknown) => e);
+    expect((await deps.store.get(binding.id))?.drift).toEqual([
+      { what: 'permissionsBoundary', expected: boundary, actual: null },
+      { what: 'tags', expected: { cost: 'c-1' }, actual: { cost: 'edited' } },
+      { what: 'maxSessionDuration', expected: 3600, actual: 43200 },
+    ]);
+    expect(seen).not.toBeInstanceOf(Error);
+
+    const repaired = await checkDrift(tagged, cluster, { repair: true }, deps);
+    expect(repaired.drift).toEqual([]);
+    expect(repaired.repaired).toEqual(['permissions boundary', 'tags', 'max session duration']);
+    const live = await roles.get(binding.roleName);
+    expect(live).toMatchObject({ permissionsBoundaryArn: boundary, maxSessionDuration: 3600 });
+    // A tag someone else added is theirs: neither drift nor removed.
+    expect(live?.tags).toMatchObject({ team: 'payments', cost: 'c-1', extra: 'someone else' });
+  });
+
   it('never repairs a role that another binding or no one owns, and fails: the binding no longer works', async () => {
     const { binding, deps, roles } = boundWorld();
     const role = await roles.get(binding.roleName);
@@ -167,6 +200,7 @@ describe('CheckDrift', () => {
     expect((await deps.store.get(binding.id))?.drift?.map((d) => d.what)).toEqual([
       'roleOwnership',
       'trustPolicy',
+      'tags',
     ]);
   });
 

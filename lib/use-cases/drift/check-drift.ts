@@ -1,6 +1,7 @@
 // CheckDrift (a step of the verify workflow): compares what the binding set up with what is live — the
-// OIDC provider, the role's ownership, trust policy and attachments, the ServiceAccount's annotation — and,
-// when asked, repairs what irsa-broker owns (trust policy, attachments, annotation) and checks again.
+// OIDC provider, the role's ownership, permissions boundary, trust policy, attachments, tags and maximum
+// session duration, the ServiceAccount's annotation — and, when asked, repairs what irsa-broker owns and
+// checks again.
 // Records what still differs on the binding; the fresh test pod (VerifyIdentity) runs next.
 import type { Binding, DriftItem } from '../../domain/binding.js';
 import { VerificationFailedError } from '../../domain/errors.js';
@@ -14,6 +15,8 @@ import type { KubernetesCluster, KubernetesClusters } from '../../ports/kubernet
 import type { ClusterFacts, OidcProviderFacts, RoleFacts } from '../bind/bind-state.js';
 
 export interface CheckDriftDeps {
+  /** The boundary every role of this deployment must carry. */
+  config: { permissionsBoundaryArn: string };
   roles: IamRoles;
   oidcProviders: IamOidcProviders;
   kubernetes: KubernetesClusters;
@@ -38,6 +41,13 @@ interface Live {
 }
 
 const sorted = (values: readonly string[]) => [...values].sort();
+/** IAM's maximum session duration for a role created without one. */
+const DEFAULT_MAX_SESSION_DURATION = 3600;
+
+/** The binding's own tags the role lacks or carries with another value (others' tags are not drift). */
+function staleTagKeys(binding: Binding, role: RoleState): string[] {
+  return Object.keys(binding.tags).filter((key) => role.tags[key] !== binding.tags[key]);
+}
 
 async function inspect(
   binding: Binding,
@@ -70,8 +80,27 @@ async function inspect(
         actual: owner.kind === 'other-binding' ? `irsa-broker binding ${owner.bindingId}` : 'not irsa-broker',
       });
     }
+    if (role.permissionsBoundaryArn !== deps.config.permissionsBoundaryArn) {
+      drift.push({
+        what: 'permissionsBoundary',
+        expected: deps.config.permissionsBoundaryArn,
+        actual: role.permissionsBoundaryArn ?? null,
+      });
+    }
     if (expectedTrust && !samePolicy(role.trustPolicy, expectedTrust)) {
       drift.push({ what: 'trustPolicy', expected: expectedTrust, actual: role.trustPolicy });
+    }
+    const stale = staleTagKeys(binding, role);
+    if (stale.length > 0) {
+      drift.push({
+        what: 'tags',
+        expected: Object.fromEntries(stale.map((key) => [key, binding.tags[key]])),
+        actual: Object.fromEntries(stale.map((key) => [key, role.tags[key] ?? null])),
+      });
+    }
+    const duration = binding.maxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION;
+    if (role.maxSessionDuration !== duration) {
+      drift.push({ what: 'maxSessionDuration', expected: duration, actual: role.maxSessionDuration });
     }
     const attached = sorted(role.attachedPolicyArns);
     const wanted = sorted(binding.policyArns);
@@ -121,9 +150,23 @@ async function repair(
   const done: string[] = [];
   const { role } = live;
   if (role && live.owned) {
+    if (role.permissionsBoundaryArn !== deps.config.permissionsBoundaryArn) {
+      await deps.roles.setPermissionsBoundary(role.name, deps.config.permissionsBoundaryArn);
+      done.push('permissions boundary');
+    }
     if (expectedTrust && !samePolicy(role.trustPolicy, expectedTrust)) {
       await deps.roles.updateTrustPolicy(role.name, expectedTrust as unknown as Record<string, unknown>);
       done.push('trust policy');
+    }
+    const stale = staleTagKeys(binding, role);
+    if (stale.length > 0) {
+      await deps.roles.tag(role.name, Object.fromEntries(stale.map((key) => [key, binding.tags[key] ?? ''])));
+      done.push('tags');
+    }
+    const duration = binding.maxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION;
+    if (role.maxSessionDuration !== duration) {
+      await deps.roles.update(role.name, { maxSessionDuration: duration });
+      done.push('max session duration');
     }
     for (const arn of binding.policyArns.filter((a) => !role.attachedPolicyArns.includes(a))) {
       await deps.roles.attachPolicy(role.name, arn);
