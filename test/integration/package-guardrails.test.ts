@@ -81,6 +81,32 @@ describe('the packaged stack guards its own IAM powers', () => {
     }
   });
 
+  it('lets CheckDrift make exactly the repairs it performs, and never create, delete or untag a role', () => {
+    const actions = new Set(
+      statementsOf('CheckDriftRole')
+        .filter((s) => s.Effect === 'Allow')
+        .flatMap((s) => list(s.Action)),
+    );
+    for (const repair of [
+      'iam:UpdateAssumeRolePolicy',
+      'iam:AttachRolePolicy',
+      'iam:DetachRolePolicy',
+      'iam:TagRole',
+      'iam:UpdateRole',
+      'iam:PutRolePermissionsBoundary',
+    ]) {
+      expect({ repair, allowed: actions.has(repair) }).toEqual({ repair, allowed: true });
+    }
+    for (const never of [
+      'iam:CreateRole',
+      'iam:DeleteRole',
+      'iam:UntagRole',
+      'iam:DeleteRolePermissionsBoundary',
+    ]) {
+      expect({ never, allowed: actions.has(never) }).toEqual({ never, allowed: false });
+    }
+  });
+
   it('limits trust and tag changes, detaching and deleting to roles under the path and prefix', () => {
     for (const action of [
       'iam:UpdateAssumeRolePolicy',
