@@ -2,6 +2,7 @@
 // on aws-local-stepfunctions behind a Step Functions endpoint, and the HTTP API running the very
 // handlers Lambda runs. `npm start` (main.ts), tests and the benchmark all start it through here.
 import './polyfills.js';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,7 +17,7 @@ import { type RateLimit, tokenBucketLimiter } from './rate-limiter.js';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.js';
 import { type SfnEmulator, startSfnEmulator } from './sfn-emulator.js';
 import { loadStateMachineDefinition } from './state-machine-definition.js';
-import { StateMachineRunner } from './state-machine-runner.js';
+import { type Execution, StateMachineRunner } from './state-machine-runner.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -125,6 +126,39 @@ function localValue(value: unknown, refs: Record<string, string>): string | unde
   return undefined;
 }
 
+const ENDED_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** The event Step Functions sends EventBridge when an execution's status changes. */
+function executionStatusChangeEvent(
+  execution: Execution,
+  stateMachineArn: string,
+  region: string,
+  accountId: string,
+) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Step Functions Execution Status Change',
+    source: 'aws.states',
+    account: accountId,
+    time: (execution.stopDate ?? new Date()).toISOString(),
+    region,
+    resources: [execution.executionArn],
+    detail: {
+      executionArn: execution.executionArn,
+      stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: execution.startDate.getTime(),
+      stopDate: (execution.stopDate ?? new Date()).getTime(),
+      input: JSON.stringify(execution.input ?? {}),
+      output: null,
+      error: execution.error ?? null,
+      cause: execution.cause ?? null,
+    },
+  };
+}
+
 /** The caller of a runtime started without a tokens file: in the admin group of the example policy. */
 export const IMPLICIT_LOCAL_CLAIMS = { sub: 'anonymous', groups: ['irsa-broker-admins'] };
 
@@ -160,7 +194,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     savedEnv.clear();
   };
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     const errors: unknown[] = [];
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error: unknown) => errors.push(error));
@@ -248,7 +284,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         },
       });
     }
-    const sfn = await startSfnEmulator({ runners: Object.values(runners), log });
+    // Step Functions publishes each execution's end to EventBridge; serverless.yml routes the failed,
+    // timed-out and aborted ones of these state machines to executionEnded. Not while stopping: an
+    // execution this process aborts on its way out is closed `Interrupted` by the next start instead.
+    const onEnded = (execution: Execution, stateMachineArn: string) => {
+      if (stopping || !ENDED_STATUSES.has(execution.status) || !config.functions.executionEnded) return;
+      invoke(
+        'executionEnded',
+        executionStatusChangeEvent(execution, stateMachineArn, region, accountId),
+      ).catch((error: unknown) =>
+        log(`executionEnded failed for ${execution.name}: ${error instanceof Error ? error.message : error}`),
+      );
+    };
+    const sfn = await startSfnEmulator({ runners: Object.values(runners), log, onEnded });
     cleanups.push(() => sfn.stop());
     const stateMachineArns = Object.fromEntries(
       Object.entries(runners).map(([key, runner]) => [key, runner.stateMachineArn]),

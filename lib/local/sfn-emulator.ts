@@ -10,6 +10,11 @@ export interface SfnEmulatorOptions {
   host?: string;
   /** Where execution failures and ends are reported. */
   log?: (line: string) => void;
+  /**
+   * Called once per execution that ends, with its state machine: what Step Functions publishes to
+   * EventBridge as "Step Functions Execution Status Change".
+   */
+  onEnded?: (execution: Execution, stateMachineArn: string) => void;
 }
 
 export interface SfnEmulator {
@@ -115,6 +120,7 @@ export async function startSfnEmulator(options: SfnEmulatorOptions): Promise<Sfn
     byArn.set(execution.executionArn, { execution, stateMachineArn: machine.stateMachineArn });
     all.push(execution);
     void execution.done.then((ended) => {
+      options.onEnded?.(ended, machine.stateMachineArn);
       const { stateTransitions, taskInvocations } = ended.stats;
       const counts = `${stateTransitions} transitions, ${taskInvocations} task invocations`;
       if (ended.status === 'SUCCEEDED') log(`execution ${ended.name} succeeded (${counts})`);
@@ -158,10 +164,23 @@ export async function startSfnEmulator(options: SfnEmulatorOptions): Promise<Sfn
     };
   }
 
+  /** Like Step Functions: stopping an execution that already ended changes nothing. */
+  function stopExecution(request: Record<string, unknown>) {
+    const found = typeof request.executionArn === 'string' ? byArn.get(request.executionArn) : undefined;
+    if (!found)
+      throw new SfnError(
+        'ExecutionDoesNotExist',
+        `Execution Does Not Exist: '${String(request.executionArn)}'`,
+      );
+    if (found.execution.status === 'RUNNING') found.execution.abort();
+    return { stopDate: epochSeconds(new Date()) };
+  }
+
   const operations: Record<string, (request: Record<string, unknown>) => unknown> = {
     StartExecution: startExecution,
     DescribeExecution: describeExecution,
     ListExecutions: listExecutions,
+    StopExecution: stopExecution,
   };
 
   async function handle(request: IncomingMessage, response: ServerResponse) {

@@ -1,6 +1,7 @@
 // Retry end to end: a binding that failed for a cause outside irsa-broker (a missing namespace, with
 // CREATE_NAMESPACE=false) is retried under the same id once the cause is fixed; concurrent retries of one
 // FAILED binding resolve to one winner and a 409. One system per file (CREATE_NAMESPACE=false).
+import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   type BindingView,
@@ -100,6 +101,43 @@ describe('POST /v1/bindings/{id}/retry', () => {
     const settledStatus = winner === 'retry' ? 'FAILED' : 'DELETED';
     const done = await system.waitFor(failed.id, (b) => b.status === settledStatus);
     expect(done.status).toBe(settledStatus);
+  }, 90_000);
+
+  it('closes FAILED a binding whose execution was stopped by hand, and a retry then binds it', async () => {
+    // Prepare: pods start slowly, so the run is still in VerifyIdentity when an operator stops it.
+    const namespace = `stopped-${Date.now().toString(36)}`;
+    await system
+      .kubernetes('demo')
+      .apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    system.cloud.faults.setRules([
+      { service: 'k8s:demo', operation: 'GET pods/log', kind: 'latency', latencyMs: 4000 },
+    ]);
+    const created = await system.post(bindingRequest({ namespace }));
+    expect(created.status).toBe(202);
+    await system.waitFor(created.json.id, (b) => stepStatuses(b).VerifyIdentity === 'RUNNING');
+
+    // Act: StopExecution, as from the console; the execution never reaches RecordOutcome.
+    const sfn = new SFNClient({
+      region: 'us-east-1',
+      endpoint: system.runtime.sfnEndpoint,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const executionArn = `${system.runtime.stateMachineArns.bind?.replace(':stateMachine:', ':execution:')}:${created.json.id}`;
+    await sfn.send(new StopExecutionCommand({ executionArn }));
+    system.cloud.faults.setRules([]);
+
+    // Assess: FAILED with the execution named, the step it stopped in closed; retry is then accepted.
+    const failed = await system.waitFor(created.json.id);
+    expect(failed).toMatchObject({
+      status: 'FAILED',
+      error: { step: 'VerifyIdentity', code: 'ExecutionAborted' },
+    });
+    expect(failed.error?.message).toMatch(new RegExp(`execution ${created.json.id} ended ABORTED`));
+    expect(stepStatuses(failed).VerifyIdentity).toBe('FAILED');
+    const retried = await retry(created.json.id);
+    expect(retried.status).toBe(202);
+    const done = await system.waitFor(created.json.id);
+    expect(done.status).toBe('SUCCEEDED');
   }, 90_000);
 
   it('answers 404 for an unknown binding', async () => {

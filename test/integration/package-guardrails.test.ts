@@ -81,6 +81,44 @@ describe('the packaged stack guards its own IAM powers', () => {
     }
   });
 
+  it('lets every function that changes a status write each part of that transaction', () => {
+    // DynamoDB authorizes a transaction part by part: the status change is an Update of the binding plus
+    // a Put of its event, and FAILED/DELETED also Delete the service account slot.
+    const dynamoDbActions = (fn: string) =>
+      new Set(
+        statementsOf(`${fn[0]?.toUpperCase()}${fn.slice(1)}Role`)
+          .filter((s) => s.Effect === 'Allow')
+          .flatMap((s) => list(s.Action))
+          .filter((action) => action.startsWith('dynamodb:')),
+      );
+    const changesStatus = [
+      'createBinding',
+      'retryBinding',
+      'updateBinding',
+      'verifyBinding',
+      'deleteBinding',
+      // The step frame moves PENDING → RUNNING in whichever step runs first.
+      'describeCluster',
+      'ensureOidcProvider',
+      'ensureRole',
+      'ensureWebhook',
+      'approveCsr',
+      'applyServiceAccount',
+      'verifyIdentity',
+      'checkDrift',
+      'recordOutcome',
+      'recordUnbind',
+      'executionEnded',
+    ];
+    const closes = ['createBinding', 'retryBinding', 'recordOutcome', 'recordUnbind', 'executionEnded'];
+    for (const fn of changesStatus) {
+      const actions = dynamoDbActions(fn);
+      const needed = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'];
+      if (closes.includes(fn)) needed.push('dynamodb:DeleteItem');
+      expect({ fn, missing: needed.filter((action) => !actions.has(action)) }).toEqual({ fn, missing: [] });
+    }
+  });
+
   it('lets CheckDrift make exactly the repairs it performs, and never create, delete or untag a role', () => {
     const actions = new Set(
       statementsOf('CheckDriftRole')

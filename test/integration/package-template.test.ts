@@ -87,6 +87,23 @@ const ROLLBACK_FUNCTIONS = ['deleteTestPods', 'removeServiceAccountBinding', 'de
 const ACTIONS_WITHOUT_RESOURCES = new Set(['iam:ListOpenIDConnectProviders']);
 
 describe('npm run package', () => {
+  it('sends the failed, timed-out and aborted ends of every workflow execution to executionEnded', () => {
+    const rules = ofType('AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    expect(rules).toHaveLength(1);
+    expect(rules[0]).toMatchObject({
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: {
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+          stateMachineArn: ['Bind', 'Update', 'Verify', 'Unbind'].map((m) => ({ Ref: `${m}StateMachine` })),
+        },
+      },
+      Targets: [{ Arn: { 'Fn::GetAtt': ['ExecutionEndedLambdaFunction', 'Arn'] } }],
+    });
+  });
+
   it('routes each HTTP API route to its own function', () => {
     const expected: Record<string, string> = {
       'POST /v1/bindings': 'CreateBindingLambdaFunction',
