@@ -1,6 +1,7 @@
 // The Lambda handler behind the EventBridge rule on Step Functions' "Execution Status Change" events for
 // irsa-broker's state machines (FAILED, TIMED_OUT, ABORTED): reads the event, closes a binding its workflow
-// left open (lib/use-cases/close-ended-execution.ts) and logs what it did as one JSON line.
+// left open (lib/use-cases/close-ended-execution.ts) and logs each binding it closes as one JSON line (the
+// other events, whose workflows recorded their own outcome, are the common case and stay quiet).
 import type { BindingStore } from '../ports/binding-store.js';
 import type { Clock } from '../ports/clock.js';
 import {
@@ -43,7 +44,9 @@ export function executionEndedHandler(deps: {
     const result: CloseEndedExecutionResult = ended
       ? await closeEndedExecution(ended, deps)
       : { action: 'ignored', reason: 'not the end of a failed, timed-out or aborted execution' };
-    log(JSON.stringify({ executionEnded: { execution: ended?.name, status: ended?.status, ...result } }));
+    if (result.action === 'closed') {
+      log(JSON.stringify({ executionEnded: { execution: ended?.name, status: ended?.status, ...result } }));
+    }
     return result;
   };
 }

@@ -195,8 +195,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     savedEnv.clear();
   };
   let stopping = false;
+  /** Execution-monitor invocations in flight: stopping waits for them (they write to DynamoDB). */
+  const monitoring = new Set<Promise<unknown>>();
   const stopAll = async () => {
     stopping = true;
+    await Promise.allSettled([...monitoring]);
     const errors: unknown[] = [];
     for (const cleanup of cleanups.splice(0).reverse()) {
       await cleanup().catch((error: unknown) => errors.push(error));
@@ -289,12 +292,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // execution this process aborts on its way out is closed `Interrupted` by the next start instead.
     const onEnded = (execution: Execution, stateMachineArn: string) => {
       if (stopping || !ENDED_STATUSES.has(execution.status) || !config.functions.executionEnded) return;
-      invoke(
-        'executionEnded',
-        executionStatusChangeEvent(execution, stateMachineArn, region, accountId),
-      ).catch((error: unknown) =>
-        log(`executionEnded failed for ${execution.name}: ${error instanceof Error ? error.message : error}`),
-      );
+      const event = executionStatusChangeEvent(execution, stateMachineArn, region, accountId);
+      const invocation: Promise<unknown> = invoke('executionEnded', event)
+        .catch((error: unknown) =>
+          log(
+            `executionEnded failed for ${execution.name}: ${error instanceof Error ? error.message : error}`,
+          ),
+        )
+        .finally(() => monitoring.delete(invocation));
+      monitoring.add(invocation);
     };
     const sfn = await startSfnEmulator({ runners: Object.values(runners), log, onEnded });
     cleanups.push(() => sfn.stop());
