@@ -168,6 +168,21 @@ export class InterruptedError extends BrokerError {
   override readonly name = 'Interrupted';
   readonly retryable = false;
 }
+/** The workflow's execution ended FAILED (e.g. its recording step failed) before it recorded an outcome. */
+export class ExecutionFailedError extends BrokerError {
+  override readonly name = 'ExecutionFailed';
+  readonly retryable = false;
+}
+/** The workflow's execution timed out before it recorded an outcome. */
+export class ExecutionTimedOutError extends BrokerError {
+  override readonly name = 'ExecutionTimedOut';
+  readonly retryable = false;
+}
+/** The workflow's execution was stopped (StopExecution) before it recorded an outcome. */
+export class ExecutionAbortedError extends BrokerError {
+  override readonly name = 'ExecutionAborted';
+  readonly retryable = false;
+}
 
 // ---- Transient (retried by ASL with backoff) ----
 

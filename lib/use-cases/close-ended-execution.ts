@@ -5,7 +5,12 @@
 // for good: neither retry nor DELETE accept those. This closes it FAILED, naming the execution, so the
 // caller can retry or delete it. What the run created stays; DELETE removes what the binding owns.
 import type { Binding, BindingStatus } from '../domain/binding.js';
-import { StatusConflictError } from '../domain/errors.js';
+import {
+  ExecutionAbortedError,
+  ExecutionFailedError,
+  ExecutionTimedOutError,
+  StatusConflictError,
+} from '../domain/errors.js';
 import { isBindingId } from '../domain/names.js';
 import type { BindingStore } from '../ports/binding-store.js';
 import type { Clock } from '../ports/clock.js';
@@ -31,10 +36,10 @@ export interface CloseEndedExecutionResult {
 export const EXECUTION_MONITOR_ACTOR = 'execution-monitor';
 
 const OPEN: readonly BindingStatus[] = ['PENDING', 'RUNNING', 'DELETING'];
-const CODES = {
-  FAILED: 'ExecutionFailed',
-  TIMED_OUT: 'ExecutionTimedOut',
-  ABORTED: 'ExecutionAborted',
+const ERRORS = {
+  FAILED: ExecutionFailedError,
+  TIMED_OUT: ExecutionTimedOutError,
+  ABORTED: ExecutionAbortedError,
 } as const;
 
 /** When the binding's current run began: its last move to PENDING or DELETING (its creation included). */
@@ -66,11 +71,11 @@ export async function closeEndedExecution(
 
   const at = deps.clock.now().toISOString();
   const running = binding.steps.find((step) => step.status === 'RUNNING');
-  const code = CODES[ended.status];
   const why = [ended.error, ended.cause].filter(Boolean).join(': ');
-  const message =
+  const { code, message } = new ERRORS[ended.status](
     `The workflow execution ${ended.name} ended ${ended.status}${why ? ` (${why})` : ''} before it recorded an ` +
-    'outcome. What the run created stays: retry the binding, or DELETE it to remove what it owns.';
+      'outcome. What the run created stays: retry the binding, or DELETE it to remove what it owns.',
+  );
   if (running) {
     await deps.store.recordStep(binding.id, {
       ...running,
