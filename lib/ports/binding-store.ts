@@ -73,8 +73,13 @@ export interface BindingStore {
   list(query: ListQuery): Promise<ListPage>;
   /** Conditional status change, recorded as an event. Throws StatusConflictError if `from` does not hold. */
   transition(id: string, change: Transition): Promise<Binding>;
-  /** Records one step's progress on the binding. */
-  recordStep(id: string, step: StepRecord): Promise<void>;
+  /**
+   * Records one step's progress on the binding; false when `guard` refused it. With
+   * `guard.ifRunningSince`, the record is written only while the step's record is still the RUNNING one
+   * started at that time: a Lambda of a stopped execution, or of an attempt a later one replaced, finishing
+   * late, must not overwrite what the monitor or a newer run recorded since.
+   */
+  recordStep(id: string, step: StepRecord, guard?: { ifRunningSince: string }): Promise<boolean>;
   listEvents(id: string): Promise<BindingEvent[]>;
   /** Records what a drift check found (replacing the previous report). Throws NotFoundError. */
   recordDrift(id: string, drift: DriftItem[], at: string): Promise<void>;

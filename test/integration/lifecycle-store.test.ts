@@ -118,3 +118,25 @@ describe('DynamoDbBindingStore re-run transition', () => {
     await expect(store.recordDrift('b-none', [], at(3))).rejects.toThrow(NotFoundError);
   });
 });
+
+describe('DynamoDbBindingStore step records', () => {
+  it('writes a guarded step record only over the RUNNING record it started', async () => {
+    const binding = newBinding();
+    await store.create(binding);
+    const running = { name: 'VerifyIdentity', status: 'RUNNING' as const, startedAt: at(1) };
+    expect(await store.recordStep(binding.id, running)).toBe(true);
+
+    const done = { ...running, status: 'SUCCEEDED' as const, finishedAt: at(3), detail: 'ok' };
+    expect(await store.recordStep(binding.id, done, { ifRunningSince: at(2) })).toBe(false);
+    expect((await store.get(binding.id))?.steps.find((s) => s.name === 'VerifyIdentity')).toEqual(running);
+
+    expect(await store.recordStep(binding.id, done, { ifRunningSince: at(1) })).toBe(true);
+    const late = { ...done, status: 'FAILED' as const, detail: 'late' };
+    expect(await store.recordStep(binding.id, late, { ifRunningSince: at(1) })).toBe(false);
+    expect((await store.get(binding.id))?.steps.find((s) => s.name === 'VerifyIdentity')).toEqual(done);
+
+    await expect(
+      store.recordStep('b-01kabcdefghjkmnpqrstvwxyz0', done, { ifRunningSince: at(1) }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

@@ -97,6 +97,7 @@ export class InMemoryBindingStore implements BindingStore {
     const binding = this.bindings.get(id);
     if (!binding) throw new NotFoundError(id);
     binding.steps = binding.steps.map((s) => (s.name === step.name ? step : s));
+    return true;
   }
 
   async listEvents(id: string) {

@@ -275,6 +275,31 @@ describe('the step frame', () => {
     });
   });
 
+  it('does not overwrite a step closed meanwhile when a stopped run finishes late', async () => {
+    // Prepare: while the step works, the execution monitor closes it (the execution was stopped).
+    const binding = pendingBinding();
+    const store = new InMemoryBindingStore(binding);
+    const clock = new FakeClock(new Date('2026-01-01T00:00:00.000Z'));
+    const closed = {
+      name: 'VerifyIdentity',
+      status: 'FAILED' as const,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:05.000Z',
+      detail: 'ExecutionAborted: stopped by hand',
+    };
+
+    // Act
+    const result = await runStep('VerifyIdentity', binding.id, { store, clock }, async () => {
+      await store.recordStep(binding.id, closed);
+      clock.advance(9000);
+      return { status: 'SUCCEEDED' as const, detail: 'assumed-role/late' };
+    });
+
+    // Assess: the late result goes back to its (stopped) caller; the record keeps what the monitor wrote.
+    expect(result.detail).toBe('assumed-role/late');
+    expect(store.step(binding.id, 'VerifyIdentity')).toEqual(closed);
+  });
+
   it('records FAILED with the error and rethrows it under its ASL name', async () => {
     const binding = pendingBinding();
     const store = new InMemoryBindingStore(binding);

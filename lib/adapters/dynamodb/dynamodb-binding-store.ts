@@ -507,22 +507,35 @@ export class DynamoDbBindingStore implements BindingStore {
     ];
   }
 
-  async recordStep(id: string, step: StepRecord): Promise<void> {
+  async recordStep(id: string, step: StepRecord, guard?: { ifRunningSince: string }): Promise<boolean> {
     const at = step.finishedAt ?? step.startedAt;
+    const names: Record<string, string> = { '#name': step.name };
+    const values: Record<string, unknown> = at ? { ':step': step, ':at': at } : { ':step': step };
+    let condition = 'attribute_exists(pk)';
+    if (guard) {
+      names['#stepStatus'] = 'status';
+      values[':running'] = 'RUNNING';
+      values[':since'] = guard.ifRunningSince;
+      condition += ' AND steps.#name.#stepStatus = :running AND steps.#name.startedAt = :since';
+    }
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: bindingPk(id), sk: META },
           UpdateExpression: at ? 'SET steps.#name = :step, updatedAt = :at' : 'SET steps.#name = :step',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#name': step.name },
-          ExpressionAttributeValues: at ? { ':step': step, ':at': at } : { ':step': step },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        throw new NotFoundError(`Binding ${id} does not exist`);
+      if (error instanceof ConditionalCheckFailedException) {
+        if (!error.Item) throw new NotFoundError(`Binding ${id} does not exist`);
+        return false;
+      }
       throw translateDynamoDbError(error, `record step ${step.name} of ${id}`);
     }
   }

@@ -102,6 +102,8 @@ export async function runStep<R extends StepOutcome>(
   const startedIso = startedAt.toISOString();
   if (!resumed)
     await deps.store.recordStep(bindingId, { name: step, status: 'RUNNING', startedAt: startedIso });
+  /** Later records of this attempt land only on its own RUNNING record (see BindingStore.recordStep). */
+  const guard = { ifRunningSince: startedIso };
 
   let result: R;
   try {
@@ -120,16 +122,21 @@ export async function runStep<R extends StepOutcome>(
         };
     // The error matters more than this record; RecordOutcome settles any step left RUNNING.
     await deps.store
-      .recordStep(bindingId, { name: step, startedAt: startedIso, ...record })
+      .recordStep(bindingId, { name: step, startedAt: startedIso, ...record }, guard)
       .catch(() => undefined);
     throw error;
   }
-  await deps.store.recordStep(bindingId, {
-    name: step,
-    status: result.status,
-    startedAt: startedIso,
-    finishedAt: deps.clock.now().toISOString(),
-    detail: shortDetail(result.detail),
-  });
+  // Refused only when this run was stopped or superseded meanwhile: its result then goes nowhere either.
+  await deps.store.recordStep(
+    bindingId,
+    {
+      name: step,
+      status: result.status,
+      startedAt: startedIso,
+      finishedAt: deps.clock.now().toISOString(),
+      detail: shortDetail(result.detail),
+    },
+    guard,
+  );
   return result;
 }

@@ -66,6 +66,8 @@ export async function runUnbindStep(
       : deps.clock.now().toISOString();
   if (previous?.status !== 'RUNNING')
     await deps.store.recordStep(bindingId, { name, status: 'RUNNING', startedAt });
+  /** Later records of this attempt land only on its own RUNNING record (see BindingStore.recordStep). */
+  const guard = { ifRunningSince: startedAt };
 
   let outcome: UnbindOutcome;
   if (phase === 'rollback' && binding.keepOnFailure === true) {
@@ -78,27 +80,35 @@ export async function runUnbindStep(
       const message = error instanceof Error ? error.message : String(error);
       const retried = isBrokerError(error) && error.retryable;
       await deps.store
-        .recordStep(bindingId, {
-          name,
-          startedAt,
-          ...(retried
-            ? { status: 'RUNNING' as const, detail: shortDetail(`${errorName}, retrying: ${message}`) }
-            : {
-                status: 'FAILED' as const,
-                finishedAt: deps.clock.now().toISOString(),
-                detail: shortDetail(`${errorName}: ${message}`),
-              }),
-        })
+        .recordStep(
+          bindingId,
+          {
+            name,
+            startedAt,
+            ...(retried
+              ? { status: 'RUNNING' as const, detail: shortDetail(`${errorName}, retrying: ${message}`) }
+              : {
+                  status: 'FAILED' as const,
+                  finishedAt: deps.clock.now().toISOString(),
+                  detail: shortDetail(`${errorName}: ${message}`),
+                }),
+          },
+          guard,
+        )
         .catch(() => undefined);
       throw error;
     }
   }
-  await deps.store.recordStep(bindingId, {
-    name,
-    status: outcome.status,
-    startedAt,
-    finishedAt: deps.clock.now().toISOString(),
-    detail: shortDetail(outcome.detail),
-  });
+  await deps.store.recordStep(
+    bindingId,
+    {
+      name,
+      status: outcome.status,
+      startedAt,
+      finishedAt: deps.clock.now().toISOString(),
+      detail: shortDetail(outcome.detail),
+    },
+    guard,
+  );
   return outcome;
 }

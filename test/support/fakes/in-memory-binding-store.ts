@@ -88,14 +88,19 @@ export class InMemoryBindingStore implements BindingStore {
     return structuredClone(binding);
   }
 
-  async recordStep(id: string, step: StepRecord): Promise<void> {
+  async recordStep(id: string, step: StepRecord, guard?: { ifRunningSince: string }): Promise<boolean> {
     const binding = this.bindings.get(id);
     if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
+    if (guard) {
+      const current = binding.steps.find((s) => s.name === step.name);
+      if (current?.status !== 'RUNNING' || current.startedAt !== guard.ifRunningSince) return false;
+    }
     this.stepLog.push({ bindingId: id, ...step });
     // Like the table's steps map: a step not recorded before is added (rollback and unbind steps).
     binding.steps = binding.steps.some((s) => s.name === step.name)
       ? binding.steps.map((s) => (s.name === step.name ? { ...step } : s))
       : [...binding.steps, { ...step }];
+    return true;
   }
 
   async listEvents(id: string): Promise<BindingEvent[]> {
