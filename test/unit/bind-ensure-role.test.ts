@@ -1,29 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { NotAllowedError, RoleConflictError } from '../../lib/domain/errors.js';
 import { BINDING_ID_TAG, MANAGED_BY_TAG, ownershipTags } from '../../lib/domain/ownership.js';
-import type { ClusterFacts, OidcProviderFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
+import { DEMO_ISSUER_HOST, demoCluster, demoOidcProvider } from '../support/fakes/cluster-facts.js';
 import { ACCOUNT_ID, FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { TEST_BOUNDARY_ARN, testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
-const issuerHost = 'oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
-const cluster = {
-  status: 'SUCCEEDED',
-  detail: '',
-  name: 'demo',
-  region: 'us-east-1',
-  arn: 'arn:aws:eks:us-east-1:111122223333:cluster/demo',
-  version: '1.29',
-  endpoint: 'https://demo.example',
-  caData: 'Y2E=',
-  oidcIssuer: `https://${issuerHost}`,
-} satisfies ClusterFacts;
-const provider: OidcProviderFacts = {
-  status: 'SUCCEEDED',
-  detail: '',
-  arn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuerHost}`,
-};
+const cluster = demoCluster;
+const provider = demoOidcProvider;
 const config = testWorkflowConfig();
 const policies = new FakeIamManagedPolicies();
 const store = new InMemoryBindingStore();
@@ -39,8 +24,8 @@ const expectedTrustPolicy = {
       Action: 'sts:AssumeRoleWithWebIdentity',
       Condition: {
         StringEquals: {
-          [`${issuerHost}:sub`]: 'system:serviceaccount:payments:api',
-          [`${issuerHost}:aud`]: 'sts.amazonaws.com',
+          [`${DEMO_ISSUER_HOST}:sub`]: 'system:serviceaccount:payments:api',
+          [`${DEMO_ISSUER_HOST}:aud`]: 'sts.amazonaws.com',
         },
       },
     },
@@ -78,7 +63,9 @@ describe('EnsureRole', () => {
 
     const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
 
-    expect(result.trustPolicy.Statement[0]?.Condition.StringEquals[`${issuerHost}:aud`]).toBe('my-audience');
+    expect(result.trustPolicy.Statement[0]?.Condition.StringEquals[`${DEMO_ISSUER_HOST}:aud`]).toBe(
+      'my-audience',
+    );
   });
 
   it('fails RoleConflict on a role irsa-broker does not own and leaves it untouched', async () => {
@@ -175,7 +162,7 @@ describe('EnsureRole', () => {
     roles.policies.add(s3);
     const binding = pendingBinding();
     const drifted = structuredClone(expectedTrustPolicy);
-    drifted.Statement[0]!.Condition.StringEquals[`${issuerHost}:sub`] =
+    drifted.Statement[0]!.Condition.StringEquals[`${DEMO_ISSUER_HOST}:sub`] =
       'system:serviceaccount:payments:other';
     roles.put({
       name: binding.roleName,

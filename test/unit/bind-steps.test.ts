@@ -11,28 +11,19 @@ import {
 } from '../../lib/domain/errors.js';
 import { MANAGED_BY_TAG } from '../../lib/domain/ownership.js';
 import { applyServiceAccount } from '../../lib/use-cases/bind/apply-service-account.js';
-import type { ClusterFacts, RoleFacts } from '../../lib/use-cases/bind/bind-state.js';
+import type { RoleFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { describeCluster } from '../../lib/use-cases/bind/describe-cluster.js';
 import { ensureOidcProvider } from '../../lib/use-cases/bind/ensure-oidc-provider.js';
 import { runStep } from '../../lib/use-cases/bind/run-step.js';
+import { DEMO_ISSUER, demoCluster } from '../support/fakes/cluster-facts.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
 import { FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 
-const issuer = 'https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
-const cluster: ClusterFacts = {
-  status: 'SUCCEEDED',
-  detail: '',
-  name: 'demo',
-  region: 'us-east-1',
-  arn: 'arn:aws:eks:us-east-1:111122223333:cluster/demo',
-  version: '1.29',
-  endpoint: 'https://demo.example',
-  caData: 'Y2E=',
-  oidcIssuer: issuer,
-};
+const issuer = DEMO_ISSUER;
+const cluster = demoCluster;
 const role = {
   status: 'SUCCEEDED',
   detail: '',

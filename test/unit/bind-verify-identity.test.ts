@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Binding } from '../../lib/domain/binding.js';
 import { NotYetError, VerificationFailedError, WebhookDidNotMutateError } from '../../lib/domain/errors.js';
-import type { ClusterFacts, RoleFacts } from '../../lib/use-cases/bind/bind-state.js';
+import type { RoleFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { verifyIdentity } from '../../lib/use-cases/bind/verify-identity.js';
+import { demoCluster } from '../support/fakes/cluster-facts.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import {
   FakeWorkloadCluster,
@@ -12,17 +13,7 @@ import {
 import { pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
-const cluster: ClusterFacts = {
-  status: 'SUCCEEDED',
-  detail: '',
-  name: 'demo',
-  region: 'us-east-1',
-  arn: 'arn:aws:eks:us-east-1:111122223333:cluster/demo',
-  version: '1.29',
-  endpoint: 'https://demo.example',
-  caData: 'Y2E=',
-  oidcIssuer: 'https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF',
-};
+const cluster = demoCluster;
 const roleName = 'irsa-demo-payments-api-1a2b3c4d';
 const role = {
   status: 'SUCCEEDED',

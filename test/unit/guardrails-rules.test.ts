@@ -9,12 +9,12 @@ import {
   trustPolicyViolations,
 } from '../../lib/domain/guardrails.js';
 import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
+import { DEMO_ISSUER_HOST } from '../support/fakes/cluster-facts.js';
 import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
-const issuerHost = 'oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
 const expected = {
-  oidcProviderArn: `arn:aws:iam::111122223333:oidc-provider/${issuerHost}`,
-  issuer: `https://${issuerHost}`,
+  oidcProviderArn: `arn:aws:iam::111122223333:oidc-provider/${DEMO_ISSUER_HOST}`,
+  issuer: `https://${DEMO_ISSUER_HOST}`,
   namespace: 'payments',
   serviceAccountName: 'api',
   audience: 'sts.amazonaws.com',
@@ -135,14 +135,16 @@ describe('exact trust policy', () => {
     [
       'a wildcard subject',
       (p: ReturnType<typeof exact>) => {
-        p.Statement[0]!.Condition.StringEquals[`${issuerHost}:sub`] = 'system:serviceaccount:payments:*';
+        p.Statement[0]!.Condition.StringEquals[`${DEMO_ISSUER_HOST}:sub`] =
+          'system:serviceaccount:payments:*';
       },
       /must be exactly system:serviceaccount:payments:api/,
     ],
     [
       'another namespace',
       (p: ReturnType<typeof exact>) => {
-        p.Statement[0]!.Condition.StringEquals[`${issuerHost}:sub`] = 'system:serviceaccount:kube-system:api';
+        p.Statement[0]!.Condition.StringEquals[`${DEMO_ISSUER_HOST}:sub`] =
+          'system:serviceaccount:kube-system:api';
       },
       /must be exactly/,
     ],
@@ -158,7 +160,7 @@ describe('exact trust policy', () => {
     [
       'a missing aud',
       (p: ReturnType<typeof exact>) => {
-        delete p.Statement[0]!.Condition.StringEquals[`${issuerHost}:aud`];
+        delete p.Statement[0]!.Condition.StringEquals[`${DEMO_ISSUER_HOST}:aud`];
       },
       /StringEquals must hold exactly/,
     ],

@@ -5,26 +5,16 @@ import { VerificationFailedError } from '../../lib/domain/errors.js';
 import { ROLE_ARN_ANNOTATION } from '../../lib/domain/manifests/service-account.js';
 import { ownershipTags } from '../../lib/domain/ownership.js';
 import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
-import type { ClusterFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { recordOutcome } from '../../lib/use-cases/bind/record-outcome.js';
 import { checkDrift } from '../../lib/use-cases/drift/check-drift.js';
+import { DEMO_ISSUER, demoCluster } from '../support/fakes/cluster-facts.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { ACCOUNT_ID, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 
-const issuer = 'https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
-const cluster = {
-  status: 'SUCCEEDED',
-  detail: '',
-  name: 'demo',
-  region: 'us-east-1',
-  arn: 'arn:aws:eks:us-east-1:111122223333:cluster/demo',
-  version: '1.31',
-  endpoint: 'https://demo.example',
-  caData: 'Y2E=',
-  oidcIssuer: issuer,
-} satisfies ClusterFacts;
+const issuer = DEMO_ISSUER;
+const cluster = demoCluster;
 const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const clock = { now: () => new Date('2026-02-01T00:00:00.000Z') };

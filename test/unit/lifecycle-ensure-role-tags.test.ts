@@ -2,29 +2,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { ownershipTags } from '../../lib/domain/ownership.js';
 import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
-import type { ClusterFacts, OidcProviderFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
-import { ACCOUNT_ID, FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.js';
+import { demoCluster, demoOidcProvider } from '../support/fakes/cluster-facts.js';
+import { FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { TEST_BOUNDARY_ARN, testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
-const issuerHost = 'oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
-const cluster = {
-  status: 'SUCCEEDED',
-  detail: '',
-  name: 'demo',
-  region: 'us-east-1',
-  arn: 'arn:aws:eks:us-east-1:111122223333:cluster/demo',
-  version: '1.31',
-  endpoint: 'https://demo.example',
-  caData: 'Y2E=',
-  oidcIssuer: `https://${issuerHost}`,
-} satisfies ClusterFacts;
-const provider: OidcProviderFacts = {
-  status: 'SUCCEEDED',
-  detail: '',
-  arn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${issuerHost}`,
-};
+const cluster = demoCluster;
+const provider = demoOidcProvider;
 
 describe('EnsureRole with removedTagKeys', () => {
   it('removes only the dropped keys the binding no longer has, keeping ownership and foreign tags', async () => {
