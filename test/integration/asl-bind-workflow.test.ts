@@ -4,7 +4,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { Context } from 'aws-lambda';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { WebCryptoServingKeyGenerator } from '../../lib/adapters/crypto/webcrypto-serving-key-generator.js';
 import { DynamoDbBindingStore } from '../../lib/adapters/dynamodb/dynamodb-binding-store.js';
@@ -15,7 +14,6 @@ import { BIND_STEPS, type Binding } from '../../lib/domain/binding.js';
 import { TransientError } from '../../lib/domain/errors.js';
 import { loadServiceConfig, type ServiceConfig } from '../../lib/local/serverless-config.js';
 import { loadStateMachineDefinition } from '../../lib/local/state-machine-definition.js';
-import { StateMachineRunner } from '../../lib/local/state-machine-runner.js';
 import type { BindingStore } from '../../lib/ports/binding-store.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
@@ -23,6 +21,7 @@ import { FakeIamManagedPolicies, FakeIamRoles, FakeOidcProviders } from '../supp
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
+import { runnerOverHandlers, type StepHandler } from './asl-runner.js';
 import { dynamoDbLocalClient, freshTable, newBinding } from './store-fixtures.js';
 
 type AslValidator = (
@@ -108,21 +107,15 @@ function world(
   // The rollback branch runs the unbind steps.
   const handlers = { ...createStepHandlers(deps), ...createUnbindStepHandlers(deps) } as unknown as Record<
     string,
-    (event: unknown, context: Context) => Promise<unknown>
+    StepHandler
   >;
-  const invoked: string[] = [];
-  const runner = new StateMachineRunner({
+  const { runner, invoked } = runnerOverHandlers({
     name: 'irsa-broker-test-bind',
-    definition: structuredClone(definition),
+    definition,
     region,
     accountId,
-    retryDelayMs: 0,
-    invokeLambda: async (arn, payload) => {
-      const key = Object.keys(handlers).find((candidate) => functionArn(candidate) === arn);
-      if (!key) throw new Error(`No step handler behind ${arn}`);
-      invoked.push(key);
-      return handlers[key]!(payload, {} as Context);
-    },
+    functionArn,
+    handlers,
   });
   const run = () => runner.start({ bindingId: binding.id }).done;
   return { binding, store, clusters, roles, oidcProviders, k8s, deps, runner, run, invoked };

@@ -4,7 +4,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { Context } from 'aws-lambda';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { StepDependencies } from '../../lib/composition/step-dependencies.js';
 import { createUnbindStepHandlers } from '../../lib/composition/unbind-step-handlers.js';
@@ -13,13 +12,13 @@ import { KubernetesAccessDeniedError, TransientError } from '../../lib/domain/er
 import { ownershipTags } from '../../lib/domain/ownership.js';
 import { loadServiceConfig } from '../../lib/local/serverless-config.js';
 import { loadStateMachineDefinition } from '../../lib/local/state-machine-definition.js';
-import { StateMachineRunner } from '../../lib/local/state-machine-runner.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
 import { FakeIamRoles } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
+import { runnerOverHandlers, type StepHandler } from './asl-runner.js';
 
 type AslValidator = (
   definition: unknown,
@@ -100,23 +99,14 @@ function world() {
     roles,
     kubernetes: new FakeWorkloadClusters(k8s),
   } as unknown as StepDependencies;
-  const handlers = createUnbindStepHandlers(deps) as unknown as Record<
-    string,
-    (e: unknown, c: Context) => Promise<unknown>
-  >;
-  const invoked: string[] = [];
-  const runner = new StateMachineRunner({
+  const handlers = createUnbindStepHandlers(deps) as unknown as Record<string, StepHandler>;
+  const { runner, invoked } = runnerOverHandlers({
     name: 'irsa-broker-local-unbind',
-    definition: structuredClone(definition),
+    definition,
     region,
     accountId,
-    retryDelayMs: 0,
-    invokeLambda: async (arn, payload) => {
-      const key = Object.keys(handlers).find((candidate) => functionArn(candidate) === arn);
-      if (!key) throw new Error(`No step handler behind ${arn}`);
-      invoked.push(key);
-      return handlers[key]!(payload, {} as Context);
-    },
+    functionArn,
+    handlers,
   });
   const run = () => runner.start({ bindingId: binding.id }).done;
   return { binding, store, roles, k8s, run, invoked };
