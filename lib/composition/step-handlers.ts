@@ -2,8 +2,7 @@
 // run one use case inside the step frame, return its result for ResultPath. functions/steps/* export them.
 // The webhook steps (CSR parsing, X.509) live in webhook-step-handlers.ts so other steps do not bundle them.
 import middy from '@middy/core';
-import type { Binding, BindStepName, WorkflowStepName } from '../domain/binding.js';
-import { InputError } from '../domain/errors.js';
+import type { BindStepName, WorkflowStepName } from '../domain/binding.js';
 import { applyServiceAccount } from '../use-cases/bind/apply-service-account.js';
 import type {
   BindState,
@@ -38,23 +37,6 @@ export function stepHandler<R extends StepOutcome>(
   });
 }
 
-/**
- * Tag keys to remove from the role: those the binding records as dropped by an update, and
- * `$.removedTagKeys` of executions an older release started with them in the input.
- */
-function removedTagKeysOf(state: BindState, binding: Binding): { removedTagKeys?: string[] } {
-  const keys = (state as { removedTagKeys?: unknown }).removedTagKeys;
-  if (keys !== undefined && (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string'))) {
-    throw new InputError(
-      `EnsureRole needs $.removedTagKeys to be a list of tag keys, got ${JSON.stringify(keys)}`,
-    );
-  }
-  const removed = [
-    ...new Set([...(binding.droppedTagKeys ?? []), ...((keys as string[] | undefined) ?? [])]),
-  ];
-  return removed.length > 0 ? { removedTagKeys: removed } : {};
-}
-
 export const connection = (state: BindState, step: BindStepName) => requireFact(state, 'cluster', step);
 
 export const describeClusterHandler = (deps: StepDeps<'clusters'>) =>
@@ -72,7 +54,6 @@ export const ensureRoleHandler = (deps: StepDeps<'config' | 'roles' | 'policies'
       connection(state, 'EnsureRole'),
       requireFact(state, 'oidcProvider', 'EnsureRole'),
       deps,
-      removedTagKeysOf(state, binding),
     ),
   );
 

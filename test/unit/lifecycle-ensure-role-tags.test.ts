@@ -1,5 +1,7 @@
-// EnsureRole during an update: tag keys the PATCH dropped leave the role; tags others put there stay.
+// EnsureRole and the tag keys an update dropped (the binding's droppedTagKeys): they leave the role; tags
+// others put there stay.
 import { describe, expect, it } from '@jest/globals';
+import type { Binding } from '../../lib/domain/binding.js';
 import { ownershipTags } from '../../lib/domain/ownership.js';
 import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
@@ -8,36 +10,40 @@ import { FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { TEST_BOUNDARY_ARN, testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
-const cluster = demoCluster;
-const provider = demoOidcProvider;
+/** The binding's role as bound, carrying `tags` besides the ownership tags; EnsureRole's deps over it. */
+function boundRole(binding: Binding, tags: Record<string, string>) {
+  const roles = new FakeIamRoles();
+  roles.put({
+    name: binding.roleName,
+    path: '/irsa-broker/',
+    trustPolicy: buildTrustPolicy({
+      oidcProviderArn: demoOidcProvider.arn,
+      issuer: demoCluster.oidcIssuer,
+      namespace: binding.namespace,
+      serviceAccountName: binding.serviceAccountName,
+    }) as unknown as Record<string, unknown>,
+    tags: { ...tags, ...ownershipTags(binding.id) },
+    attachedPolicyArns: [...binding.policyArns],
+    permissionsBoundaryArn: TEST_BOUNDARY_ARN,
+  });
+  const deps = {
+    roles,
+    policies: new FakeIamManagedPolicies(),
+    config: testWorkflowConfig(),
+    store: new InMemoryBindingStore(binding),
+  };
+  return { roles, deps };
+}
 
-describe('EnsureRole with removedTagKeys', () => {
+describe('EnsureRole with droppedTagKeys', () => {
   it('removes only the dropped keys the binding no longer has, keeping ownership and foreign tags', async () => {
-    const binding = pendingBinding({ tags: { owner: 'b' } });
-    const roles = new FakeIamRoles();
-    roles.put({
-      name: binding.roleName,
-      path: '/irsa-broker/',
-      trustPolicy: buildTrustPolicy({
-        oidcProviderArn: provider.arn,
-        issuer: cluster.oidcIssuer,
-        namespace: binding.namespace,
-        serviceAccountName: binding.serviceAccountName,
-      }) as unknown as Record<string, unknown>,
-      tags: { team: 'payments', 'cost-center': 'set-by-finance', ...ownershipTags(binding.id) },
-      attachedPolicyArns: [...binding.policyArns],
-      permissionsBoundaryArn: TEST_BOUNDARY_ARN,
-    });
-    const deps = {
-      roles,
-      policies: new FakeIamManagedPolicies(),
-      config: testWorkflowConfig(),
-      store: new InMemoryBindingStore(binding),
+    const binding = {
+      ...pendingBinding({ tags: { owner: 'b' } }),
+      droppedTagKeys: ['team', 'owner', 'absent'],
     };
+    const { roles, deps } = boundRole(binding, { team: 'payments', 'cost-center': 'set-by-finance' });
 
-    const result = await ensureRole(binding, cluster, provider, deps, {
-      removedTagKeys: ['team', 'owner', 'absent'],
-    });
+    const result = await ensureRole(binding, demoCluster, demoOidcProvider, deps);
 
     expect((await roles.get(binding.roleName))?.tags).toEqual({
       owner: 'b',
@@ -47,30 +53,11 @@ describe('EnsureRole with removedTagKeys', () => {
     expect(result.detail).toMatch(/reconciled \(tags, removed tags team\)/);
   });
 
-  it('removes nothing without removedTagKeys (a bind or retry)', async () => {
+  it('removes nothing when no update dropped a key (a bind or a retry of one)', async () => {
     const binding = pendingBinding({ tags: {} });
-    const roles = new FakeIamRoles();
-    roles.put({
-      name: binding.roleName,
-      path: '/irsa-broker/',
-      trustPolicy: buildTrustPolicy({
-        oidcProviderArn: provider.arn,
-        issuer: cluster.oidcIssuer,
-        namespace: binding.namespace,
-        serviceAccountName: binding.serviceAccountName,
-      }) as unknown as Record<string, unknown>,
-      tags: { team: 'payments', ...ownershipTags(binding.id) },
-      attachedPolicyArns: [...binding.policyArns],
-      permissionsBoundaryArn: TEST_BOUNDARY_ARN,
-    });
-    const deps = {
-      roles,
-      policies: new FakeIamManagedPolicies(),
-      config: testWorkflowConfig(),
-      store: new InMemoryBindingStore(binding),
-    };
+    const { roles, deps } = boundRole(binding, { team: 'payments' });
 
-    await ensureRole(binding, cluster, provider, deps);
+    await ensureRole(binding, demoCluster, demoOidcProvider, deps);
 
     expect((await roles.get(binding.roleName))?.tags).toEqual({
       team: 'payments',

@@ -71,7 +71,6 @@ async function reconcile(
   binding: Binding,
   trustPolicy: TrustPolicy,
   deps: Pick<EnsureRoleDeps, 'roles' | 'config'>,
-  options: EnsureRoleOptions,
 ): Promise<string[]> {
   const { roles } = deps;
   const changes: string[] = [];
@@ -89,8 +88,9 @@ async function reconcile(
     await roles.tag(role.name, Object.fromEntries(staleTags));
     changes.push('tags');
   }
-  // Only keys the binding itself dropped: tags others put on the role are not ours to remove.
-  const droppedTags = (options.removedTagKeys ?? []).filter((key) => !(key in tags) && key in role.tags);
+  // Only keys an update of this binding dropped (kept on it until a run succeeds): tags others put on the
+  // role are not ours to remove.
+  const droppedTags = (binding.droppedTagKeys ?? []).filter((key) => !(key in tags) && key in role.tags);
   if (droppedTags.length > 0) {
     await roles.untag(role.name, droppedTags);
     changes.push(`removed tags ${droppedTags.join(', ')}`);
@@ -113,17 +113,11 @@ async function reconcile(
   return changes;
 }
 
-export interface EnsureRoleOptions {
-  /** Tag keys an update (PATCH) removed from the binding: removed from its role too. */
-  removedTagKeys?: readonly string[];
-}
-
 export async function ensureRole(
   binding: Binding,
   cluster: ClusterFacts,
   oidcProvider: OidcProviderFacts,
   deps: EnsureRoleDeps,
-  options: EnsureRoleOptions = {},
 ): Promise<RoleFacts> {
   const { rolePath, permissionsBoundaryArn } = deps.config;
   assertRolePlacement({ name: binding.roleName }, deps.config);
@@ -152,7 +146,7 @@ export async function ensureRole(
   if (role) {
     const claim = await claimRole(role, binding, deps.store);
     assertRolePlacement(role, deps.config);
-    const changes = await reconcile(role, binding, trustPolicy, deps, options);
+    const changes = await reconcile(role, binding, trustPolicy, deps);
     action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
   } else {
     try {
@@ -175,7 +169,7 @@ export async function ensureRole(
       if (!role) throw error;
       const claim = await claimRole(role, binding, deps.store);
       assertRolePlacement(role, deps.config);
-      const changes = await reconcile(role, binding, trustPolicy, deps, options);
+      const changes = await reconcile(role, binding, trustPolicy, deps);
       action = claim + (changes.length > 0 ? `reconciled (${changes.join(', ')})` : 'unchanged');
     }
   }
