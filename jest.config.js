@@ -8,7 +8,7 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // test/resilience runs on its own (npm run test:resilience): minutes of fault injection and load.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/resilience/'],
-  setupFiles: ['<rootDir>/test/support/polyfills.js', '<rootDir>/lib/domain/reflect-metadata-shim.ts'],
+  setupFiles: ['<rootDir>/lib/domain/reflect-metadata-shim.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
   testTimeout: 60_000,

@@ -1,5 +1,4 @@
 // `npm start`: runs irsa-broker on this machine (see runtime.ts) until Ctrl-C or SIGTERM.
-import './polyfills.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { localSandbox } from './local-sandbox.js';

@@ -1,7 +1,6 @@
 // The whole service on one machine: DynamoDB Local, the table from serverless.yml, the state machines
 // on aws-local-stepfunctions behind a Step Functions endpoint, and the HTTP API running the very
 // handlers Lambda runs. `npm start` (main.ts), tests and the benchmark all start it through here.
-import './polyfills.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

@@ -1,7 +1,6 @@
 // Runs a state machine locally with aws-local-stepfunctions, every Lambda Task mapped to the very
 // handler the deployed function runs and every DynamoDB integration to DynamoDB (Local). Errors
 // reach Retry/Catch under the thrown error's `name`, with a Lambda-shaped Cause, as on AWS.
-import './polyfills.js';
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {

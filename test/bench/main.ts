@@ -1,6 +1,5 @@
 // `npm run bench`: API latency, workflow throughput and counts, cost per binding and cold start proxy,
 // printed as tables as they complete and written to docs/bench-results.json with the machine's facts.
-import '../../lib/local/polyfills.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
