@@ -36,6 +36,8 @@ interface PackagedFunction {
 const client = dynamoDbLocalClient();
 let tableName: string;
 let workDir: string;
+/** The Lambda runtimes the template names (nodejs22.x). */
+const runtimes = new Set<string>();
 const functions = new Map<string, PackagedFunction>();
 
 /** Template values with CloudFormation references replaced by what this test provides. */
@@ -59,6 +61,11 @@ function environmentOf(fn: PackagedFunction): Record<string, string> {
 
 /** Runs `script` (an ES module body with `bundle` in scope) under node; its stdout, or why it failed. */
 async function runNode(fn: PackagedFunction, script: string): Promise<string> {
+  return (await runNodeOutputs(fn, script)).out;
+}
+
+/** Runs `script` under the node that runs these tests (npm's Node 22); stdout and stderr. */
+async function runNodeOutputs(fn: PackagedFunction, script: string): Promise<{ out: string; err: string }> {
   const program = `const bundle = ${JSON.stringify(pathToFileURL(fn.bundle).href)};\n${script}`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', program], {
     cwd: environmentOf(fn).LAMBDA_TASK_ROOT,
@@ -75,7 +82,7 @@ async function runNode(fn: PackagedFunction, script: string): Promise<string> {
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`${fn.name}: node exited with ${code}\n${err.slice(-2000)}`);
-  return out;
+  return { out, err };
 }
 
 /** Invokes the bundle's handler with an HTTP API event carrying JWT claims; the result object. */
@@ -135,6 +142,7 @@ beforeAll(async () => {
       await mkdir(dirname(join(root, path)), { recursive: true });
       await writeFile(join(root, path), content);
     }
+    runtimes.add(String(resource.Properties.Runtime));
     const handler = String(resource.Properties.Handler);
     const bundle = join(root, `${handler.slice(0, handler.lastIndexOf('.'))}.mjs`);
     const map = files.get(`${handler.slice(0, handler.lastIndexOf('.'))}.mjs.map`);
@@ -162,6 +170,20 @@ describe('packaged Lambda bundles', () => {
     }
     expect(failures).toEqual([]);
   }, 300_000);
+
+  it('the bundles run on the Node.js major the template deploys to, and start without warnings', async () => {
+    const majors = new Set([...runtimes].map((runtime) => /^nodejs(\d+)\.x$/.exec(runtime)?.[1] ?? runtime));
+    expect([...majors]).toEqual([process.versions.node.split('.')[0]]);
+    const fn = functions.get('GetBinding');
+    if (!fn) throw new Error('no packaged GetBinding');
+    // The SDK's Node-support notice and deprecation warnings go to stderr at import and first call.
+    const { err } = await runNodeOutputs(
+      fn,
+      `const { handler } = await import(bundle);
+await handler({ version: '2.0', rawPath: '/v1/bindings/x', requestContext: { http: { method: 'GET' } } }, { getRemainingTimeInMillis: () => 1000 }).catch(() => undefined);`,
+    );
+    expect(err).toBe('');
+  }, 120_000);
 
   it('the read handlers answer from DynamoDB Local with the credentials the environment holds', async () => {
     const store = new DynamoDbBindingStore({ client, tableName });
