@@ -223,5 +223,8 @@ await handler({ version: '2.0', rawPath: '/v1/bindings/x', requestContext: { htt
     expect(carrying('node_modules/@aws-sdk/credential-provider-sso/')).toEqual([]);
     expect(carrying('node_modules/@aws-sdk/credential-provider-ini/')).toEqual([]);
     expect(carrying('lib/adapters/aws/lambda-credential-provider.ts').length).toBeGreaterThan(0);
+    // client-node's fetch stack (undici) stays out; its stand-in goes wherever client-node goes.
+    expect(carrying('/undici/')).toEqual([]);
+    expect(carrying('lib/adapters/kubernetes/undici-unused.ts')).toEqual([...KUBERNETES_FUNCTIONS].sort());
   });
 });
