@@ -1,7 +1,7 @@
 // The bind workflow's configuration, read from the environment once per cold start and validated.
 import * as z from 'zod/mini';
 import { deniedPolicyArns } from '../domain/guardrails.js';
-import { POLICY_ARN_PATTERN } from '../domain/names.js';
+import { IMAGE_REFERENCE_MAX, IMAGE_REFERENCE_PATTERN, POLICY_ARN_PATTERN } from '../domain/names.js';
 import '../domain/validation-locale.js';
 
 const flag = (name: string) =>
@@ -24,6 +24,17 @@ const seconds = (name: string, fallback: number, max: number) =>
 
 const required = (name: string) =>
   z.string({ error: `${name} is required` }).check(z.trim(), z.minLength(1, `${name} is required`));
+
+/** An image the kubelet can pull: checked here, not first when a pod fails to start on a cluster. */
+const image = (name: string, example: string) =>
+  required(name).check(
+    z.maxLength(IMAGE_REFERENCE_MAX, `${name} must be at most ${IMAGE_REFERENCE_MAX} characters`),
+    z.regex(
+      IMAGE_REFERENCE_PATTERN,
+      `${name} must be an image reference such as ${example} or a private mirror ` +
+        '(<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>): lowercase repository, optional :tag and @sha256:<digest>',
+    ),
+  );
 
 /** A comma-separated list of managed policy ARNs; absent or empty is none. */
 export const policyArnList = (name: string) =>
@@ -64,8 +75,9 @@ const EnvSchema = z
     DENIED_POLICY_ARNS: policyArnList('DENIED_POLICY_ARNS'),
     CREATE_OIDC_PROVIDER: flag('CREATE_OIDC_PROVIDER'),
     CREATE_NAMESPACE: flag('CREATE_NAMESPACE'),
-    TEST_POD_IMAGE: required('TEST_POD_IMAGE'),
-    WEBHOOK_IMAGE: required('WEBHOOK_IMAGE'),
+    /** The verification pod's image: it must carry the AWS CLI (`aws sts get-caller-identity`). */
+    VERIFY_IMAGE: image('VERIFY_IMAGE', 'public.ecr.aws/aws-cli/aws-cli:2.22.0'),
+    WEBHOOK_IMAGE: image('WEBHOOK_IMAGE', 'amazon/amazon-eks-pod-identity-webhook:v0.5.5'),
     // Tunables: documented defaults.
     /** Namespace the pod identity webhook is installed into when a cluster lacks one. */
     WEBHOOK_NAMESPACE: z._default(
@@ -108,6 +120,7 @@ export interface WorkflowConfig {
   deniedPolicyArns: string[];
   createOidcProvider: boolean;
   createNamespace: boolean;
+  /** VERIFY_IMAGE. */
   testPodImage: string;
   webhookImage: string;
   webhookNamespace: string;
@@ -124,7 +137,16 @@ export class WorkflowConfigError extends Error {
 
 /** Validates `env`; throws WorkflowConfigError listing every variable to fix. */
 export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): WorkflowConfig {
-  const parsed = EnvSchema.safeParse(env);
+  // TEST_POD_IMAGE is VERIFY_IMAGE's earlier name: deployments that set it keep working.
+  if (
+    env.TEST_POD_IMAGE !== undefined &&
+    env.VERIFY_IMAGE !== undefined &&
+    env.TEST_POD_IMAGE !== env.VERIFY_IMAGE
+  )
+    throw new WorkflowConfigError(
+      'Invalid bind workflow configuration: VERIFY_IMAGE and TEST_POD_IMAGE (its earlier name) differ; set only VERIFY_IMAGE',
+    );
+  const parsed = EnvSchema.safeParse({ ...env, VERIFY_IMAGE: env.VERIFY_IMAGE ?? env.TEST_POD_IMAGE });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`);
     throw new WorkflowConfigError(`Invalid bind workflow configuration: ${problems.join('; ')}`);
@@ -139,7 +161,7 @@ export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): Workfl
     deniedPolicyArns: deniedPolicyArns(e.DENIED_POLICY_ARNS),
     createOidcProvider: e.CREATE_OIDC_PROVIDER,
     createNamespace: e.CREATE_NAMESPACE,
-    testPodImage: e.TEST_POD_IMAGE,
+    testPodImage: e.VERIFY_IMAGE,
     webhookImage: e.WEBHOOK_IMAGE,
     webhookNamespace: e.WEBHOOK_NAMESPACE,
     verifyTimeoutSeconds: e.VERIFY_TIMEOUT_SECONDS,

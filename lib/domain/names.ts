@@ -35,6 +35,16 @@ export const ROLE_DESCRIPTION_MAX = 1000;
 /** Idempotency-Key header values: printable ASCII. */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7E]{1,128}$/;
 
+// A container image reference as registries and the kubelet parse it (the distribution reference
+// grammar): [registry[:port]/]repository[:tag][@sha256:digest], repository components in lowercase.
+export const IMAGE_REFERENCE_MAX = 512;
+const IMAGE_DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const IMAGE_PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const IMAGE_NAME = `(?:${IMAGE_DOMAIN_COMPONENT}(?:\\.${IMAGE_DOMAIN_COMPONENT})*(?::[0-9]{1,5})?/)?${IMAGE_PATH_COMPONENT}(?:/${IMAGE_PATH_COMPONENT})*`;
+export const IMAGE_REFERENCE_PATTERN = new RegExp(
+  `^${IMAGE_NAME}(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
+
 // Binding ids: `b-` + 26 chars of lower-case Crockford base32, time first, so ids sort by creation.
 // They are also Step Functions execution names (1..80 chars, no spaces or special characters).
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';

@@ -129,6 +129,6 @@ export function decideVerification(log: string, context: VerificationContext): V
   }
   return {
     kind: 'failed',
-    message: `The test pod printed no caller identity; check TEST_POD_IMAGE runs the AWS CLI. Log: ${logExcerpt(log)}`,
+    message: `The test pod printed no caller identity; check VERIFY_IMAGE runs the AWS CLI. Log: ${logExcerpt(log)}`,
   };
 }

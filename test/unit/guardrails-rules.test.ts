@@ -71,8 +71,8 @@ describe('deny-list', () => {
       ROLE_NAME_PREFIX: 'irsa-',
       CREATE_OIDC_PROVIDER: 'false',
       CREATE_NAMESPACE: 'false',
-      TEST_POD_IMAGE: 'i',
-      WEBHOOK_IMAGE: 'w',
+      VERIFY_IMAGE: 'public.ecr.aws/aws-cli/aws-cli:2.22.0',
+      WEBHOOK_IMAGE: 'amazon/amazon-eks-pod-identity-webhook:v0.5.5',
     };
     expect(() => loadWorkflowConfig(env)).toThrow(
       /PERMISSIONS_BOUNDARY_ARN: PERMISSIONS_BOUNDARY_ARN is required/,
@@ -189,5 +189,60 @@ describe('exact trust policy', () => {
   it('checks the length against the quota before IAM is called', () => {
     expect(() => assertExactTrustPolicy(exact(), expected, 200)).toThrow(QuotaExceededError);
     expect(() => assertExactTrustPolicy(exact(), expected, 2048)).not.toThrow();
+  });
+});
+
+describe('image references', () => {
+  it.each([
+    'public.ecr.aws/aws-cli/aws-cli:2.22.0',
+    '123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.22.0',
+    `123456789012.dkr.ecr.eu-west-1.amazonaws.com/aws-cli@sha256:${'a'.repeat(64)}`,
+    `amazon/aws-cli:2.22.0@sha256:${'0f'.repeat(32)}`,
+    'epamedp/edp-jenkins-terraform-agent:3.0.9',
+    'localhost:5000/tools/aws_cli',
+    'aws-cli',
+  ])('VERIFY_IMAGE %s is taken', (image) => {
+    expect(testWorkflowConfig({ VERIFY_IMAGE: image }).testPodImage).toBe(image);
+  });
+
+  it.each([
+    ['Amazon/AWS-CLI:2', 'lowercase repository'],
+    ['aws-cli:', 'optional :tag'],
+    ['aws cli', 'image reference'],
+    ['https://public.ecr.aws/aws-cli/aws-cli', 'image reference'],
+    ['aws-cli@sha256:abc', '@sha256:<digest>'],
+    [`aws-cli:${'t'.repeat(129)}`, 'image reference'],
+    ['aws-cli:2;rm -rf /', 'image reference'],
+  ])('VERIFY_IMAGE %s is refused, saying what to change', (image, hint) => {
+    expect(() => testWorkflowConfig({ VERIFY_IMAGE: image })).toThrow(
+      /VERIFY_IMAGE must be an image reference/,
+    );
+    expect(() => testWorkflowConfig({ VERIFY_IMAGE: image })).toThrow(hint);
+  });
+
+  it('reads TEST_POD_IMAGE, its earlier name, and refuses the two set differently', () => {
+    const { VERIFY_IMAGE: _unused, ...env } = {
+      VERIFY_IMAGE: '',
+      BINDINGS_TABLE: 't',
+      AWS_REGION: 'us-east-1',
+      ROLE_PATH: '/irsa-broker/',
+      ROLE_NAME_PREFIX: 'irsa-',
+      PERMISSIONS_BOUNDARY_ARN: 'arn:aws:iam::111122223333:policy/boundary',
+      CREATE_OIDC_PROVIDER: 'false',
+      CREATE_NAMESPACE: 'false',
+      WEBHOOK_IMAGE: 'amazon/amazon-eks-pod-identity-webhook:v0.5.5',
+    };
+    const old = 'example.com/mirror/aws-cli:2';
+    expect(loadWorkflowConfig({ ...env, TEST_POD_IMAGE: old }).testPodImage).toBe(old);
+    expect(() => loadWorkflowConfig({ ...env, TEST_POD_IMAGE: old, VERIFY_IMAGE: 'aws-cli:2' })).toThrow(
+      /VERIFY_IMAGE and TEST_POD_IMAGE \(its earlier name\) differ/,
+    );
+    expect(() => loadWorkflowConfig(env)).toThrow(/VERIFY_IMAGE: VERIFY_IMAGE is required/);
+  });
+
+  it('checks WEBHOOK_IMAGE the same way', () => {
+    expect(() => testWorkflowConfig({ WEBHOOK_IMAGE: 'w w' })).toThrow(
+      /WEBHOOK_IMAGE must be an image reference/,
+    );
   });
 });

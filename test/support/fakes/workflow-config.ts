@@ -12,7 +12,7 @@ export function testWorkflowConfig(env: Record<string, string> = {}): WorkflowCo
     PERMISSIONS_BOUNDARY_ARN: TEST_BOUNDARY_ARN,
     CREATE_OIDC_PROVIDER: 'true',
     CREATE_NAMESPACE: 'false',
-    TEST_POD_IMAGE: 'public.ecr.aws/aws-cli/aws-cli:2.22.0',
+    VERIFY_IMAGE: 'public.ecr.aws/aws-cli/aws-cli:2.22.0',
     WEBHOOK_IMAGE: 'amazon/amazon-eks-pod-identity-webhook:v0.5.5',
     IAM_PROPAGATION_WINDOW_SECONDS: '60',
     VERIFY_TIMEOUT_SECONDS: '300',
