@@ -2,6 +2,7 @@
 // `npm start` prints (AWS_ENDPOINT_URL_*), once with --endpoint-url and the keys /_sandbox/credentials
 // serves; with a private HOME so no user configuration is read.
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:https';
 import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
   AttachRolePolicyCommand,
@@ -27,6 +28,22 @@ function pasted(lines: string[]): Record<string, string> {
     env[match[1]!] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
   }
   return env;
+}
+
+/** GET over HTTPS trusting only the cluster's CA, with a bearer token. */
+function getWithClusterCa(url: string, caData: string, token: string) {
+  return new Promise<number>((resolve, reject) => {
+    const req = request(
+      url,
+      { ca: Buffer.from(caData, 'base64').toString('utf8'), headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 describeWithCli('the AWS CLI against the sandbox', () => {
@@ -206,5 +223,44 @@ describeWithCli('the AWS CLI against the sandbox', () => {
     );
     expect(iamElsewhere.stderr).toContain('(SignatureDoesNotMatch)');
     expect(iamElsewhere.stderr).toContain("not 'eu-west-1'");
+  });
+
+  it('signs with `aws eks get-token` a token the demo cluster accepts, unless STS is pointed at the sandbox URL', async () => {
+    // Prepare
+    const demo = system.cloud.describeClusters().find((c) => c.name === 'demo')!;
+    const { AWS_ENDPOINT_URL_STS: _sts, ...withoutStsEndpoint } = bannerEnv;
+    const tokenArgs = [
+      'eks',
+      'get-token',
+      '--cluster-name',
+      'demo',
+      '--query',
+      'status.token',
+      '--output',
+      'text',
+    ];
+
+    // Act
+    const forAws = await cli(tokenArgs, withoutStsEndpoint);
+    const forSandboxUrl = await cli(tokenArgs);
+    const accepted = await getWithClusterCa(
+      `${demo.endpoint}/version`,
+      demo.certificateAuthorityData,
+      forAws.stdout.trim(),
+    );
+    const refused = await getWithClusterCa(
+      `${demo.endpoint}/version`,
+      demo.certificateAuthorityData,
+      forSandboxUrl.stdout.trim(),
+    );
+
+    // Assess
+    expect(forAws.stdout).toMatch(/^k8s-aws-v1\./);
+    expect(accepted).toBe(200);
+    // EKS accepts only tokens presigned for sts(.<region>).amazonaws.com, so a 127.0.0.1 URL is refused.
+    expect(
+      Buffer.from(forSandboxUrl.stdout.trim().slice('k8s-aws-v1.'.length), 'base64url').toString(),
+    ).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?Action=GetCallerIdentity/);
+    expect(refused).toBe(401);
   });
 });
