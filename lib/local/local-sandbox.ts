@@ -61,6 +61,8 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
           body: {
             items: cloud.describeClusters().map((c) => ({
               name: c.name,
+              region: c.region,
+              arn: c.arn,
               version: c.version,
               status: c.status,
               endpoint: c.endpoint,

@@ -1,6 +1,8 @@
 // `npm start`: runs irsa-broker on this machine (see runtime.ts) until Ctrl-C or SIGTERM.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { SandboxCloud } from '../sandbox/index.js';
+import { awsCliExports } from './aws-cli-exports.js';
 import { localSandbox } from './local-sandbox.js';
 import { type RateLimit, validateRateLimit } from './rate-limiter.js';
 import { startLocalRuntime } from './runtime.js';
@@ -55,17 +57,23 @@ async function main() {
   const started = Date.now();
   const tokens = tokensFile();
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+  let cloud: SandboxCloud | undefined;
   const runtime = await startLocalRuntime({
     port: portFromEnv(),
     dynamodb: { dataDir },
     accountId: '111122223333',
     auth: { tokensFile: tokens },
     rateLimit: rateLimitFromEnv(),
-    sandbox: localSandbox({
-      stateFile: join(dataDir, 'sandbox.json'),
-      propagationDelayMs: delayFromEnv(),
-      podStartDelayMs: 1000,
-    }),
+    sandbox: localSandbox(
+      {
+        stateFile: join(dataDir, 'sandbox.json'),
+        propagationDelayMs: delayFromEnv(),
+        podStartDelayMs: 1000,
+      },
+      (started) => {
+        cloud = started;
+      },
+    ),
     progress: (line) => console.log(`· ${line}`),
     log: (line) => console.log(`  ${line}`),
   });
@@ -87,6 +95,17 @@ async function main() {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   const missing = Object.keys(runtime.missingHandlers);
+  const exports = cloud ? awsCliExports(cloud.env) : [];
+  const awsSection =
+    exports.length === 0
+      ? ''
+      : [
+          'AWS CLI / SDKs against the sandbox, as the broker principal (paste into another shell):',
+          ...exports.map((line) => `  ${line}`),
+          '  aws eks describe-cluster --name demo --query cluster.identity.oidc.issuer --output text',
+          '',
+          '',
+        ].join('\n');
   console.log(`
 irsa-broker is running locally (started in ${((Date.now() - started) / 1000).toFixed(1)} s)
   HTTP API        ${runtime.url}
@@ -96,7 +115,7 @@ ${runtime.sandboxSummary.map((line) => `  ${line}`).join('\n')}
   Sandbox views   ${runtime.url}/_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/credentials, /_sandbox/state
 ${missing.length > 0 ? `  Not loaded      ${missing.join(', ')} (their calls fail until fixed; see the warnings above)\n` : ''}  Bearer tokens   ${tokens} (local-admin, local-team-a, local-team-b in the example)
 
-Try:
+${awsSection}Try:
   curl -s ${runtime.url}/v1/health
   curl -s -X POST ${runtime.url}/v1/bindings -H 'authorization: Bearer local-team-a' \\
     -H 'content-type: application/json' -H 'idempotency-key: demo-1' \\

@@ -1,6 +1,6 @@
 // Server-side SigV4: recomputes a request's signature (Authorization header or presigned query) with
 // the secret the account holds for the access key, the way an AWS endpoint authenticates a caller.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -76,6 +76,9 @@ function signerFor(record: CredentialRecord, scope: CredentialScope, sessionToke
     service: scope.service,
     sha256: Sha256,
     uriEscapePath: true,
+    // The verifier signs only what the client signed: a client that did not send
+    // x-amz-content-sha256 (botocore, the AWS CLI) did not sign it either.
+    applyChecksum: false,
   });
 }
 
@@ -160,6 +163,14 @@ export async function verifySignedRequest(
   const signedHeaderNames = match[2]!.split(';');
   const headers = pickHeaders(request.headers, signedHeaderNames);
   if (!headers) return badSignature();
+  // A signed payload hash must be the hash of the body that arrived, not merely a signed claim.
+  const claimedPayloadHash = headers['x-amz-content-sha256'];
+  if (
+    claimedPayloadHash !== undefined &&
+    claimedPayloadHash !== createHash('sha256').update(request.body).digest('hex')
+  ) {
+    return badSignature();
+  }
   const toSign = new HttpRequest({
     method: request.method,
     protocol: 'https:',
@@ -171,9 +182,8 @@ export async function verifySignedRequest(
   });
   const signed = await signerFor(keyCheck.record, scope, request.headers['x-amz-security-token']).sign(
     toSign,
-    {
-      signingDate: signedAt,
-    },
+    // Every header the client signed is part of the canonical request, even ones SDKs never sign.
+    { signingDate: signedAt, signableHeaders: new Set(signedHeaderNames) },
   );
   const recomputed = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization ?? '')?.[1] ?? '';
   return sameSignature(recomputed, match[3]!) ? keyCheck : badSignature();
