@@ -22,6 +22,14 @@ function delayFromEnv(): number {
   return value;
 }
 
+/** SANDBOX_AWS_CLI_IMAGES: comma-separated image repositories (a mirror) that carry the AWS CLI. */
+function awsCliImagesFromEnv(): string[] {
+  return (process.env.SANDBOX_AWS_CLI_IMAGES ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+}
+
 function portFromEnv(): number {
   const raw = process.env.PORT ?? '3000';
   const port = Number(raw);
@@ -69,6 +77,7 @@ async function main() {
         stateFile: join(dataDir, 'sandbox.json'),
         propagationDelayMs: delayFromEnv(),
         podStartDelayMs: 1000,
+        awsCliImages: awsCliImagesFromEnv(),
       },
       (started) => {
         cloud = started;

@@ -32,6 +32,8 @@ export interface SandboxCloudOptions {
   propagationDelayMs?: number;
   /** How long a pod stays Pending before it runs (default 50 ms). */
   podStartDelayMs?: number;
+  /** Image repositories carrying the AWS CLI besides the known ones (k8s/image-catalog.ts): a mirror. */
+  awsCliImages?: readonly string[];
   faults?: { seed?: number; rules?: FaultRule[] };
   /**
    * Where the account's and clusters' state is kept between runs (JSON). Absent: in memory only.
@@ -113,6 +115,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
         faults,
         counter,
         podStartDelayMs: options.podStartDelayMs ?? 50,
+        ...(options.awsCliImages ? { awsCliImages: options.awsCliImages } : {}),
         ...(persisted?.clusters[spec.name] !== undefined
           ? { restoreFrom: persisted.clusters[spec.name] }
           : {}),

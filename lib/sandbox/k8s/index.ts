@@ -18,6 +18,7 @@ import type { CallCounter, ClusterDescription, FaultInjector, IssuerKeys, Sandbo
 import { ClusterAdmission } from './admission.js';
 import { ApiHandler } from './api-handler.js';
 import { approveOrDeny, runSigners, updateCsrStatus } from './csr-signer.js';
+import { ImageCatalog } from './image-catalog.js';
 import { child, type JsonObject, stringAt } from './json.js';
 import { ObjectStore, type StoreState } from './object-store.js';
 import { createCa, issueServingCert, type KeyAndCert } from './pki.js';
@@ -64,6 +65,8 @@ export interface SandboxClusterOptions {
   counter?: CallCounter;
   /** How long a pod stays Pending (ContainerCreating) before it runs; default 50 ms. */
   podStartDelayMs?: number;
+  /** More image repositories carrying the AWS CLI than image-catalog.ts knows (`repo` or `repo=entrypoint`). */
+  awsCliImages?: readonly string[];
   now?: () => number;
   /** Boots from a snapshot() of an earlier run (same CA, issuer keys and objects). */
   restoreFrom?: unknown;
@@ -168,6 +171,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     service,
     podStartDelayMs,
     now,
+    images: new ImageCatalog(options.awsCliImages),
   });
   let reconcileQueued = false;
   let controllers: Promise<void> = Promise.resolve();

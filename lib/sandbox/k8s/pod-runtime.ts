@@ -1,10 +1,11 @@
 // The kubelet of the cluster's one node: pods wait in ContainerCreating for a configurable time, pull
-// their images (or fail to: ErrImagePull → ImagePullBackOff), run, and finish. An `aws-cli` container
-// running `aws sts get-caller-identity` really calls the sandbox STS with the credential chain the
+// their images (or fail to: ErrImagePull → ImagePullBackOff), run, and finish. A container of an image
+// known to carry the AWS CLI (image-catalog.ts) running `aws sts get-caller-identity` really calls the sandbox STS with the credential chain the
 // AWS CLI would find in the container (web identity token from the projected volume, else the node's
 // instance role) and logs what the CLI prints. Other containers keep running.
 import type { CallerIdentity, FaultInjector, SandboxSts } from '../contracts.js';
 import { isTransient } from './aws-token-authenticator.js';
+import type { ImageCatalog } from './image-catalog.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceTypeOfKind } from './resource-types.js';
@@ -23,6 +24,8 @@ export interface PodRuntimeDeps {
   service: string;
   podStartDelayMs: number;
   now: () => number;
+  /** Images known to carry the AWS CLI. */
+  images: ImageCatalog;
 }
 
 interface Outcome {
@@ -51,15 +54,12 @@ function envOf(container: JsonObject): Map<string, string> {
   return env;
 }
 
-/** The shell words of what the container runs (the aws-cli image's entrypoint is `aws`). */
-function commandLine(container: JsonObject): string {
+/** The shell words of what the container runs: its command, else the image's entrypoint, then args. */
+function commandLine(container: JsonObject, entrypoint: readonly string[]): string {
   const words = (key: string) =>
     Array.isArray(container[key]) ? (container[key] as unknown[]).map(String) : [];
   const command = words('command');
-  const image = stringAt(container, 'image') ?? '';
-  return [...(command.length === 0 && image.includes('aws-cli') ? ['aws'] : command), ...words('args')].join(
-    ' ',
-  );
+  return [...(command.length === 0 ? entrypoint : command), ...words('args')].join(' ');
 }
 
 const GET_CALLER_IDENTITY = /\baws\s+sts\s+["']?get-caller-identity["']?/;
@@ -260,11 +260,14 @@ export class PodRuntime {
 
   /** What the container's program prints and how it exits. */
   private async run(pod: JsonObject, container: JsonObject): Promise<Outcome> {
-    const image = stringAt(container, 'image') ?? '';
-    const line = commandLine(container);
-    if (!image.includes('aws-cli') || !GET_CALLER_IDENTITY.test(line)) {
-      return { output: '', exitCode: 0, keepsRunning: !image.includes('aws-cli') };
-    }
+    const cli = this.deps.images.awsCli(stringAt(container, 'image') ?? '');
+    // Images without the CLI: their process keeps running (a server, `sleep`); nothing is printed.
+    if (!cli) return { output: '', exitCode: 0, keepsRunning: true };
+    const line = commandLine(container, cli.entrypoint);
+    // The CLI image's entrypoint is `aws`: without get-caller-identity it prints help or runs
+    // something else and exits. An image whose entrypoint is a shell or agent keeps running.
+    if (!GET_CALLER_IDENTITY.test(line))
+      return { output: '', exitCode: 0, keepsRunning: cli.entrypoint.length === 0 };
     const keepsRunning = /&&\s*sleep\s+\d+/.test(line);
     const result = await this.getCallerIdentity(pod, container);
     return { ...result, keepsRunning: keepsRunning && result.exitCode === 0 };

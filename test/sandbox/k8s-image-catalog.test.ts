@@ -1,0 +1,109 @@
+// The sandbox kubelet's image catalog: which images carry the AWS CLI, so that the procedure's own test
+// pod (issue 12: epamedp/edp-jenkins-terraform-agent with `sh -c 'aws sts "get-caller-identity" && sleep
+// 3600'`) prints the assumed role, and an image the catalog does not know prints nothing.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CoreV1Api, type V1Container } from '@kubernetes/client-node';
+import { ImageCatalog, imageRepository } from '../../lib/sandbox/k8s/image-catalog.js';
+import type { SandboxCluster } from '../../lib/sandbox/k8s/index.js';
+import { ACCOUNT, eksToken, FakeSts, kubeConfig, startCluster } from './k8s-fixtures.js';
+
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/AWSIRSATestRole`;
+const PROCEDURE_COMMAND = ['sh', '-c', 'aws sts "get-caller-identity" && sleep 3600'];
+
+describe('image repositories as the kubelet normalizes them', () => {
+  it.each([
+    ['amazon/aws-cli:2.22.0', 'docker.io/amazon/aws-cli'],
+    ['docker.io/amazon/aws-cli', 'docker.io/amazon/aws-cli'],
+    ['busybox', 'docker.io/library/busybox'],
+    [`public.ecr.aws/aws-cli/aws-cli:2.22.0@sha256:${'a'.repeat(64)}`, 'public.ecr.aws/aws-cli/aws-cli'],
+    ['localhost:5000/tools/aws-cli:1', 'localhost:5000/tools/aws-cli'],
+    [
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/aws-cli',
+      '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/aws-cli',
+    ],
+  ])('%s → %s', (image, repository) => {
+    expect(imageRepository(image)).toBe(repository);
+  });
+
+  it('knows the official CLI images and the procedure image, and takes more with their entrypoint', () => {
+    const catalog = new ImageCatalog(['registry.example.com/mirror/aws-cli', 'example.com/tools=/bin/sh']);
+    expect(catalog.awsCli('amazon/aws-cli:2.15.0')?.entrypoint).toEqual(['aws']);
+    expect(catalog.awsCli('epamedp/edp-jenkins-terraform-agent:3.0.9')?.entrypoint).toEqual([]);
+    expect(catalog.awsCli('registry.example.com/mirror/aws-cli:2')?.entrypoint).toEqual(['aws']);
+    expect(catalog.awsCli('example.com/tools:1')?.entrypoint).toEqual(['/bin/sh']);
+    // Not by name: an image merely called aws-cli somewhere else is not known to carry it.
+    expect(catalog.awsCli('example.com/someone/aws-cli:1')).toBeUndefined();
+    expect(catalog.awsCli('busybox')).toBeUndefined();
+  });
+});
+
+describe('sandbox EKS: pods of images that carry the AWS CLI', () => {
+  let sts: FakeSts;
+  let cluster: SandboxCluster;
+  let core: CoreV1Api;
+
+  const run = async (name: string, container: V1Container) => {
+    await core.createNamespacedPod({
+      namespace: 'apps',
+      body: {
+        metadata: { name },
+        spec: { serviceAccountName: 'irsa', restartPolicy: 'Never', containers: [container] },
+      },
+    });
+    await cluster.settle();
+    const pod = await core.readNamespacedPod({ name, namespace: 'apps' });
+    const log = await core.readNamespacedPodLog({ name, namespace: 'apps' });
+    return { pod, log };
+  };
+
+  beforeAll(async () => {
+    sts = new FakeSts();
+    sts.trusts.set(ROLE, 'system:serviceaccount:apps:irsa');
+    cluster = await startCluster(sts, {
+      awsCliImages: ['123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/aws-cli'],
+    });
+    core = kubeConfig(cluster, await eksToken('demo')).makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'apps' } } });
+    await core.createNamespacedServiceAccount({
+      namespace: 'apps',
+      body: { metadata: { name: 'irsa', annotations: { 'eks.amazonaws.com/role-arn': ROLE } } },
+    });
+  });
+  afterAll(async () => {
+    await cluster.stop();
+  });
+
+  it("runs the procedure's test pod: the log shows the assumed role and the container keeps running", async () => {
+    const { pod, log } = await run('irsa-test', {
+      name: 'terraform',
+      image: 'epamedp/edp-jenkins-terraform-agent:3.0.9',
+      command: PROCEDURE_COMMAND,
+    });
+    expect(pod.status?.phase).toBe('Running');
+    const printed = JSON.parse(log) as Record<string, string>;
+    expect(printed.Account).toBe(ACCOUNT);
+    expect(printed.Arn).toMatch(
+      /^arn:aws:sts::111122223333:assumed-role\/AWSIRSATestRole\/botocore-session-\d+$/,
+    );
+  });
+
+  it('runs a mirror the cluster was told about, with the aws entrypoint and args only', async () => {
+    const { pod, log } = await run('mirror', {
+      name: 'verify',
+      image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/aws-cli:2.22.0',
+      args: ['sts', 'get-caller-identity'],
+    });
+    expect(pod.status?.phase).toBe('Succeeded');
+    expect(JSON.parse(log).Arn).toContain('assumed-role/AWSIRSATestRole/');
+  });
+
+  it('prints nothing for an image not known to carry the CLI, whatever its command says', async () => {
+    const { pod, log } = await run('unknown', {
+      name: 'c',
+      image: 'example.com/someone/aws-cli:1',
+      command: PROCEDURE_COMMAND,
+    });
+    expect(pod.status?.phase).toBe('Running');
+    expect(log).toBe('');
+  });
+});
