@@ -1,0 +1,118 @@
+// Server-side field validation (the `fieldValidation` query parameter): fields a write names that the
+// kind's schema does not declare are refused (Strict), reported as warnings (Warn, the default) or
+// let through (Ignore), with kube-apiserver's messages.
+
+import { parse as parseYaml } from 'yaml';
+import { isObject, type JsonObject, type JsonValue } from './json.js';
+import { openApiDocuments } from './openapi-documents.js';
+import type { ResourceTarget } from './resource-operations.js';
+import { badRequest } from './status.js';
+
+const REF = '#/components/schemas/';
+
+function resolveSchema(definitions: Map<string, JsonObject>, schema: JsonObject): JsonObject {
+  let current = schema;
+  for (;;) {
+    const ref =
+      current.$ref ??
+      (Array.isArray(current.allOf) && isObject(current.allOf[0]) ? current.allOf[0].$ref : undefined);
+    if (typeof ref !== 'string') return current;
+    current = definitions.get(ref.slice(REF.length)) ?? {};
+  }
+}
+
+/** The paths (`spec.containers[0].foo`) of fields in `value` that `schema` does not declare. */
+function undeclared(
+  definitions: Map<string, JsonObject>,
+  schema: JsonObject,
+  value: JsonValue | undefined,
+  path: string,
+  directives: boolean,
+  out: string[],
+): void {
+  const s = resolveSchema(definitions, schema);
+  if (s['x-kubernetes-preserve-unknown-fields'] === true) return;
+  if (Array.isArray(value)) {
+    const items = s.items;
+    if (isObject(items))
+      for (const [i, item] of value.entries())
+        undeclared(definitions, items, item, `${path}[${i}]`, directives, out);
+    return;
+  }
+  if (!isObject(value)) return;
+  if (isObject(s.properties)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (directives && key.startsWith('$')) continue;
+      const field = path ? `${path}.${key}` : key;
+      const property = s.properties[key];
+      if (!isObject(property)) out.push(field);
+      else undeclared(definitions, property, item, field, directives, out);
+    }
+  } else if (isObject(s.additionalProperties)) {
+    for (const [key, item] of Object.entries(value))
+      undeclared(definitions, s.additionalProperties, item, path ? `${path}.${key}` : key, directives, out);
+  }
+}
+
+/**
+ * Checks a create, update or patch body against the kind's schema as `fieldValidation` asks; throws
+ * a 400 Status under Strict, otherwise returns the warnings kube-apiserver would send.
+ */
+export function checkFieldValidation(
+  target: ResourceTarget,
+  method: string,
+  contentType: string,
+  body: string,
+  query: URLSearchParams,
+  minor: number,
+  gitVersion: string,
+): string[] {
+  const directive = query.get('fieldValidation') ?? 'Warn';
+  if (!['Ignore', 'Warn', 'Strict'].includes(directive))
+    throw badRequest(
+      `fieldValidation: Unsupported value: "${directive}": supported values: "Ignore", "Strict", "Warn"`,
+    );
+  if (directive === 'Ignore' || !['POST', 'PUT', 'PATCH'].includes(method)) return [];
+  const mediaType = contentType.split(';')[0]!.trim();
+  if (mediaType === 'application/json-patch+json') return [];
+  const { type, version } = target;
+  const { definitions, kinds } = openApiDocuments(minor, gitVersion).schemas;
+  const definition = kinds.get(`${type.group ? `${type.group}/` : ''}${version}/${type.kind}`);
+  if (!definition) return [];
+  let parsed: unknown;
+  try {
+    parsed = mediaType.includes('yaml') ? parseYaml(body) : JSON.parse(body);
+  } catch {
+    return []; // the verb itself reports the undecodable body
+  }
+  const fields: string[] = [];
+  undeclared(
+    definitions,
+    { $ref: `${REF}${definition}` },
+    parsed as JsonValue,
+    '',
+    mediaType === 'application/strategic-merge-patch+json',
+    fields,
+  );
+  if (fields.length === 0) return [];
+  if (mediaType === 'application/apply-patch+yaml') {
+    const messages = fields.map((f) => `.${f}: field not declared in schema`);
+    if (directive === 'Strict') {
+      const name = target.namespace ? `${target.namespace}/${target.name}` : (target.name ?? '');
+      throw badRequest(
+        `failed to create typed patch object (${name}; ${type.group}/${version}, Kind=${type.kind}): ${messages.join(', ')}`,
+      );
+    }
+    return messages;
+  }
+  const messages = fields.map((f) => `unknown field "${f}"`);
+  if (directive === 'Strict') {
+    const decoding = `strict decoding error: ${messages.join(', ')}`;
+    throw badRequest(
+      method === 'PATCH'
+        ? decoding
+        : `${type.kind} in version "${version}" cannot be handled as a ${type.kind}: ${decoding}`,
+    );
+  }
+  return messages;
+}

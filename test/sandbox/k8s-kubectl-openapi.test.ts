@@ -1,0 +1,162 @@
+// The real kubectl against a sandbox cluster's OpenAPI: client-side validated apply, unknown fields,
+// server-side apply and explain.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SandboxCluster } from '../../lib/sandbox/k8s/index.js';
+import { eksToken, FakeSts, raw, startCluster } from './k8s-fixtures.js';
+
+const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
+if (!KUBECTL) console.log('skipping the kubectl OpenAPI tests: no kubectl in /usr/bin or /usr/local/bin');
+const describeWithKubectl = KUBECTL ? describe : describe.skip;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
+  let cluster: SandboxCluster;
+  let dir: string;
+  let token: string;
+
+  const kubectl = (...args: string[]): Promise<Run> =>
+    new Promise((resolve) => {
+      execFile(
+        KUBECTL!,
+        ['--kubeconfig', join(dir, 'config'), '--cache-dir', join(dir, 'cache'), ...args],
+        { env: { PATH: process.env.PATH ?? '', HOME: dir }, timeout: 30_000 },
+        (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const manifest = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  beforeAll(async () => {
+    const sts = new FakeSts();
+    cluster = await startCluster(sts, { version: '1.32' });
+    token = await eksToken('demo');
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-openapi-'));
+    const { endpoint, certificateAuthorityData } = cluster.description;
+    writeFileSync(
+      join(dir, 'config'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'demo',
+            cluster: { server: endpoint, 'certificate-authority-data': certificateAuthorityData },
+          },
+        ],
+        users: [{ name: 'tester', user: { token } }],
+        contexts: [{ name: 'demo', context: { cluster: 'demo', user: 'tester', namespace: 'default' } }],
+        'current-context': 'demo',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies a valid ServiceAccount with client-side validation on, then a change to it', async () => {
+    const file = manifest(
+      'sa.yaml',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/a\n',
+    );
+    const created = await kubectl('apply', '-f', file);
+    expect(created).toMatchObject({ code: 0, stdout: 'serviceaccount/web created\n' });
+    manifest(
+      'sa.yaml',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/b\n',
+    );
+    const configured = await kubectl('apply', '-f', file);
+    expect(configured).toMatchObject({ code: 0, stdout: 'serviceaccount/web configured\n' });
+    const read = await kubectl('get', 'sa', 'web', '-o', 'jsonpath={.metadata.annotations}');
+    expect(read.stdout).toContain('arn:aws:iam::111122223333:role/b');
+  });
+
+  it('reports an unknown field as kubectl does and stores nothing', async () => {
+    const file = manifest(
+      'bad.yaml',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: bad\nautomountServiceAccountTokn: false\n',
+    );
+    const result = await kubectl('apply', '-f', file);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('unknown field "automountServiceAccountTokn"');
+    expect((await kubectl('get', 'sa', 'bad')).stderr).toContain('NotFound');
+  });
+
+  it('reports an unknown nested field of a pod with its path', async () => {
+    const file = manifest(
+      'pod.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n    imagePullPolice: Always\n',
+    );
+    const result = await kubectl('apply', '-f', file);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('unknown field "spec.containers[0].imagePullPolice"');
+  });
+
+  it('applies server-side, and refuses an undeclared field there too', async () => {
+    const file = manifest('ssa.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ssa\n');
+    const applied = await kubectl('apply', '--server-side', '-f', file);
+    expect(applied).toMatchObject({ code: 0, stdout: 'serviceaccount/ssa serverside-applied\n' });
+    const bad = manifest(
+      'ssa-bad.yaml',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ssa2\nfoo: 1\n',
+    );
+    const refused = await kubectl('apply', '--server-side', '-f', bad);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('.foo: field not declared in schema');
+  });
+
+  it('explains a ServiceAccount and pod.spec.containers from the served schemas', async () => {
+    const sa = await kubectl('explain', 'serviceaccount');
+    expect(sa.code).toBe(0);
+    expect(sa.stdout).toMatch(/KIND:\s+ServiceAccount/);
+    expect(sa.stdout).toMatch(/VERSION:\s+v1/);
+    expect(sa.stdout).toContain('automountServiceAccountToken\t<boolean>');
+    const containers = await kubectl('explain', 'pod.spec.containers');
+    expect(containers.code).toBe(0);
+    expect(containers.stdout).toMatch(/FIELD:\s+containers <\[\]Container>/);
+    expect(containers.stdout).toContain('imagePullPolicy\t<string>');
+    expect(containers.stdout).toContain('Container image name.');
+  });
+
+  it('serves the v3 index with hashed URLs for exactly the served group-versions, and v2 as JSON', async () => {
+    const index = (await raw(cluster, token, 'GET', '/openapi/v3')).json() as {
+      paths: Record<string, { serverRelativeURL: string }>;
+    };
+    expect(Object.keys(index.paths).sort()).toEqual([
+      'api/v1',
+      'apis/admissionregistration.k8s.io/v1',
+      'apis/apps/v1',
+      'apis/certificates.k8s.io/v1',
+      'apis/rbac.authorization.k8s.io/v1',
+    ]);
+    const url = index.paths['apis/apps/v1']!.serverRelativeURL;
+    expect(url).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
+    const apps = await raw(cluster, token, 'GET', url);
+    expect(apps.headers.get('cache-control')).toBe('public, immutable');
+    const schemas = (apps.json() as { components: { schemas: Record<string, Record<string, unknown>> } })
+      .components.schemas;
+    expect(schemas['io.k8s.api.apps.v1.Deployment']?.['x-kubernetes-group-version-kind']).toEqual([
+      { group: 'apps', kind: 'Deployment', version: 'v1' },
+    ]);
+    const v2 = await raw(cluster, token, 'GET', '/openapi/v2');
+    expect(v2.status).toBe(200);
+    expect(Object.keys((v2.json() as { definitions: object }).definitions)).toContain(
+      'io.k8s.api.core.v1.ServiceAccount',
+    );
+    expect((await raw(cluster, undefined, 'GET', '/openapi/v3')).status).toBe(401);
+    expect((await raw(cluster, token, 'GET', '/openapi/v3/apis/events.k8s.io/v1')).status).toBe(404);
+  });
+});
