@@ -105,6 +105,18 @@ describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
     expect(result.stderr).toContain('unknown field "spec.containers[0].imagePullPolice"');
   });
 
+  it('with --validate=warn warns about an unknown field and drops it, as kube-apiserver does', async () => {
+    const file = manifest(
+      'warn.yaml',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: warned\nautomountServiceAccountTokn: false\n',
+    );
+    const result = await kubectl('apply', '--validate=warn', '-f', file);
+    expect(result).toMatchObject({ code: 0, stdout: 'serviceaccount/warned created\n' });
+    expect(result.stderr).toContain('Warning: unknown field "automountServiceAccountTokn"');
+    const stored = await kubectl('get', 'sa', 'warned', '-o', 'json');
+    expect(JSON.parse(stored.stdout)).not.toHaveProperty('automountServiceAccountTokn');
+  });
+
   it('applies server-side, and refuses an undeclared field there too', async () => {
     const file = manifest('ssa.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ssa\n');
     const applied = await kubectl('apply', '--server-side', '-f', file);
@@ -158,5 +170,59 @@ describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
     );
     expect((await raw(cluster, undefined, 'GET', '/openapi/v3')).status).toBe(401);
     expect((await raw(cluster, token, 'GET', '/openapi/v3/apis/events.k8s.io/v1')).status).toBe(404);
+  });
+
+  it('answers a protobuf-only /openapi/v2 request with 406, since it serves v2 only as JSON', async () => {
+    const { request } = await import('node:https');
+    const { endpoint, certificateAuthorityData } = cluster.description;
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = request(new URL('/openapi/v2', endpoint), {
+        ca: Buffer.from(certificateAuthorityData, 'base64').toString(),
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+        },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(406);
+  });
+});
+
+describe('sandbox cluster OpenAPI on Kubernetes 1.21', () => {
+  it('lists the v1beta1 group-versions that minor still serves, each with its own kinds', async () => {
+    const cluster = await startCluster(new FakeSts(), { version: '1.21' });
+    try {
+      const token = await eksToken('demo');
+      const index = (await raw(cluster, token, 'GET', '/openapi/v3')).json() as {
+        paths: Record<string, { serverRelativeURL: string }>;
+      };
+      expect(Object.keys(index.paths)).toEqual(
+        expect.arrayContaining([
+          'apis/certificates.k8s.io/v1beta1',
+          'apis/admissionregistration.k8s.io/v1beta1',
+        ]),
+      );
+      const doc = (
+        await raw(cluster, token, 'GET', index.paths['apis/certificates.k8s.io/v1beta1']!.serverRelativeURL)
+      ).json() as { components: { schemas: Record<string, Record<string, unknown>> }; paths: object };
+      expect(
+        doc.components.schemas['io.k8s.api.certificates.v1beta1.CertificateSigningRequest'],
+      ).toMatchObject({
+        'x-kubernetes-group-version-kind': [
+          { group: 'certificates.k8s.io', kind: 'CertificateSigningRequest', version: 'v1beta1' },
+        ],
+      });
+      expect(Object.keys(doc.paths)).toContain(
+        '/apis/certificates.k8s.io/v1beta1/certificatesigningrequests/{name}/approval',
+      );
+    } finally {
+      await cluster.stop();
+    }
   });
 });

@@ -177,8 +177,8 @@ export class ApiHandler {
       return found;
     }
     const { minor } = this.options;
-    const warnings = sub
-      ? []
+    const checked = sub
+      ? { warnings: [], body: request.body }
       : checkFieldValidation(
           route.target,
           method,
@@ -188,9 +188,9 @@ export class ApiHandler {
           minor,
           versionInfo(minor).gitVersion as string,
         );
-    const response = await this.resourceVerb(request, route.target, sub, caller);
-    if (warnings.length > 0)
-      response.headers.warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    const response = await this.resourceVerb({ ...request, body: checked.body }, route.target, sub, caller);
+    if (checked.warnings.length > 0)
+      response.headers.warning = checked.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
     return response;
   }
 

@@ -21,7 +21,7 @@ function resolveSchema(definitions: Map<string, JsonObject>, schema: JsonObject)
   }
 }
 
-/** The paths (`spec.containers[0].foo`) of fields in `value` that `schema` does not declare. */
+/** Collects the paths (`spec.containers[0].foo`) of the fields `schema` does not declare, removing them from `value`. */
 function undeclared(
   definitions: Map<string, JsonObject>,
   schema: JsonObject,
@@ -45,8 +45,11 @@ function undeclared(
       if (directives && key.startsWith('$')) continue;
       const field = path ? `${path}.${key}` : key;
       const property = s.properties[key];
-      if (!isObject(property)) out.push(field);
-      else undeclared(definitions, property, item, field, directives, out);
+      if (!isObject(property)) {
+        out.push(field);
+        // Decoding into the kind's Go struct drops what it does not declare.
+        delete value[key];
+      } else undeclared(definitions, property, item, field, directives, out);
     }
   } else if (isObject(s.additionalProperties)) {
     for (const [key, item] of Object.entries(value))
@@ -56,7 +59,8 @@ function undeclared(
 
 /**
  * Checks a create, update or patch body against the kind's schema as `fieldValidation` asks; throws
- * a 400 Status under Strict, otherwise returns the warnings kube-apiserver would send.
+ * a 400 Status under Strict, otherwise returns the warnings kube-apiserver would send and the body
+ * without the undeclared fields (the API server drops them).
  */
 export function checkFieldValidation(
   target: ResourceTarget,
@@ -66,24 +70,25 @@ export function checkFieldValidation(
   query: URLSearchParams,
   minor: number,
   gitVersion: string,
-): string[] {
+): { warnings: string[]; body: string } {
   const directive = query.get('fieldValidation') ?? 'Warn';
   if (!['Ignore', 'Warn', 'Strict'].includes(directive))
     throw badRequest(
       `fieldValidation: Unsupported value: "${directive}": supported values: "Ignore", "Strict", "Warn"`,
     );
-  if (directive === 'Ignore' || !['POST', 'PUT', 'PATCH'].includes(method)) return [];
+  const none = { warnings: [], body };
+  if (!['POST', 'PUT', 'PATCH'].includes(method)) return none;
   const mediaType = contentType.split(';')[0]!.trim();
-  if (mediaType === 'application/json-patch+json') return [];
+  if (mediaType === 'application/json-patch+json') return none;
   const { type, version } = target;
   const { definitions, kinds } = openApiDocuments(minor, gitVersion).schemas;
   const definition = kinds.get(`${type.group ? `${type.group}/` : ''}${version}/${type.kind}`);
-  if (!definition) return [];
+  if (!definition) return none;
   let parsed: unknown;
   try {
     parsed = mediaType.includes('yaml') ? parseYaml(body) : JSON.parse(body);
   } catch {
-    return []; // the verb itself reports the undecodable body
+    return none; // the verb itself reports the undecodable body
   }
   const fields: string[] = [];
   undeclared(
@@ -94,7 +99,9 @@ export function checkFieldValidation(
     mediaType === 'application/strategic-merge-patch+json',
     fields,
   );
-  if (fields.length === 0) return [];
+  if (fields.length === 0) return none;
+  const pruned = JSON.stringify(parsed);
+  const outcome = (messages: string[]) => ({ warnings: directive === 'Warn' ? messages : [], body: pruned });
   if (mediaType === 'application/apply-patch+yaml') {
     const messages = fields.map((f) => `.${f}: field not declared in schema`);
     if (directive === 'Strict') {
@@ -103,7 +110,7 @@ export function checkFieldValidation(
         `failed to create typed patch object (${name}; ${type.group}/${version}, Kind=${type.kind}): ${messages.join(', ')}`,
       );
     }
-    return messages;
+    return outcome(messages);
   }
   const messages = fields.map((f) => `unknown field "${f}"`);
   if (directive === 'Strict') {
@@ -114,5 +121,5 @@ export function checkFieldValidation(
         : `${type.kind} in version "${version}" cannot be handled as a ${type.kind}: ${decoding}`,
     );
   }
-  return messages;
+  return outcome(messages);
 }
