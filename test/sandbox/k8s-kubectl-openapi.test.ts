@@ -195,32 +195,32 @@ describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
 });
 
 describe('sandbox cluster OpenAPI on Kubernetes 1.21', () => {
-  it('lists the v1beta1 group-versions that minor still serves, each with its own kinds', async () => {
+  it('serves no /openapi/v3 (on by default only from 1.24), v2 with its v1beta1 kinds, and ignores fieldValidation', async () => {
     const cluster = await startCluster(new FakeSts(), { version: '1.21' });
     try {
       const token = await eksToken('demo');
-      const index = (await raw(cluster, token, 'GET', '/openapi/v3')).json() as {
-        paths: Record<string, { serverRelativeURL: string }>;
+      expect((await raw(cluster, token, 'GET', '/openapi/v3')).status).toBe(404);
+      const v2 = (await raw(cluster, token, 'GET', '/openapi/v2')).json() as {
+        definitions: Record<string, Record<string, unknown>>;
+        paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
       };
-      expect(Object.keys(index.paths)).toEqual(
-        expect.arrayContaining([
-          'apis/certificates.k8s.io/v1beta1',
-          'apis/admissionregistration.k8s.io/v1beta1',
-        ]),
-      );
-      const doc = (
-        await raw(cluster, token, 'GET', index.paths['apis/certificates.k8s.io/v1beta1']!.serverRelativeURL)
-      ).json() as { components: { schemas: Record<string, Record<string, unknown>> }; paths: object };
-      expect(
-        doc.components.schemas['io.k8s.api.certificates.v1beta1.CertificateSigningRequest'],
-      ).toMatchObject({
+      expect(v2.definitions['io.k8s.api.certificates.v1beta1.CertificateSigningRequest']).toMatchObject({
         'x-kubernetes-group-version-kind': [
           { group: 'certificates.k8s.io', kind: 'CertificateSigningRequest', version: 'v1beta1' },
         ],
       });
-      expect(Object.keys(doc.paths)).toContain(
-        '/apis/certificates.k8s.io/v1beta1/certificatesigningrequests/{name}/approval',
+      const patch = v2.paths['/api/v1/namespaces/{namespace}/serviceaccounts/{name}']?.patch;
+      expect(patch?.parameters?.map((p) => p.name)).not.toContain('fieldValidation');
+      const created = await raw(
+        cluster,
+        token,
+        'POST',
+        '/api/v1/namespaces/default/serviceaccounts?fieldValidation=Strict',
+        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'old' }, foo: 1 },
       );
+      expect(created.status).toBe(201);
+      expect(created.headers.get('warning')).toBeNull();
+      expect(created.json()).not.toHaveProperty('foo');
     } finally {
       await cluster.stop();
     }

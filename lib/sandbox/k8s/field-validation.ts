@@ -4,7 +4,7 @@
 
 import { parse as parseYaml } from 'yaml';
 import { isObject, type JsonObject, type JsonValue } from './json.js';
-import { openApiDocuments } from './openapi-documents.js';
+import { FIELD_VALIDATION_MINOR, openApiDocuments } from './openapi-documents.js';
 import type { ResourceTarget } from './resource-operations.js';
 import { badRequest } from './status.js';
 
@@ -71,7 +71,7 @@ export function checkFieldValidation(
   minor: number,
   gitVersion: string,
 ): { warnings: string[]; body: string } {
-  const directive = query.get('fieldValidation') ?? 'Warn';
+  const directive = minor >= FIELD_VALIDATION_MINOR ? (query.get('fieldValidation') ?? 'Warn') : 'Ignore';
   if (!['Ignore', 'Warn', 'Strict'].includes(directive))
     throw badRequest(
       `fieldValidation: Unsupported value: "${directive}": supported values: "Ignore", "Strict", "Warn"`,

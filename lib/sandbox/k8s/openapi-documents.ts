@@ -16,6 +16,9 @@ export interface OpenApiDocuments {
   schemas: { definitions: Map<string, JsonObject>; kinds: Map<string, string> };
 }
 
+/** Server-side field validation is on by default from 1.25 (beta); older servers ignore the parameter. */
+export const FIELD_VALIDATION_MINOR = 25;
+
 const PATCH_TYPES = [
   'application/apply-patch+yaml',
   'application/json-patch+json',
@@ -70,7 +73,13 @@ function operationIdFor(verb: string, version: string, group: string, kind: stri
 }
 
 /** The paths of one resource at one version, with the operations the sandbox serves. */
-function resourcePaths(type: ResourceType, version: string, kindDef: string, listDef: string): JsonObject {
+function resourcePaths(
+  type: ResourceType,
+  version: string,
+  kindDef: string,
+  listDef: string,
+  fieldValidation: boolean,
+): JsonObject {
   const gvk = { group: type.group, version, kind: type.kind };
   const root = type.group ? `/apis/${type.group}/${version}` : '/api/v1';
   const scope = type.namespaced ? `${root}/namespaces/{namespace}` : root;
@@ -82,7 +91,9 @@ function resourcePaths(type: ResourceType, version: string, kindDef: string, lis
     'x-kubernetes-group-version-kind': gvk,
     ...extra,
   });
-  const writeParams = ['fieldManager', 'fieldValidation'].map(queryParameter);
+  const writeParams = (fieldValidation ? ['fieldManager', 'fieldValidation'] : ['fieldManager']).map(
+    queryParameter,
+  );
   const ok = (code: string, name: string) => ({ [code]: { description: 'OK', content: jsonContent(name) } });
   const paths: JsonObject = {
     [`${scope}/${type.plural}`]: {
@@ -225,7 +236,10 @@ function build(minor: number, gitVersion: string): OpenApiDocuments {
       const key = type.group ? `apis/${type.group}/${version}` : 'api/v1';
       const entry = byGroupVersion.get(key) ?? { roots: [patchDef], paths: {} };
       entry.roots.push(kindDef, listDef);
-      Object.assign(entry.paths, resourcePaths(type, version, kindDef, listDef));
+      Object.assign(
+        entry.paths,
+        resourcePaths(type, version, kindDef, listDef, minor >= FIELD_VALIDATION_MINOR),
+      );
       byGroupVersion.set(key, entry);
     }
   }

@@ -1,5 +1,5 @@
-// Answers the OpenAPI endpoints as kube-apiserver does: JSON for v3 and, when the client accepts
-// it, for v2 (the sandbox has no protobuf encoder, so a protobuf-only v2 request gets 406).
+// Answers the OpenAPI endpoints as kube-apiserver does: JSON for v3 (from 1.24) and, when the client
+// accepts it, for v2 (the sandbox has no protobuf encoder, so a protobuf-only v2 request gets 406).
 import { openApiDocuments } from './openapi-documents.js';
 import { KubeStatusError } from './status.js';
 
@@ -8,6 +8,8 @@ export interface OpenApiResponse {
   headers: Record<string, string>;
   body: string;
 }
+
+const OPENAPI_V3_MINOR = 24;
 
 const notFound = () =>
   new KubeStatusError(404, 'NotFound', 'the server could not find the requested resource', {});
@@ -48,6 +50,8 @@ export function openApiResponse(
       );
     return json(documents.v2);
   }
+  // /openapi/v3 is served by default from 1.24 (beta); older servers have only v2.
+  if (minor < OPENAPI_V3_MINOR) throw notFound();
   if (path === '/openapi/v3') return json(documents.v3Index);
   const doc = documents.v3.get(path.slice('/openapi/v3/'.length).replace(/\/$/, ''));
   if (!doc) throw notFound();
