@@ -84,6 +84,29 @@ describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
     expect(read.stdout).toContain('arn:aws:iam::111122223333:role/b');
   });
 
+  it('applies a Deployment, then a changed image, through the patch kubectl computes from the schema', async () => {
+    const deployment = (image: string) =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: ${image}\n`;
+    const file = manifest('deploy.yaml', deployment('nginx:1.27'));
+    expect(await kubectl('apply', '-f', file)).toMatchObject({
+      code: 0,
+      stdout: 'deployment.apps/web created\n',
+    });
+    manifest('deploy.yaml', deployment('nginx:1.28'));
+    expect(await kubectl('apply', '-f', file)).toMatchObject({
+      code: 0,
+      stdout: 'deployment.apps/web configured\n',
+    });
+    const image = await kubectl(
+      'get',
+      'deploy',
+      'web',
+      '-o',
+      'jsonpath={.spec.template.spec.containers[*].image}',
+    );
+    expect(image.stdout).toBe('nginx:1.28');
+  });
+
   it('reports an unknown field as kubectl does and stores nothing', async () => {
     const file = manifest(
       'bad.yaml',
