@@ -164,6 +164,8 @@ describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
     expect(containers.stdout).toMatch(/FIELD:\s+containers <\[\]Container>/);
     expect(containers.stdout).toContain('imagePullPolicy\t<string>');
     expect(containers.stdout).toContain('Container image name.');
+    const replicas = await kubectl('explain', 'deployment.spec.replicas');
+    expect(replicas.stdout).toMatch(/FIELD:\s+replicas <integer>/);
   });
 
   it('serves the v3 index with hashed URLs for exactly the served group-versions, and v2 as JSON', async () => {

@@ -112,6 +112,43 @@ function splitTopLevel(type: string, separator: string): string[] {
   return parts.filter(Boolean);
 }
 
+type Validator = ((data: unknown) => boolean) & {
+  errors?: { instancePath?: string; params?: { type?: string } }[] | null;
+};
+
+/** The compiled validator kubernetes-models ships beside the declaration (`…/_schemas/<alias>.js`). */
+function validatorOf(file: string, alias: string): Validator | undefined {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = resolve(dir, '_schemas', `${alias}.js`);
+    if (existsSync(candidate)) return (require(candidate) as { validate: Validator }).validate;
+  }
+  return undefined;
+}
+
+/**
+ * TypeScript says `number` for both; the compiled validator still knows which numbers are integers,
+ * so each numeric property is probed with a fraction and turns `integer` where the validator refuses it.
+ */
+function markIntegers(file: string, alias: string, properties: JsonObject): void {
+  let validate: Validator | undefined;
+  for (const [name, value] of Object.entries(properties) as [string, JsonObject][]) {
+    const probes: [JsonObject, unknown, string][] = [];
+    if (value.type === 'number') probes.push([value, 0.5, `/${name}`]);
+    const items = value.items as JsonObject | undefined;
+    if (value.type === 'array' && items?.type === 'number') probes.push([items, [0.5], `/${name}/0`]);
+    const entries = value.additionalProperties as JsonObject | undefined;
+    if (value.type === 'object' && entries?.type === 'number')
+      probes.push([entries, { k: 0.5 }, `/${name}/k`]);
+    for (const [leaf, probe, path] of probes) {
+      validate ??= validatorOf(file, alias);
+      if (!validate) return;
+      validate({ [name]: probe });
+      if (validate.errors?.some((e) => e.instancePath === path && e.params?.type === 'integer'))
+        leaf.type = 'integer';
+    }
+  }
+}
+
 /** Reads the declarations reachable from the given model files into OpenAPI v3 schemas. */
 export class SchemaReader {
   readonly definitions: Definitions = new Map();
@@ -150,6 +187,7 @@ export class SchemaReader {
         if (!member.optional && member.name !== 'apiVersion' && member.name !== 'kind')
           required.push(member.name);
       }
+      markIntegers(file, exported[1]!, properties);
       schema.type = 'object';
       schema.properties = properties;
       if (required.length > 0) schema.required = required;
