@@ -183,6 +183,9 @@ describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
     expect(url).toMatch(/^\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
     const apps = await raw(cluster, token, 'GET', url);
     expect(apps.headers.get('cache-control')).toBe('public, immutable');
+    const stale = await raw(cluster, token, 'GET', '/openapi/v3/apis/apps/v1?hash=0123');
+    expect(stale.status).toBe(301);
+    expect(stale.headers.get('location')).toBe(url);
     const schemas = (apps.json() as { components: { schemas: Record<string, Record<string, unknown>> } })
       .components.schemas;
     expect(schemas['io.k8s.api.apps.v1.Deployment']?.['x-kubernetes-group-version-kind']).toEqual([

@@ -56,5 +56,8 @@ export function openApiResponse(
   const doc = documents.v3.get(path.slice('/openapi/v3/'.length).replace(/\/$/, ''));
   if (!doc) throw notFound();
   const hash = query.get('hash');
+  // A stale hash (the document changed since the index was read) is sent on to the current one.
+  if (hash && hash !== doc.hash)
+    return { status: 301, headers: { location: `${path}?hash=${doc.hash}` }, body: '' };
   return json(doc.body, doc.hash, hash === doc.hash);
 }
