@@ -3,8 +3,10 @@
 import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
 import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
+import { checkFieldValidation } from './field-validation.js';
 import { child, type JsonObject, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
+import { openApiResponse } from './openapi-responses.js';
 import { rbacAllows } from './rbac-authorizer.js';
 import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
 import { findResourceType, resourceTypeOfKind } from './resource-types.js';
@@ -82,7 +84,7 @@ export interface ApiHandlerOptions {
   counter?: CallCounter;
 }
 
-type Route = { discovery: JsonObject } | { target: ResourceTarget; sub?: string };
+type Route = { discovery: JsonObject } | { openapi: true } | { target: ResourceTarget; sub?: string };
 
 const TOKEN_CACHE_TTL_MS = 2 * 60_000;
 const TOKEN_CACHE_MAX = 10_000;
@@ -161,7 +163,35 @@ export class ApiHandler {
       if (method !== 'GET') throw methodNotAllowed(method, request.path);
       return json(200, route.discovery);
     }
-    return this.resourceVerb(request, route.target, sub, caller);
+    if ('openapi' in route) {
+      if (method !== 'GET') throw methodNotAllowed(method, request.path);
+      const { minor } = this.options;
+      const found = openApiResponse(
+        request.path,
+        request.query,
+        request.headers.accept,
+        minor,
+        versionInfo(minor).gitVersion as string,
+      );
+      if (!found) throw pageNotFound();
+      return found;
+    }
+    const { minor } = this.options;
+    const checked = sub
+      ? { warnings: [], body: request.body }
+      : checkFieldValidation(
+          route.target,
+          method,
+          request.headers['content-type'] ?? 'application/json',
+          request.body,
+          request.query,
+          minor,
+          versionInfo(minor).gitVersion as string,
+        );
+    const response = await this.resourceVerb({ ...request, body: checked.body }, route.target, sub, caller);
+    if (checked.warnings.length > 0)
+      response.headers.warning = checked.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ');
+    return response;
   }
 
   private async resourceVerb(
@@ -263,6 +293,7 @@ export class ApiHandler {
     };
     if (path === '/version' || path === '/version/') return found(versionInfo(minor));
     if (['/healthz', '/livez', '/readyz'].includes(path)) return found({ status: 'ok' });
+    if (segments[0] === 'openapi') return { openapi: true };
     let group: string;
     let version: string;
     let rest: string[];
