@@ -3,11 +3,11 @@
 import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
 import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
-import { child, type JsonObject, stringAt } from './json.js';
+import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { rbacAllows } from './rbac-authorizer.js';
 import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
-import { findResourceType, resourceTypeOfKind } from './resource-types.js';
+import { apiVersionOf, findResourceType, resourceTypeOfKind } from './resource-types.js';
 import type { ServiceAccountTokenIssuer } from './service-account-tokens.js';
 import {
   badRequest,
@@ -19,6 +19,7 @@ import {
   tooManyRequests,
   unauthorized,
 } from './status.js';
+import { negotiate, type Representation, toTable } from './tables.js';
 
 export interface ApiRequest {
   method: string;
@@ -177,9 +178,32 @@ export class ApiHandler {
     const out = (status: number, obj: JsonObject) =>
       json(status, operations.present(target.type, target.version, obj));
     if (sub && !target.type.subresources.includes(sub)) throw pageNotFound();
+    // Reads of the resource itself may be printed as a Table (what `kubectl get` asks for).
+    const representation: Representation =
+      method === 'GET' && !sub ? negotiate(request.headers.accept) : { as: 'json' };
+    const table = (objects: JsonObject[], listMetadata?: JsonObject) =>
+      representation.as === 'table'
+        ? json(
+            200,
+            toTable(
+              {
+                type: target.type,
+                version: representation.version,
+                apiVersion: apiVersionOf(target.type.group, target.version),
+                query,
+                now: this.options.now(),
+              },
+              objects,
+              listMetadata,
+            ),
+          )
+        : undefined;
 
     if (!target.name) {
-      if (method === 'GET') return json(200, operations.list(target, query));
+      if (method === 'GET') {
+        const list = operations.list(target, query);
+        return table(objectsAt(list, 'items'), child(list, 'metadata')) ?? json(200, list);
+      }
       if (method === 'POST') {
         return out(
           201,
@@ -236,8 +260,10 @@ export class ApiHandler {
       throw methodNotAllowed(method, request.path);
     }
     switch (method) {
-      case 'GET':
-        return out(200, operations.get(target));
+      case 'GET': {
+        const found = operations.get(target);
+        return table([found]) ?? out(200, found);
+      }
       case 'PUT':
         return out(200, operations.replace(target, parseJsonBody(request.body, contentType), manager));
       case 'PATCH': {
