@@ -3,6 +3,7 @@
 import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
 import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
+import { fromEventsV1, toEventsV1 } from './events.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { rbacAllows } from './rbac-authorizer.js';
@@ -172,12 +173,22 @@ export class ApiHandler {
     caller: Caller,
   ): Promise<ApiResponse> {
     const { operations, subresources } = this.options;
-    const { method, query } = request;
+    const { method } = request;
     const contentType = request.headers['content-type'] ?? 'application/json';
-    const manager = query.get('fieldManager') ?? managerFromUserAgent(request.headers['user-agent']);
-    const out = (status: number, obj: JsonObject) =>
-      json(status, operations.present(target.type, target.version, obj));
+    const manager = request.query.get('fieldManager') ?? managerFromUserAgent(request.headers['user-agent']);
     if (sub && !target.type.subresources.includes(sub)) throw pageNotFound();
+    // events.k8s.io/v1 events are stored as core/v1 events and converted on the way in and out.
+    const converted = target.type.group === 'events.k8s.io';
+    const served = target;
+    if (converted) target = { ...target, type: resourceTypeOfKind('Event'), version: 'v1' };
+    const query = converted ? eventsV1FieldSelector(request.query) : request.query;
+    const view = (obj: JsonObject) => (converted ? toEventsV1(obj) : obj);
+    const out = (status: number, obj: JsonObject) =>
+      json(status, operations.present(served.type, served.version, view(obj)));
+    const body = () => {
+      const parsed = parseJsonBody(request.body, contentType);
+      return converted ? fromEventsV1(parsed, this.options.now()) : parsed;
+    };
     // Reads of the resource itself may be printed as a Table (what `kubectl get` asks for).
     const representation: Representation =
       method === 'GET' && !sub ? negotiate(request.headers.accept) : { as: 'json' };
@@ -187,11 +198,12 @@ export class ApiHandler {
             200,
             toTable(
               {
-                type: target.type,
+                type: served.type,
                 version: representation.version,
-                apiVersion: apiVersionOf(target.type.group, target.version),
+                apiVersion: apiVersionOf(served.type.group, served.version),
                 query,
                 now: this.options.now(),
+                present: view,
               },
               objects,
               listMetadata,
@@ -202,14 +214,17 @@ export class ApiHandler {
     if (!target.name) {
       if (method === 'GET') {
         const list = operations.list(target, query);
-        return table(objectsAt(list, 'items'), child(list, 'metadata')) ?? json(200, list);
-      }
-      if (method === 'POST') {
-        return out(
-          201,
-          await operations.create(target, parseJsonBody(request.body, contentType), manager, caller),
+        const items = objectsAt(list, 'items');
+        return (
+          table(items, child(list, 'metadata')) ??
+          json(200, {
+            ...list,
+            apiVersion: apiVersionOf(served.type.group, served.version),
+            items: items.map(view),
+          })
         );
       }
+      if (method === 'POST') return out(201, await operations.create(target, body(), manager, caller));
       throw methodNotAllowed(method, request.path);
     }
     if (sub === 'log') {
@@ -265,8 +280,9 @@ export class ApiHandler {
         return table([found]) ?? out(200, found);
       }
       case 'PUT':
-        return out(200, operations.replace(target, parseJsonBody(request.body, contentType), manager));
+        return out(200, operations.replace(target, body(), manager));
       case 'PATCH': {
+        if (converted) throw methodNotAllowed(method, request.path);
         const applying = contentType.startsWith('application/apply-patch');
         const existed =
           applying && this.options.store.get(target.type, target.namespace, target.name) !== undefined;
@@ -399,6 +415,26 @@ export class ApiHandler {
         return;
     }
   }
+}
+
+/** events.k8s.io/v1 selects on its own field names; storage has the core/v1 ones. */
+function eventsV1FieldSelector(query: URLSearchParams): URLSearchParams {
+  const selector = query.get('fieldSelector');
+  if (!selector) return query;
+  const renamed = new URLSearchParams(query);
+  renamed.set(
+    'fieldSelector',
+    selector
+      .split(',')
+      .map((term) =>
+        term
+          .replace(/^regarding\./, 'involvedObject.')
+          .replace(/^reportingController(?=!?=)/, 'reportingComponent')
+          .replace(/^note(?=!?=)/, 'message'),
+      )
+      .join(','),
+  );
+  return renamed;
 }
 
 function verbOf(method: string, named: boolean): string {

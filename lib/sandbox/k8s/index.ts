@@ -18,6 +18,7 @@ import type { CallCounter, ClusterDescription, FaultInjector, IssuerKeys, Sandbo
 import { ClusterAdmission } from './admission.js';
 import { ApiHandler } from './api-handler.js';
 import { approveOrDeny, runSigners, updateCsrStatus } from './csr-signer.js';
+import { EventRecorder } from './events.js';
 import { child, type JsonObject, stringAt } from './json.js';
 import { ObjectStore, type StoreState } from './object-store.js';
 import { createCa, issueServingCert, type KeyAndCert } from './pki.js';
@@ -168,6 +169,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     service,
     podStartDelayMs,
     now,
+    events: new EventRecorder(store, now),
   });
   let reconcileQueued = false;
   let controllers: Promise<void> = Promise.resolve();
@@ -360,6 +362,7 @@ function deleteNamespaceContents(store: ObjectStore, namespace: string): void {
     'Secret',
     'Service',
     'ConfigMap',
+    'Event',
     'Deployment',
     'Role',
     'RoleBinding',

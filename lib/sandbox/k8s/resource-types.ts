@@ -26,6 +26,20 @@ export const RESOURCE_TYPES: ResourceType[] = [
   core('secrets', 'Secret', true, 'dns1123-subdomain'),
   core('services', 'Service', true, 'dns1035-label', ['svc'], ['status']),
   core('configmaps', 'ConfigMap', true, 'dns1123-subdomain', ['cm']),
+  core('events', 'Event', true, 'dns1123-subdomain', ['ev']),
+  {
+    // The same objects as core/v1 events, converted on the way in and out.
+    group: 'events.k8s.io',
+    plural: 'events',
+    singular: 'event',
+    kind: 'Event',
+    namespaced: true,
+    versions: always(['v1']),
+    storageVersion: 'v1',
+    nameRule: 'dns1123-subdomain',
+    shortNames: ['ev'],
+    subresources: [],
+  },
   {
     group: 'apps',
     plural: 'deployments',

@@ -239,6 +239,60 @@ const CERTIFICATE_SIGNING_REQUESTS: Printer = {
   },
 };
 
+function eventSource(event: JsonObject): string {
+  const source = child(event, 'source');
+  const component = stringAt(source, 'component') || stringAt(event, 'reportingComponent') || '';
+  const host = stringAt(source, 'host') || stringAt(event, 'reportingInstance') || '';
+  return host ? `${component}, ${host}` : component;
+}
+
+/** Events in their core/v1 (storage) form; the server prints every column and kubectl hides priority 1. */
+const EVENTS: Printer = {
+  columns: [
+    column('Last Seen', 'string', 'The time at which the most recent occurrence of this event was recorded.'),
+    column('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future.'),
+    column(
+      'Reason',
+      'string',
+      'This should be a short, machine understandable string that gives the reason for this event being generated.',
+    ),
+    column('Object', 'string', 'The object that this event is about.'),
+    column('Subobject', 'string', 'The field of the object this event is about.', 1),
+    column('Source', 'string', 'The component reporting this event.', 1),
+    column('Message', 'string', 'A human-readable description of the status of this operation.'),
+    column('First Seen', 'string', 'The time at which the event was first recorded.', 1),
+    column('Count', 'string', 'The number of times this event has occurred.', 1),
+    column('Name', 'string', 'The name of the event.', 1, 'name'),
+  ],
+  cells(event, now) {
+    const involved = child(event, 'involvedObject');
+    const eventTime = stringAt(event, 'eventTime');
+    const first = ageOf(stringAt(event, 'firstTimestamp') ?? eventTime, now);
+    const last = stringAt(event, 'lastTimestamp') ? ageOf(stringAt(event, 'lastTimestamp'), now) : first;
+    const series = child(event, 'series');
+    const seen = series ? ageOf(stringAt(series, 'lastObservedTime'), now) : last;
+    const count = series
+      ? Number(series.count ?? 1)
+      : typeof event.count === 'number' && event.count > 0
+        ? event.count
+        : 1;
+    const kind = (stringAt(involved, 'kind') ?? '').toLowerCase();
+    const name = stringAt(involved, 'name');
+    return [
+      seen,
+      stringAt(event, 'type') ?? '',
+      stringAt(event, 'reason') ?? '',
+      name ? `${kind}/${name}` : kind,
+      stringAt(involved, 'fieldPath') ?? '',
+      eventSource(event),
+      (stringAt(event, 'message') ?? '').trim(),
+      first,
+      count,
+      nameOf(event),
+    ];
+  },
+};
+
 /** What kube-apiserver answers for a resource without a printer of its own. */
 const DEFAULT: Printer = {
   columns: [
@@ -256,6 +310,8 @@ const PRINTERS: Record<string, Printer> = {
   '/pods': PODS,
   '/serviceaccounts': SERVICE_ACCOUNTS,
   '/namespaces': NAMESPACES,
+  '/events': EVENTS,
+  'events.k8s.io/events': EVENTS,
   'certificates.k8s.io/certificatesigningrequests': CERTIFICATE_SIGNING_REQUESTS,
 };
 

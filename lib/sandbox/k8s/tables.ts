@@ -60,11 +60,13 @@ export interface TableRequest {
   apiVersion: string;
   query: URLSearchParams;
   now: number;
+  /** The object as served at the request's URL when it is stored in another form. */
+  present?: (obj: JsonObject) => JsonObject;
 }
 
 /** A Table of `objects`; `listMetadata` is the list's own metadata (absent for a single get). */
 export function toTable(request: TableRequest, objects: JsonObject[], listMetadata?: JsonObject): JsonObject {
-  const { type, version, apiVersion, query, now } = request;
+  const { type, version, apiVersion, query, now, present = (obj: JsonObject) => obj } = request;
   const include = includeObjectOf(query);
   const printer = printerFor(type.group, type.plural);
   const metaVersion = `meta.k8s.io/${version}`;
@@ -72,7 +74,7 @@ export function toTable(request: TableRequest, objects: JsonObject[], listMetada
     const row: JsonObject = { cells: printer.cells(obj, now) };
     const conditions = printer.conditions?.(obj);
     if (conditions) row.conditions = conditions;
-    if (include === 'Object') row.object = { ...obj, apiVersion, kind: type.kind };
+    if (include === 'Object') row.object = { ...present(obj), apiVersion, kind: type.kind };
     else if (include === 'Metadata')
       row.object = {
         kind: 'PartialObjectMetadata',
