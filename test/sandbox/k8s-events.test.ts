@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createFaultInjector } from '../../lib/sandbox/faults.js';
+import { EventRecorder } from '../../lib/sandbox/k8s/events.js';
 import type { SandboxCluster } from '../../lib/sandbox/k8s/index.js';
+import { ObjectStore } from '../../lib/sandbox/k8s/object-store.js';
+import { resourceTypeOfKind } from '../../lib/sandbox/k8s/resource-types.js';
 import { eksToken, FakeSts, raw, startCluster } from './k8s-fixtures.js';
 import { findKubectl, type Kubectl, kubectlFor, parseTable } from './real-kubectl.js';
 
@@ -81,6 +84,15 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
       ['Warning', 'Failed', 'Error: ImagePullBackOff'],
     ]);
     expect(await events('?fieldSelector=involvedObject.name%3Dbroken,type%3DWarning')).toHaveLength(3);
+    expect(await events('?fieldSelector=involvedObject.name%3Dbroken,source%3Dkubelet')).toHaveLength(5);
+    const unsupported = await raw(
+      cluster,
+      token,
+      'GET',
+      '/api/v1/namespaces/apps/events?fieldSelector=message%3Dx',
+    );
+    expect(unsupported.status).toBe(400);
+    expect(unsupported.json().message).toBe('field label not supported: message');
   });
 
   it('serves the same events as events.k8s.io/v1 with regarding, note and reportingController, and in discovery', async () => {
@@ -141,6 +153,29 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
     });
   });
 
+  it('counts a repeat of the same event on the same object instead of adding another', () => {
+    const store = new ObjectStore();
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const recorder = new EventRecorder(store, () => now);
+    const subject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', uid: 'u-1' } };
+    const backOff = {
+      type: 'Warning' as const,
+      reason: 'BackOff',
+      message: 'Back-off restarting failed container app in pod p_n(u-1)',
+      fieldPath: 'spec.containers{app}',
+      source: { component: 'kubelet' as const, host: 'node-1' },
+    };
+    recorder.record(subject, backOff);
+    now += 30_000;
+    recorder.record(subject, backOff);
+    recorder.record(subject, { ...backOff, fieldPath: 'spec.containers{sidecar}' });
+    const stored = store.list(resourceTypeOfKind('Event'), 'n');
+    expect(stored.map((e) => [e.count, e.firstTimestamp, e.lastTimestamp])).toEqual([
+      [2, '2026-01-01T00:00:00Z', '2026-01-01T00:00:30Z'],
+      [1, '2026-01-01T00:00:30Z', '2026-01-01T00:00:30Z'],
+    ]);
+  });
+
   describe('through the real kubectl', () => {
     const binary = findKubectl();
     let kubectl: Kubectl;
@@ -171,6 +206,39 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
             REASON: 'Started',
             OBJECT: 'pod/web',
             MESSAGE: 'Started container app',
+          }),
+        );
+      },
+    );
+
+    (binary ? it : it.skip)(
+      'kubectl get events -A -o wide adds SUBOBJECT, SOURCE, FIRST SEEN, COUNT, NAME',
+      async () => {
+        const result = await kubectl.run('get', 'events', '-A', '-o', 'wide');
+        expect(result).toMatchObject({ code: 0, stderr: '' });
+        const table = parseTable(result.stdout);
+        expect(table.header).toEqual([
+          'NAMESPACE',
+          'LAST SEEN',
+          'TYPE',
+          'REASON',
+          'OBJECT',
+          'SUBOBJECT',
+          'SOURCE',
+          'MESSAGE',
+          'FIRST SEEN',
+          'COUNT',
+          'NAME',
+        ]);
+        expect(table.rows).toContainEqual(
+          expect.objectContaining({
+            NAMESPACE: 'apps',
+            REASON: 'Pulling',
+            OBJECT: 'pod/web',
+            SUBOBJECT: 'spec.containers{app}',
+            SOURCE: expect.stringMatching(/^kubelet, \S+$/),
+            COUNT: '1',
+            NAME: expect.stringMatching(/^web\.[0-9a-f]+$/),
           }),
         );
       },

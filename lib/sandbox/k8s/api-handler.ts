@@ -429,8 +429,7 @@ function eventsV1FieldSelector(query: URLSearchParams): URLSearchParams {
       .map((term) =>
         term
           .replace(/^regarding\./, 'involvedObject.')
-          .replace(/^reportingController(?=!?=)/, 'reportingComponent')
-          .replace(/^note(?=!?=)/, 'message'),
+          .replace(/^reportingController(?=!?=)/, 'reportingComponent'),
       )
       .join(','),
   );
