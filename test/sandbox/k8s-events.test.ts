@@ -131,7 +131,7 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
     expect(group).toContainEqual(expect.objectContaining({ name: 'events', kind: 'Event' }));
   });
 
-  it('accepts an event written through events.k8s.io/v1 and shows it through core/v1', async () => {
+  it('accepts an event written and patched through events.k8s.io/v1 and shows it through core/v1', async () => {
     const created = await raw(cluster, token, 'POST', '/apis/events.k8s.io/v1/namespaces/apps/events', {
       metadata: { name: 'web.manual' },
       eventTime: '2026-01-01T00:00:00.000000Z',
@@ -150,6 +150,35 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
       involvedObject: { name: 'web' },
       message: 'looked fine',
       reportingComponent: 'example.com/checker',
+      eventTime: '2026-01-01T00:00:00.000000Z',
+    });
+
+    const path = '/apis/events.k8s.io/v1/namespaces/apps/events/web.manual';
+    const merged = await raw(
+      cluster,
+      token,
+      'PATCH',
+      path,
+      { note: 'looked better' },
+      'application/merge-patch+json',
+    );
+    expect(merged.status).toBe(200);
+    expect(merged.json()).toMatchObject({ note: 'looked better', reason: 'Checked' });
+    const jsonPatched = await raw(
+      cluster,
+      token,
+      'PATCH',
+      path,
+      [{ op: 'replace', path: '/type', value: 'Warning' }],
+      'application/json-patch+json',
+    );
+    expect(jsonPatched.json()).toMatchObject({ type: 'Warning', note: 'looked better' });
+    expect(
+      (await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/events/web.manual')).json(),
+    ).toMatchObject({
+      message: 'looked better',
+      type: 'Warning',
+      eventTime: '2026-01-01T00:00:00.000000Z',
     });
   });
 

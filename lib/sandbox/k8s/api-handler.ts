@@ -4,8 +4,9 @@ import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, Sandbox
 import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
 import { fromEventsV1, toEventsV1 } from './events.js';
-import { child, type JsonObject, objectsAt, stringAt } from './json.js';
+import { child, isObject, type JsonObject, type JsonValue, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
+import { jsonPatch, mergePatch } from './patch-bodies.js';
 import { rbacAllows } from './rbac-authorizer.js';
 import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
 import { apiVersionOf, findResourceType, resourceTypeOfKind } from './resource-types.js';
@@ -19,6 +20,7 @@ import {
   serviceUnavailable,
   tooManyRequests,
   unauthorized,
+  unsupportedMediaType,
 } from './status.js';
 import { negotiate, type Representation, toTable } from './tables.js';
 
@@ -187,7 +189,7 @@ export class ApiHandler {
       json(status, operations.present(served.type, served.version, view(obj)));
     const body = () => {
       const parsed = parseJsonBody(request.body, contentType);
-      return converted ? fromEventsV1(parsed, this.options.now()) : parsed;
+      return converted ? fromEventsV1(parsed) : parsed;
     };
     // Reads of the resource itself may be printed as a Table (what `kubectl get` asks for).
     const representation: Representation =
@@ -282,7 +284,7 @@ export class ApiHandler {
       case 'PUT':
         return out(200, operations.replace(target, body(), manager));
       case 'PATCH': {
-        if (converted) throw methodNotAllowed(method, request.path);
+        if (converted) return out(200, this.patchEventsV1(target, contentType, request.body, manager));
         const applying = contentType.startsWith('application/apply-patch');
         const existed =
           applying && this.options.store.get(target.type, target.namespace, target.name) !== undefined;
@@ -294,6 +296,31 @@ export class ApiHandler {
       default:
         throw methodNotAllowed(method, request.path);
     }
+  }
+
+  /** A patch written against the events.k8s.io/v1 form of a stored core/v1 event. */
+  private patchEventsV1(target: ResourceTarget, contentType: string, rawBody: string, manager: string) {
+    const { operations } = this.options;
+    const mediaType = contentType.split(';')[0]!.trim();
+    let patchBody: JsonValue;
+    try {
+      patchBody = JSON.parse(rawBody) as JsonValue;
+    } catch (error) {
+      throw badRequest(`error decoding patch: ${(error as Error).message}`);
+    }
+    const existing = operations.get(target);
+    const current = { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...toEventsV1(existing) };
+    let patched: JsonObject;
+    if (
+      mediaType === 'application/merge-patch+json' ||
+      mediaType === 'application/strategic-merge-patch+json'
+    ) {
+      if (!isObject(patchBody))
+        throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+      patched = mergePatch(current, patchBody) as JsonObject;
+    } else if (mediaType === 'application/json-patch+json') patched = jsonPatch(current, patchBody);
+    else throw unsupportedMediaType(mediaType);
+    return operations.replace(target, fromEventsV1(patched), manager);
   }
 
   private route(path: string): Route {

@@ -20,10 +20,6 @@ export interface RecordedEvent {
   source: EventSource;
 }
 
-function micro(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z');
-}
-
 function seconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -128,14 +124,14 @@ export function toEventsV1(event: JsonObject): JsonObject {
 }
 
 /** events.k8s.io/v1 Event → core/v1 Event (the storage form). */
-export function fromEventsV1(event: JsonObject, now: number): JsonObject {
+export function fromEventsV1(event: JsonObject): JsonObject {
   const out: JsonObject = {
     metadata: child(event, 'metadata') ?? {},
     involvedObject: child(event, 'regarding') ?? {},
     reason: stringAt(event, 'reason') ?? '',
     message: stringAt(event, 'note') ?? '',
     type: stringAt(event, 'type') ?? '',
-    eventTime: stringAt(event, 'eventTime') ?? micro(now),
+    eventTime: event.eventTime ?? null,
     reportingComponent: stringAt(event, 'reportingController') ?? '',
     reportingInstance: stringAt(event, 'reportingInstance') ?? '',
     action: stringAt(event, 'action') ?? '',
