@@ -62,6 +62,35 @@ describe('sandbox EKS API server: server-side printing (Tables)', () => {
     expect((await pod('web', 'nginx:1.27')).status).toBe(201);
     // The aws-cli image's entrypoint is `aws`: with no arguments it exits, and restartPolicy Always restarts it.
     expect((await pod('crashing', 'public.ecr.aws/aws-cli/aws-cli:2.17.0')).status).toBe(201);
+    const cli = 'public.ecr.aws/aws-cli/aws-cli:2.17.0';
+    const finished = await raw(cluster, token, 'POST', '/api/v1/namespaces/apps/pods', {
+      metadata: { name: 'finished' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'app', image: cli, args: ['sts', 'get-caller-identity'] }],
+      },
+    });
+    expect(finished.status).toBe(201);
+    // The init container's token file is not mounted: the CLI exits 255 and the pod fails in init.
+    const initFails = await raw(cluster, token, 'POST', '/api/v1/namespaces/apps/pods', {
+      metadata: { name: 'init-fails' },
+      spec: {
+        restartPolicy: 'Never',
+        initContainers: [
+          {
+            name: 'whoami',
+            image: cli,
+            args: ['sts', 'get-caller-identity'],
+            env: [
+              { name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::111122223333:role/none' },
+              { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/nowhere/token' },
+            ],
+          },
+        ],
+        containers: [{ name: 'app', image: 'nginx:1.27' }],
+      },
+    });
+    expect(initFails.status).toBe(201);
     await cluster.settle();
   });
   afterAll(async () => {
@@ -105,6 +134,14 @@ describe('sandbox EKS API server: server-side printing (Tables)', () => {
     const crashing = table.rows.find((r) => r.cells[0] === 'crashing');
     expect(crashing?.cells.slice(1, 3)).toEqual(['0/1', 'CrashLoopBackOff']);
     expect(crashing?.cells[3]).toMatch(/^1 \(\d+s ago\)$/);
+    const done = table.rows.find((r) => r.cells[0] === 'finished');
+    expect(done?.cells.slice(1, 4)).toEqual(['0/1', 'Completed', '0']);
+    expect(done?.conditions).toEqual([expect.objectContaining({ type: 'Completed', status: 'True' })]);
+    expect(web).not.toHaveProperty('conditions');
+    expect(table.rows.find((r) => r.cells[0] === 'init-fails')?.cells.slice(1, 3)).toEqual([
+      '0/1',
+      'Init:Error',
+    ]);
   });
 
   it('serves v1beta1 Tables, honours includeObject, and falls back to JSON when no Table is acceptable first', async () => {
