@@ -3,13 +3,15 @@
 import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
 import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
+import { fromEventsV1, toEventsV1 } from './events.js';
 import { checkFieldValidation } from './field-validation.js';
-import { child, type JsonObject, stringAt } from './json.js';
+import { child, isObject, type JsonObject, type JsonValue, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { openApiResponse } from './openapi-responses.js';
+import { jsonPatch, mergePatch } from './patch-bodies.js';
 import { rbacAllows } from './rbac-authorizer.js';
 import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
-import { findResourceType, resourceTypeOfKind } from './resource-types.js';
+import { apiVersionOf, findResourceType, resourceTypeOfKind } from './resource-types.js';
 import type { ServiceAccountTokenIssuer } from './service-account-tokens.js';
 import {
   badRequest,
@@ -20,7 +22,9 @@ import {
   serviceUnavailable,
   tooManyRequests,
   unauthorized,
+  unsupportedMediaType,
 } from './status.js';
+import { negotiate, type Representation, toTable } from './tables.js';
 
 export interface ApiRequest {
   method: string;
@@ -201,21 +205,58 @@ export class ApiHandler {
     caller: Caller,
   ): Promise<ApiResponse> {
     const { operations, subresources } = this.options;
-    const { method, query } = request;
+    const { method } = request;
     const contentType = request.headers['content-type'] ?? 'application/json';
-    const manager = query.get('fieldManager') ?? managerFromUserAgent(request.headers['user-agent']);
-    const out = (status: number, obj: JsonObject) =>
-      json(status, operations.present(target.type, target.version, obj));
+    const manager = request.query.get('fieldManager') ?? managerFromUserAgent(request.headers['user-agent']);
     if (sub && !target.type.subresources.includes(sub)) throw pageNotFound();
+    // events.k8s.io/v1 events are stored as core/v1 events and converted on the way in and out.
+    const converted = target.type.group === 'events.k8s.io';
+    const served = target;
+    if (converted) target = { ...target, type: resourceTypeOfKind('Event'), version: 'v1' };
+    const query = converted ? eventsV1FieldSelector(request.query) : request.query;
+    const view = (obj: JsonObject) => (converted ? toEventsV1(obj) : obj);
+    const out = (status: number, obj: JsonObject) =>
+      json(status, operations.present(served.type, served.version, view(obj)));
+    const body = () => {
+      const parsed = parseJsonBody(request.body, contentType);
+      return converted ? fromEventsV1(parsed) : parsed;
+    };
+    // Reads of the resource itself may be printed as a Table (what `kubectl get` asks for).
+    const representation: Representation =
+      method === 'GET' && !sub ? negotiate(request.headers.accept) : { as: 'json' };
+    const table = (objects: JsonObject[], listMetadata?: JsonObject) =>
+      representation.as === 'table'
+        ? json(
+            200,
+            toTable(
+              {
+                type: served.type,
+                version: representation.version,
+                apiVersion: apiVersionOf(served.type.group, served.version),
+                query,
+                now: this.options.now(),
+                present: view,
+              },
+              objects,
+              listMetadata,
+            ),
+          )
+        : undefined;
 
     if (!target.name) {
-      if (method === 'GET') return json(200, operations.list(target, query));
-      if (method === 'POST') {
-        return out(
-          201,
-          await operations.create(target, parseJsonBody(request.body, contentType), manager, caller),
+      if (method === 'GET') {
+        const list = operations.list(target, query);
+        const items = objectsAt(list, 'items');
+        return (
+          table(items, child(list, 'metadata')) ??
+          json(200, {
+            ...list,
+            apiVersion: apiVersionOf(served.type.group, served.version),
+            items: items.map(view),
+          })
         );
       }
+      if (method === 'POST') return out(201, await operations.create(target, body(), manager, caller));
       throw methodNotAllowed(method, request.path);
     }
     if (sub === 'log') {
@@ -266,11 +307,14 @@ export class ApiHandler {
       throw methodNotAllowed(method, request.path);
     }
     switch (method) {
-      case 'GET':
-        return out(200, operations.get(target));
+      case 'GET': {
+        const found = operations.get(target);
+        return table([found]) ?? out(200, found);
+      }
       case 'PUT':
-        return out(200, operations.replace(target, parseJsonBody(request.body, contentType), manager));
+        return out(200, operations.replace(target, body(), manager));
       case 'PATCH': {
+        if (converted) return out(200, this.patchEventsV1(target, contentType, request.body, manager));
         const applying = contentType.startsWith('application/apply-patch');
         const existed =
           applying && this.options.store.get(target.type, target.namespace, target.name) !== undefined;
@@ -282,6 +326,31 @@ export class ApiHandler {
       default:
         throw methodNotAllowed(method, request.path);
     }
+  }
+
+  /** A patch written against the events.k8s.io/v1 form of a stored core/v1 event. */
+  private patchEventsV1(target: ResourceTarget, contentType: string, rawBody: string, manager: string) {
+    const { operations } = this.options;
+    const mediaType = contentType.split(';')[0]!.trim();
+    let patchBody: JsonValue;
+    try {
+      patchBody = JSON.parse(rawBody) as JsonValue;
+    } catch (error) {
+      throw badRequest(`error decoding patch: ${(error as Error).message}`);
+    }
+    const existing = operations.get(target);
+    const current = { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...toEventsV1(existing) };
+    let patched: JsonObject;
+    if (
+      mediaType === 'application/merge-patch+json' ||
+      mediaType === 'application/strategic-merge-patch+json'
+    ) {
+      if (!isObject(patchBody))
+        throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+      patched = mergePatch(current, patchBody) as JsonObject;
+    } else if (mediaType === 'application/json-patch+json') patched = jsonPatch(current, patchBody);
+    else throw unsupportedMediaType(mediaType);
+    return operations.replace(target, fromEventsV1(patched), manager);
   }
 
   private route(path: string): Route {
@@ -404,6 +473,25 @@ export class ApiHandler {
         return;
     }
   }
+}
+
+/** events.k8s.io/v1 selects on its own field names; storage has the core/v1 ones. */
+function eventsV1FieldSelector(query: URLSearchParams): URLSearchParams {
+  const selector = query.get('fieldSelector');
+  if (!selector) return query;
+  const renamed = new URLSearchParams(query);
+  renamed.set(
+    'fieldSelector',
+    selector
+      .split(',')
+      .map((term) =>
+        term
+          .replace(/^regarding\./, 'involvedObject.')
+          .replace(/^reportingController(?=!?=)/, 'reportingComponent'),
+      )
+      .join(','),
+  );
+  return renamed;
 }
 
 function verbOf(method: string, named: boolean): string {

@@ -18,6 +18,7 @@ import type { CallCounter, ClusterDescription, FaultInjector, IssuerKeys, Sandbo
 import { ClusterAdmission } from './admission.js';
 import { ApiHandler } from './api-handler.js';
 import { approveOrDeny, runSigners, updateCsrStatus } from './csr-signer.js';
+import { EventRecorder } from './events.js';
 import { ImageCatalog } from './image-catalog.js';
 import { child, type JsonObject, stringAt } from './json.js';
 import { ObjectStore, type StoreState } from './object-store.js';
@@ -172,6 +173,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     podStartDelayMs,
     now,
     images: new ImageCatalog(options.awsCliImages),
+    events: new EventRecorder(store, now),
   });
   let reconcileQueued = false;
   let controllers: Promise<void> = Promise.resolve();
@@ -364,6 +366,7 @@ function deleteNamespaceContents(store: ObjectStore, namespace: string): void {
     'Secret',
     'Service',
     'ConfigMap',
+    'Event',
     'Deployment',
     'Role',
     'RoleBinding',

@@ -5,6 +5,7 @@
 // instance role) and logs what the CLI prints. Other containers keep running.
 import type { CallerIdentity, FaultInjector, SandboxSts } from '../contracts.js';
 import { isTransient } from './aws-token-authenticator.js';
+import type { EventRecorder, EventType } from './events.js';
 import type { ImageCatalog } from './image-catalog.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
@@ -26,6 +27,7 @@ export interface PodRuntimeDeps {
   now: () => number;
   /** Images known to carry the AWS CLI. */
   images: ImageCatalog;
+  events: EventRecorder;
 }
 
 interface Outcome {
@@ -69,8 +71,55 @@ export class PodRuntime {
 
   constructor(private readonly deps: PodRuntimeDeps) {}
 
+  /** Something the kubelet on this node reports about a container of the pod. */
+  private kubeletEvent(
+    pod: JsonObject,
+    container: JsonObject,
+    type: EventType,
+    reason: string,
+    message: string,
+  ) {
+    const isInit = objectsAt(child(pod, 'spec'), 'initContainers').some(
+      (c) => stringAt(c, 'name') === stringAt(container, 'name'),
+    );
+    this.deps.events.record(pod, {
+      type,
+      reason,
+      message,
+      fieldPath: `spec.${isInit ? 'initContainers' : 'containers'}{${stringAt(container, 'name') ?? ''}}`,
+      source: { component: 'kubelet', host: this.deps.nodeName },
+    });
+  }
+
+  /** The kubelet pulls, creates and starts a container it can run. */
+  private containerStarted(pod: JsonObject, container: JsonObject): void {
+    const image = stringAt(container, 'image') ?? '';
+    const name = stringAt(container, 'name') ?? '';
+    const pulled = goDuration(this.deps.podStartDelayMs);
+    this.kubeletEvent(pod, container, 'Normal', 'Pulling', `Pulling image "${image}"`);
+    this.kubeletEvent(
+      pod,
+      container,
+      'Normal',
+      'Pulled',
+      `Successfully pulled image "${image}" in ${pulled} (${pulled} including waiting)`,
+    );
+    this.kubeletEvent(pod, container, 'Normal', 'Created', `Created container ${name}`);
+    this.kubeletEvent(pod, container, 'Normal', 'Started', `Started container ${name}`);
+  }
+
   /** A pod was created: the kubelet picks it up after the start delay. */
   podCreated(pod: JsonObject): void {
+    const metadata = child(pod, 'metadata');
+    this.deps.events.record(
+      { apiVersion: 'v1', kind: 'Pod', ...pod },
+      {
+        type: 'Normal',
+        reason: 'Scheduled',
+        message: `Successfully assigned ${stringAt(metadata, 'namespace') ?? ''}/${stringAt(metadata, 'name') ?? ''} to ${this.deps.nodeName}`,
+        source: { component: 'default-scheduler' },
+      },
+    );
     this.setStatus(pod, (status) => {
       status.conditions = [
         { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(this.deps.now()) },
@@ -146,6 +195,9 @@ export class PodRuntime {
     if (failedPull) {
       const image = stringAt(failedPull, 'image') ?? '';
       const message = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
+      this.kubeletEvent(pod, failedPull, 'Normal', 'Pulling', `Pulling image "${image}"`);
+      this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+      this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', 'Error: ErrImagePull');
       this.setStatus(pod, (status) => {
         status.containerStatuses = containersOf(pod).map((c) =>
           stringAt(c, 'name') === stringAt(failedPull, 'name')
@@ -156,6 +208,8 @@ export class PodRuntime {
       this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => {
         const latest = this.current(created, uid);
         if (!latest) return;
+        this.kubeletEvent(latest, failedPull, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
+        this.kubeletEvent(latest, failedPull, 'Warning', 'Failed', 'Error: ImagePullBackOff');
         this.setStatus(latest, (status) => {
           status.containerStatuses = containersOf(latest).map((c) =>
             stringAt(c, 'name') === stringAt(failedPull, 'name')
@@ -172,6 +226,7 @@ export class PodRuntime {
     const initStatuses: JsonObject[] = [];
     for (const init of objectsAt(child(pod, 'spec'), 'initContainers')) {
       const startedAt = iso(now());
+      this.containerStarted(pod, init);
       const outcome = await this.run(pod, init);
       logs.set(stringAt(init, 'name') ?? '', outcome.output);
       initStatuses.push(terminated(init, outcome.exitCode, startedAt, iso(now())));
@@ -187,6 +242,7 @@ export class PodRuntime {
       }
     }
     const startedAt = iso(now());
+    for (const c of containersOf(pod)) this.containerStarted(pod, c);
     this.setStatus(this.current(created, uid), (status) => {
       status.phase = 'Running';
       status.podIP = '10.0.1.77';
@@ -217,6 +273,13 @@ export class PodRuntime {
       const ended = terminated(c, outcome.exitCode, startedAt, iso(now()));
       if (restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && outcome.exitCode !== 0)) {
         // The kubelet restarts it; it does the same again, so it backs off.
+        this.kubeletEvent(
+          pod,
+          c,
+          'Warning',
+          'BackOff',
+          `Back-off restarting failed container ${stringAt(c, 'name')} in pod ${stringAt(child(pod, 'metadata'), 'name')}_${stringAt(child(pod, 'metadata'), 'namespace')}(${uid})`,
+        );
         return {
           ...waiting(
             c,
@@ -373,6 +436,11 @@ export class PodRuntime {
     latest.status = status;
     this.deps.store.replace(resourceTypeOfKind('Pod'), latest, latest);
   }
+}
+
+/** Go's time.Duration printing for the pull times the kubelet reports. */
+function goDuration(ms: number): string {
+  return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
 }
 
 function uidOf(pod: JsonObject): string {

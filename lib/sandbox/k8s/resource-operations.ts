@@ -103,10 +103,17 @@ export class ResourceOperations {
         const m = /^([\w.]+)(==|=|!=)(.*)$/.exec(term);
         if (!m) throw badRequest(`invalid selector: '${fieldSelector}'; can't understand '${term}'`);
         const [, field, op, value] = m;
-        const read = (o: JsonObject) =>
+        if (target.type.fieldLabels && !target.type.fieldLabels.includes(field!))
+          throw badRequest(`field label not supported: ${field}`);
+        const readPath = (o: JsonObject) =>
           field!
             .split('.')
             .reduce<JsonValue | undefined>((cur, k) => (isObject(cur) ? cur[k] : undefined), o);
+        // An event's `source` field label is its reporting component.
+        const read = (o: JsonObject) =>
+          field === 'source' && target.type.kind === 'Event'
+            ? stringAt(child(o, 'source'), 'component')
+            : readPath(o);
         items = items.filter((o) => (op === '!=') !== (String(read(o) ?? '') === value));
       }
     }

@@ -15,7 +15,26 @@ export interface ResourceType {
   nameRule: NameRule;
   shortNames?: string[];
   subresources: string[];
+  /** The fields `?fieldSelector=` may name, when the server restricts them (others: any field). */
+  fieldLabels?: string[];
 }
+
+/** The API server's field labels for core/v1 events (what `kubectl describe` selects on). */
+const EVENT_FIELD_LABELS = [
+  'metadata.name',
+  'metadata.namespace',
+  'involvedObject.kind',
+  'involvedObject.namespace',
+  'involvedObject.name',
+  'involvedObject.uid',
+  'involvedObject.apiVersion',
+  'involvedObject.resourceVersion',
+  'involvedObject.fieldPath',
+  'reason',
+  'reportingComponent',
+  'source',
+  'type',
+];
 
 const always = (versions: string[]) => () => versions;
 
@@ -26,6 +45,20 @@ export const RESOURCE_TYPES: ResourceType[] = [
   core('secrets', 'Secret', true, 'dns1123-subdomain'),
   core('services', 'Service', true, 'dns1035-label', ['svc'], ['status']),
   core('configmaps', 'ConfigMap', true, 'dns1123-subdomain', ['cm']),
+  { ...core('events', 'Event', true, 'dns1123-subdomain', ['ev']), fieldLabels: EVENT_FIELD_LABELS },
+  {
+    // The same objects as core/v1 events, converted on the way in and out.
+    group: 'events.k8s.io',
+    plural: 'events',
+    singular: 'event',
+    kind: 'Event',
+    namespaced: true,
+    versions: always(['v1']),
+    storageVersion: 'v1',
+    nameRule: 'dns1123-subdomain',
+    shortNames: ['ev'],
+    subresources: [],
+  },
   {
     group: 'apps',
     plural: 'deployments',
