@@ -5,10 +5,10 @@ import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from '.
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
 import { fromEventsV1, toEventsV1 } from './events.js';
 import { checkFieldValidation } from './field-validation.js';
-import { child, isObject, type JsonObject, type JsonValue, objectsAt, stringAt } from './json.js';
+import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { openApiResponse } from './openapi-responses.js';
-import { jsonPatch, mergePatch } from './patch-bodies.js';
+import { patchObject } from './patch-bodies.js';
 import { rbacAllows } from './rbac-authorizer.js';
 import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
 import { apiVersionOf, findResourceType, resourceTypeOfKind } from './resource-types.js';
@@ -22,7 +22,6 @@ import {
   serviceUnavailable,
   tooManyRequests,
   unauthorized,
-  unsupportedMediaType,
 } from './status.js';
 import { negotiate, type Representation, toTable } from './tables.js';
 
@@ -332,24 +331,9 @@ export class ApiHandler {
   private patchEventsV1(target: ResourceTarget, contentType: string, rawBody: string, manager: string) {
     const { operations } = this.options;
     const mediaType = contentType.split(';')[0]!.trim();
-    let patchBody: JsonValue;
-    try {
-      patchBody = JSON.parse(rawBody) as JsonValue;
-    } catch (error) {
-      throw badRequest(`error decoding patch: ${(error as Error).message}`);
-    }
     const existing = operations.get(target);
     const current = { apiVersion: 'events.k8s.io/v1', kind: 'Event', ...toEventsV1(existing) };
-    let patched: JsonObject;
-    if (
-      mediaType === 'application/merge-patch+json' ||
-      mediaType === 'application/strategic-merge-patch+json'
-    ) {
-      if (!isObject(patchBody))
-        throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
-      patched = mergePatch(current, patchBody) as JsonObject;
-    } else if (mediaType === 'application/json-patch+json') patched = jsonPatch(current, patchBody);
-    else throw unsupportedMediaType(mediaType);
+    const patched = patchObject(current, rawBody, mediaType);
     return operations.replace(target, fromEventsV1(patched), manager);
   }
 

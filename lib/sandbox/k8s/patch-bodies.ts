@@ -1,7 +1,7 @@
 // The non-apply PATCH formats: JSON merge patch (RFC 7386, also used for strategic merge, which
 // differs only for keyed lists) and JSON patch (RFC 6902).
 import { deepEqual, isObject, type JsonObject, type JsonValue } from './json.js';
-import { KubeStatusError } from './status.js';
+import { badRequest, KubeStatusError, unsupportedMediaType } from './status.js';
 
 export function mergePatch(target: JsonValue | undefined, patch: JsonValue): JsonValue {
   if (!isObject(patch)) return structuredClone(patch);
@@ -76,4 +76,27 @@ export function jsonPatch(document: JsonObject, operations: JsonValue): JsonObje
     }
   }
   return doc;
+}
+
+/**
+ * A PATCH body of `mediaType` applied to `existing`. Strategic merge patch is taken as a JSON merge
+ * patch (the sandbox keeps no patch-merge keys); apply-patch is the caller's.
+ */
+export function patchObject(existing: JsonObject, rawBody: string, mediaType: string): JsonObject {
+  let patchBody: JsonValue;
+  try {
+    patchBody = JSON.parse(rawBody) as JsonValue;
+  } catch (error) {
+    throw badRequest(`error decoding patch: ${(error as Error).message}`);
+  }
+  if (
+    mediaType === 'application/merge-patch+json' ||
+    mediaType === 'application/strategic-merge-patch+json'
+  ) {
+    if (!isObject(patchBody))
+      throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
+    return mergePatch(existing, patchBody) as JsonObject;
+  }
+  if (mediaType === 'application/json-patch+json') return jsonPatch(existing, patchBody);
+  throw unsupportedMediaType(mediaType);
 }

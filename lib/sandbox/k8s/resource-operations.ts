@@ -21,17 +21,9 @@ import {
 import { compileLabelSelector } from './label-selector.js';
 import type { ObjectStore } from './object-store.js';
 import { validateObject, validatePodUpdate } from './object-validation.js';
-import { jsonPatch, mergePatch } from './patch-bodies.js';
+import { patchObject } from './patch-bodies.js';
 import { apiVersionOf, type ResourceType, resourceTypeOfKind } from './resource-types.js';
-import {
-  alreadyExists,
-  badRequest,
-  conflict,
-  invalid,
-  KubeStatusError,
-  notFound,
-  unsupportedMediaType,
-} from './status.js';
+import { alreadyExists, badRequest, conflict, invalid, KubeStatusError, notFound } from './status.js';
 
 export interface ResourceTarget {
   type: ResourceType;
@@ -188,26 +180,8 @@ export class ResourceOperations {
   ): Promise<JsonObject> | JsonObject {
     const mediaType = contentType.split(';')[0]!.trim();
     if (mediaType === 'application/apply-patch+yaml') return this.apply(target, rawBody, query, requester);
-    let patchBody: JsonValue;
-    try {
-      patchBody = JSON.parse(rawBody) as JsonValue;
-    } catch (error) {
-      throw badRequest(`error decoding patch: ${(error as Error).message}`);
-    }
     const existing = this.get(target);
-    let patched: JsonObject;
-    if (
-      mediaType === 'application/merge-patch+json' ||
-      mediaType === 'application/strategic-merge-patch+json'
-    ) {
-      if (!isObject(patchBody))
-        throw badRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
-      patched = mergePatch(existing, patchBody) as JsonObject;
-    } else if (mediaType === 'application/json-patch+json') {
-      patched = jsonPatch(existing, patchBody);
-    } else {
-      throw unsupportedMediaType(mediaType);
-    }
+    const patched = patchObject(existing, rawBody, mediaType);
     const rv = stringAt(child(patched, 'metadata'), 'resourceVersion');
     if (rv && rv !== stringAt(child(existing, 'metadata'), 'resourceVersion')) {
       throw conflict(
