@@ -15,6 +15,18 @@ import { awsCliExports } from '../../lib/local/aws-cli-exports.js';
 import { findBinary, isolatedEnv, run } from './cli-tools.js';
 import { startTestSystem, type TestSystem } from './system.js';
 
+/** The procedure's first command. */
+const DESCRIBE_DEMO_ISSUER = [
+  'eks',
+  'describe-cluster',
+  '--name',
+  'demo',
+  '--query',
+  'cluster.identity.oidc.issuer',
+  '--output',
+  'text',
+];
+
 const aws = findBinary('aws');
 const describeWithCli = aws ? describe : describe.skip;
 
@@ -97,16 +109,7 @@ describeWithCli('the AWS CLI against the sandbox', () => {
   });
 
   it('prints the demo issuer, as DescribeCluster returns it, through the AWS_ENDPOINT_URL_* exports', async () => {
-    const result = await cli([
-      'eks',
-      'describe-cluster',
-      '--name',
-      'demo',
-      '--query',
-      'cluster.identity.oidc.issuer',
-      '--output',
-      'text',
-    ]);
+    const result = await cli(DESCRIBE_DEMO_ISSUER);
 
     expect(Object.keys(bannerEnv)).toEqual(
       expect.arrayContaining(['AWS_ENDPOINT_URL_IAM', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_EKS']),
@@ -178,21 +181,7 @@ describeWithCli('the AWS CLI against the sandbox', () => {
 
     const identity = await json(['--endpoint-url', url, 'sts', 'get-caller-identity'], env);
     const role = await json(['--endpoint-url', url, 'iam', 'get-role', '--role-name', roleName], env);
-    const issuerText = await cli(
-      [
-        '--endpoint-url',
-        url,
-        'eks',
-        'describe-cluster',
-        '--name',
-        'demo',
-        '--query',
-        'cluster.identity.oidc.issuer',
-        '--output',
-        'text',
-      ],
-      env,
-    );
+    const issuerText = await cli(['--endpoint-url', url, ...DESCRIBE_DEMO_ISSUER], env);
 
     expect(identity.Arn).toBe(`arn:aws:sts::111122223333:assumed-role/irsa-broker-local/irsa-broker`);
     expect(keys.roleArn).toBe('arn:aws:iam::111122223333:role/irsa-broker-local');
