@@ -12,6 +12,7 @@ import type {
   KubernetesCluster,
   KubernetesClusters,
   KubernetesObject,
+  ListOptions,
   NewCsr,
   ObjectRef,
 } from '../ports/kubernetes.js';
@@ -53,7 +54,7 @@ class RetryingKubernetesCluster implements KubernetesCluster {
   get(ref: ObjectRef): Promise<KubernetesObject | undefined> {
     return this.call(() => this.inner.get(ref));
   }
-  list(kind: KindRef, options?: { namespace?: string; labelSelector?: string }): Promise<KubernetesObject[]> {
+  list(kind: KindRef, options?: ListOptions): Promise<KubernetesObject[]> {
     return this.call(() => this.inner.list(kind, options));
   }
   apply(object: KubernetesObject, options?: ApplyOptions): Promise<KubernetesObject> {

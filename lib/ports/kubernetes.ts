@@ -90,6 +90,14 @@ export interface ApplyOptions {
   force?: boolean;
 }
 
+/** Which objects a list returns: the API server's own selectors (equality terms, comma-separated). */
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  /** e.g. `involvedObject.uid=<uid>,type=Warning` */
+  fieldSelector?: string;
+}
+
 /**
  * Errors every method may throw besides those listed on it:
  * KubernetesAccessDeniedError (401/403: the broker's role needs an EKS access entry or RBAC),
@@ -100,8 +108,8 @@ export interface KubernetesCluster {
   serves(groupVersion: string): Promise<boolean>;
   /** The object, or undefined when absent (404). */
   get(ref: ObjectRef): Promise<KubernetesObject | undefined>;
-  /** All objects of a kind (every page), optionally in one namespace and filtered by label selector. */
-  list(kind: KindRef, options?: { namespace?: string; labelSelector?: string }): Promise<KubernetesObject[]>;
+  /** All objects of a kind (every page), optionally in one namespace and filtered by label/field selector. */
+  list(kind: KindRef, options?: ListOptions): Promise<KubernetesObject[]>;
   /**
    * Server-side apply under field manager `irsa-broker`; returns the object as stored.
    * Throws FieldOwnershipConflictError (409: fields owned by another manager; the message names them),

@@ -115,6 +115,8 @@ describe('permanent faults', () => {
 
     expect(failed.status).toBe('FAILED');
     expect(failed.error).toMatchObject({ step: 'VerifyIdentity', code: 'VerificationFailed' });
+    // The user sees why: the kubelet's warning events about the pod are quoted.
+    expect(failed.error?.message).toMatch(/its last warning events: .*Failed to pull image/);
     expect(await leftovers(system, failed)).toEqual({ role: false, serviceAccount: false, pods: [] });
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Binding } from '../../lib/domain/binding.js';
 import { NotYetError, VerificationFailedError, WebhookDidNotMutateError } from '../../lib/domain/errors.js';
+import type { KubernetesObject } from '../../lib/ports/kubernetes.js';
 import type { RoleFacts } from '../../lib/use-cases/bind/bind-state.js';
 import { verifyIdentity } from '../../lib/use-cases/bind/verify-identity.js';
 import { demoCluster } from '../support/fakes/cluster-facts.js';
@@ -280,6 +281,54 @@ describe('VerifyIdentity', () => {
     expect(outcome).toBeInstanceOf(VerificationFailedError);
     expect((outcome as Error).message).toMatch(/still Running after VERIFY_TIMEOUT_SECONDS=300/);
     expect(k8s.pods()).toEqual([]);
+  });
+
+  it("quotes the test pod's last warning events, and only its own, when the pod never finishes", async () => {
+    const { binding, k8s, deps, startedAt } = world();
+    k8s.pollsUntilDone = Number.POSITIVE_INFINITY;
+    const event = (name: string, uid: string, type: string, reason: string, message: string, at: string) =>
+      k8s.put({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace: binding.namespace },
+        involvedObject: { kind: 'Pod', uid },
+        type,
+        reason,
+        message,
+        lastTimestamp: at,
+      } as KubernetesObject);
+
+    let outcome: unknown;
+    for (let invocation = 0; invocation < 20; invocation++) {
+      try {
+        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
+        break;
+      } catch (error) {
+        outcome = error;
+        if (!(error instanceof NotYetError)) break;
+        const [pod] = k8s.pods();
+        if (invocation === 0 && pod) {
+          const uid = String(pod.metadata.uid);
+          event('e1', uid, 'Normal', 'Scheduled', 'Successfully assigned', '2026-01-01T00:00:01Z');
+          event(
+            'e2',
+            uid,
+            'Warning',
+            'Failed',
+            'Failed to pull image "x": not found',
+            '2026-01-01T00:00:02Z',
+          );
+          event('e3', uid, 'Warning', 'BackOff', 'Back-off pulling image "x"', '2026-01-01T00:00:03Z');
+          event('e4', 'another-pod', 'Warning', 'FailedMount', 'not this pod', '2026-01-01T00:00:04Z');
+        }
+      }
+    }
+
+    expect(outcome).toBeInstanceOf(VerificationFailedError);
+    expect((outcome as Error).message).toMatch(
+      /its last warning events: Failed: Failed to pull image "x": not found \| BackOff: Back-off pulling image "x"$/,
+    );
+    expect((outcome as Error).message).not.toMatch(/Scheduled|not this pod/);
   });
 
   it('is SKIPPED without creating a pod when the binding asks for no verification', async () => {

@@ -9,6 +9,7 @@ import type {
   KindRef,
   KubernetesCluster,
   KubernetesObject,
+  ListOptions,
   NewCsr,
   ObjectRef,
 } from '../../ports/kubernetes.js';
@@ -107,17 +108,19 @@ export class EksKubernetesCluster implements KubernetesCluster {
     }
   }
 
-  async list(
-    kind: KindRef,
-    options: { namespace?: string; labelSelector?: string } = {},
-  ): Promise<KubernetesObject[]> {
+  async list(kind: KindRef, options: ListOptions = {}): Promise<KubernetesObject[]> {
     const items: KubernetesObject[] = [];
     let continueToken: string | undefined;
     do {
       const page = (await this.transport.json({
         method: 'GET',
         path: resourcePath(kind, options.namespace),
-        query: { labelSelector: options.labelSelector, limit: PAGE_SIZE, continue: continueToken },
+        query: {
+          labelSelector: options.labelSelector,
+          fieldSelector: options.fieldSelector,
+          limit: PAGE_SIZE,
+          continue: continueToken,
+        },
         context: { action: `list ${kind.kind}${options.namespace ? ` in ${options.namespace}` : ''}` },
       })) as ListBody;
       for (const item of page.items ?? []) items.push(asObject(item, kind));

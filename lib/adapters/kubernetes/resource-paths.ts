@@ -22,6 +22,8 @@ const RESOURCES: Record<string, Resource> = {
   RoleBinding: { plural: 'rolebindings', namespaced: true },
   MutatingWebhookConfiguration: { plural: 'mutatingwebhookconfigurations', namespaced: false },
   CertificateSigningRequest: { plural: 'certificatesigningrequests', namespaced: false },
+  // Read only: the test pod's warning events explain a failed verification.
+  Event: { plural: 'events', namespaced: true },
 };
 
 /** `/api/v1` for the core group, `/apis/<group>/<version>` otherwise. */

@@ -42,6 +42,8 @@ const RERUN_MAX_MS = 15_000;
 const MAX_NAME_SKIPS = 5;
 
 const FINISHED_PHASES = new Set(['Succeeded', 'Failed']);
+/** How many of the test pod's warning events a failure message quotes. */
+const WARNING_EVENTS_SHOWN = 3;
 
 function phaseOf(pod: KubernetesObject): string {
   return (pod.status as { phase?: string } | undefined)?.phase ?? 'Pending';
@@ -147,6 +149,28 @@ class TestPodRun {
     });
   }
 
+  /**
+   * The pod's last warning events (`Warning Failed: Failed to pull image ...`), for a failure message;
+   * '' when there are none or they cannot be read (events explain, they never decide).
+   */
+  async warnings(): Promise<string> {
+    const uid = this.pod?.metadata.uid;
+    if (!uid) return '';
+    try {
+      const events = await this.k8s.list(
+        { apiVersion: 'v1', kind: 'Event' },
+        { namespace: this.binding.namespace, fieldSelector: `involvedObject.uid=${uid},type=Warning` },
+      );
+      const at = (event: KubernetesObject) =>
+        String(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? '');
+      const last = events.sort((a, b) => at(a).localeCompare(at(b))).slice(-WARNING_EVENTS_SHOWN);
+      if (last.length === 0) return '';
+      return `; its last warning events: ${last.map((e) => `${String(e.reason)}: ${String(e.message)}`).join(' | ')}`;
+    } catch {
+      return '';
+    }
+  }
+
   describe(): string {
     return `test pod ${this.binding.namespace}/${this.name} (attempt ${this.attempt}) on cluster ${this.cluster.name}`;
   }
@@ -218,7 +242,7 @@ export async function verifyIdentity(
         if (decision.kind === 'failed') {
           const reason = reasonOf(pod);
           throw new VerificationFailedError(
-            `${decision.message} (${run.describe()}, ${phase}${reason ? `: ${reason}` : ''})`,
+            `${decision.message} (${run.describe()}, ${phase}${reason ? `: ${reason}` : ''})${await run.warnings()}`,
           );
         }
         // STS refused inside the IAM propagation window, or was unavailable: the next pod gets a fresh
@@ -240,7 +264,8 @@ export async function verifyIdentity(
         throw new VerificationFailedError(
           `The ${run.describe()} was still ${phase} after VERIFY_TIMEOUT_SECONDS=${config.verifyTimeoutSeconds}; ` +
             `check that image ${config.testPodImage} can be pulled and the pod can be scheduled` +
-            (lastRerunReason ? ` (${lastRerunReason})` : ''),
+            (lastRerunReason ? ` (${lastRerunReason})` : '') +
+            (await run.warnings()),
         );
       }
       await wait(pollDelay, `pod is ${phase}`);

@@ -18,6 +18,7 @@ import type {
   KubernetesCluster,
   KubernetesClusters,
   KubernetesObject,
+  ListOptions,
   NewCsr,
   ObjectRef,
 } from '../../../lib/ports/kubernetes.js';
@@ -150,6 +151,23 @@ const display = (path: string): string => `.${(JSON.parse(path) as string[]).joi
 function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash === -1 ? '' : apiVersion.slice(0, slash);
+}
+
+/** Field selectors as the API server takes them: `a.b=v`, `a.b==v`, `a.b!=v`, comma-separated, all must hold. */
+export function matchesFieldSelector(object: KubernetesObject, selector: string | undefined): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const m = /^([\w.]+)(!=|==|=)(.*)$/.exec(term.trim());
+    if (!m) throw new Error(`invalid field selector term "${term}"`);
+    const [, path, op, value] = m as unknown as [string, string, string, string];
+    const actual = path
+      .split('.')
+      .reduce<unknown>(
+        (at, key) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined),
+        object,
+      );
+    return (String(actual ?? '') === value) !== (op === '!=');
+  });
 }
 
 /** Equality-based label selectors: `a=b`, `a==b`, `a!=b`, `a`, `!a`, comma-separated. */
@@ -294,10 +312,7 @@ export class FakeKubernetesCluster implements KubernetesCluster {
     return stored ? this.present(stored.object, ref.apiVersion) : undefined;
   }
 
-  async list(
-    kind: KindRef,
-    options: { namespace?: string; labelSelector?: string } = {},
-  ): Promise<KubernetesObject[]> {
+  async list(kind: KindRef, options: ListOptions = {}): Promise<KubernetesObject[]> {
     this.maybeFail('list');
     this.requireServed(kind);
     const group = groupOf(kind.apiVersion);
@@ -310,6 +325,7 @@ export class FakeKubernetesCluster implements KubernetesCluster {
           options.labelSelector === undefined ||
           matchesLabelSelector(o.metadata.labels, options.labelSelector),
       )
+      .filter((o) => matchesFieldSelector(o, options.fieldSelector))
       .map((o) => this.present(o, kind.apiVersion));
   }
 

@@ -13,8 +13,10 @@ import type {
   KubernetesCluster,
   KubernetesClusters,
   KubernetesObject,
+  ListOptions,
   ObjectRef,
 } from '../../../lib/ports/kubernetes.js';
+import { matchesFieldSelector } from './fake-kubernetes-cluster.js';
 
 const FIELD_MANAGER = 'irsa-broker';
 const TOKEN_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
@@ -87,10 +89,7 @@ export class FakeWorkloadCluster implements KubernetesCluster {
     return object && structuredClone(object);
   }
 
-  async list(
-    kind: KindRef,
-    options: { namespace?: string; labelSelector?: string } = {},
-  ): Promise<KubernetesObject[]> {
+  async list(kind: KindRef, options: ListOptions = {}): Promise<KubernetesObject[]> {
     // Equality selectors, comma-separated (all must match), as the API server takes them.
     const wanted = (options.labelSelector ?? '')
       .split(',')
@@ -100,6 +99,7 @@ export class FakeWorkloadCluster implements KubernetesCluster {
       .filter((o) => o.apiVersion === kind.apiVersion && o.kind === kind.kind)
       .filter((o) => options.namespace === undefined || o.metadata.namespace === options.namespace)
       .filter((o) => wanted.every(([key, value]) => o.metadata.labels?.[key] === value))
+      .filter((o) => matchesFieldSelector(o, options.fieldSelector))
       .map((o) => structuredClone(o));
   }
 
@@ -141,6 +141,8 @@ export class FakeWorkloadCluster implements KubernetesCluster {
     if (this.objects.has(key))
       throw new ConflictError(`${object.kind} "${object.metadata.name}" already exists`);
     const stored = structuredClone(object);
+    // The API server gives every object a uid.
+    stored.metadata.uid ??= `uid-${this.objects.size + 1}-${stored.metadata.name}`;
     if (stored.kind === 'Pod') {
       this.admitPod(stored);
       this.podsCreated += 1;
