@@ -18,6 +18,8 @@ export interface DynamoDbUsage {
   readUnits: number;
   /** Write request units as on-demand DynamoDB bills them (table and indexes). */
   writeUnits: number;
+  /** Units by `<operation> <table|index name>` (transactions doubled), to see where they go. */
+  unitsBy: Record<string, number>;
 }
 
 export interface DynamoDbMeter {
@@ -53,6 +55,11 @@ export async function startDynamoDbMeter(target: string): Promise<DynamoDbMeter>
   let calls: Record<string, number> = {};
   let readUnits = 0;
   let writeUnits = 0;
+  let unitsBy: Record<string, number> = {};
+  const addBy = (operation: string, part: string, units: number) => {
+    const key = `${operation} ${part}`;
+    unitsBy[key] = (unitsBy[key] ?? 0) + units;
+  };
 
   const server: Server = createServer((request, response) => {
     void (async () => {
@@ -84,6 +91,14 @@ export async function startDynamoDbMeter(target: string): Promise<DynamoDbMeter>
           consumed.reduce((sum, c) => sum + unitsOf(c), 0) * (TRANSACTIONAL.has(operation) ? 2 : 1);
         if (READS.has(operation)) readUnits += units;
         else writeUnits += units;
+        const factor = TRANSACTIONAL.has(operation) ? 2 : 1;
+        for (const c of consumed) {
+          if (!c.Table && !c.GlobalSecondaryIndexes)
+            addBy(operation, 'table', (c.CapacityUnits ?? 0) * factor);
+          if (c.Table) addBy(operation, 'table', (c.Table.CapacityUnits ?? 0) * factor);
+          for (const [name, index] of Object.entries(c.GlobalSecondaryIndexes ?? {}))
+            addBy(operation, name, (index.CapacityUnits ?? 0) * factor);
+        }
         if (!callerAskedForCapacity) {
           delete json.ConsumedCapacity;
           answer = Buffer.from(JSON.stringify(json));
@@ -110,9 +125,10 @@ export async function startDynamoDbMeter(target: string): Promise<DynamoDbMeter>
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    usage: () => ({ calls: { ...calls }, readUnits, writeUnits }),
+    usage: () => ({ calls: { ...calls }, readUnits, writeUnits, unitsBy: { ...unitsBy } }),
     reset() {
       calls = {};
+      unitsBy = {};
       readUnits = 0;
       writeUnits = 0;
     },

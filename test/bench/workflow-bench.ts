@@ -24,6 +24,8 @@ export interface WorkflowResult {
     dynamoDbCalls: Record<string, number>;
     dynamoDbReadUnits: number;
     dynamoDbWriteUnits: number;
+    /** Read and write units by operation and table/index: where the units go. */
+    dynamoDbUnitsBy: Record<string, number>;
     /** Every function that ran (API POST and one GET included), invocations and billed ms per binding. */
     lambda: Record<string, FunctionUsage>;
     httpApiRequests: number;
@@ -43,6 +45,7 @@ const divide = (usage: DynamoDbUsage, n: number) => ({
   calls: Object.fromEntries(Object.entries(usage.calls).map(([op, c]) => [op, c / n])),
   readUnits: usage.readUnits / n,
   writeUnits: usage.writeUnits / n,
+  unitsBy: Object.fromEntries(Object.entries(usage.unitsBy).map(([key, u]) => [key, u / n])),
 });
 
 export async function runWorkflowBench(
@@ -102,6 +105,7 @@ export async function runWorkflowBench(
       dynamoDbCalls: db.calls,
       dynamoDbReadUnits: db.readUnits,
       dynamoDbWriteUnits: db.writeUnits,
+      dynamoDbUnitsBy: db.unitsBy,
       lambda,
       httpApiRequests: 2,
     },
