@@ -1,6 +1,7 @@
 // What DynamoDB Local alone does at the API run's concurrency: consistent GetItems of a binding-sized
-// item and three-item TransactWriteItems (a create's shape: binding, slot, event), with the production
-// SDK client and nothing else in the path. The API cannot be faster than its database; this row says how
+// item, and a create's DynamoDB calls (a four-item TransactWriteItems: binding, listing, service-account
+// slot, creation event; then the POST's audit record, one PutItem), with the production SDK client and
+// nothing else in the path. The API cannot be faster than its database; this row says how
 // fast that is on the machine the figures come from.
 import { randomUUID } from 'node:crypto';
 import {
@@ -12,7 +13,7 @@ import {
 import { ensureTable } from '../../lib/adapters/dynamodb/table-definition.js';
 
 export interface FloorResult {
-  operation: 'GetItem (consistent)' | 'TransactWriteItems (3 puts)';
+  operation: 'GetItem (consistent)' | 'create: TransactWriteItems (4 puts) + PutItem';
   connections: number;
   p50Ms: number;
   p99Ms: number;
@@ -71,12 +72,13 @@ export async function measureDynamoDbFloor(
         }),
       );
     let sequence = 0;
-    const write = () => {
+    const write = async () => {
       const id = `${sequence++}`;
-      return client.send(
+      await client.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             ['BINDING#', 'META', padding],
+            ['BINDING#', 'LISTING', 'listing'],
             ['SLOT#', 'SLOT', 'slot'],
             ['BINDING#', 'EVENT#0', 'created'],
           ].map(([prefix, sk, value]) => ({
@@ -88,11 +90,17 @@ export async function measureDynamoDbFloor(
           })),
         }),
       );
+      await client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: `BINDING#${id}` }, sk: { S: 'EVENT#1' }, v: { S: 'POST /v1/bindings → 202' } },
+        }),
+      );
     };
     const results: FloorResult[] = [];
     for (const [operation, once] of [
       ['GetItem (consistent)', read],
-      ['TransactWriteItems (3 puts)', write],
+      ['create: TransactWriteItems (4 puts) + PutItem', write],
     ] as const) {
       if (options.warmupSeconds > 0) {
         progress(`dynamodb floor: warming up ${operation} for ${options.warmupSeconds} s`);

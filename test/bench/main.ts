@@ -22,9 +22,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SECTIONS = ['api', 'workflow', 'cold-start'] as const;
 type Section = (typeof SECTIONS)[number];
 
+// Latency targets are over the floor measured in the same run: DynamoDB Local serializes transactions,
+// so an absolute number says more about the machine than about irsa-broker.
 const TARGETS = {
-  getP99Ms: 50,
-  postP99Ms: 100,
+  /** GET p99 at 16 connections ≤ consistent GetItem p99 + this. */
+  getP99OverFloorMs: 10,
+  /** POST p99 at 16 connections ≤ the create path's own DynamoDB calls' p99 + this. */
+  postP99OverFloorMs: 25,
+  writeUnitsPerBinding: 86,
   transitionsPerDemoBinding: 20,
   fiftyBindingsSeconds: 15,
   costPerBindingUsd: 0.0005,
@@ -96,12 +101,22 @@ function table(title: string, header: string[], rows: (string | number)[][]) {
   for (const row of cells.slice(1)) console.log(line(row));
 }
 
-function printApi(rows: LatencyResult[]) {
+/** The p99 target of a method at 16 connections: its floor's p99 plus the allowed overhead. */
+function latencyTarget(method: string, floor: FloorResult[]): number | undefined {
+  const operation = method === 'GET' ? 'GetItem' : 'create';
+  const base = floor.find((f) => f.operation.startsWith(operation))?.p99Ms;
+  if (base === undefined) return undefined;
+  return Number(
+    (base + (method === 'GET' ? TARGETS.getP99OverFloorMs : TARGETS.postP99OverFloorMs)).toFixed(1),
+  );
+}
+
+function printApi(rows: LatencyResult[], floor: FloorResult[]) {
   table(
     'API latency (autocannon, local runtime on DynamoDB Local)',
     ['method', 'setting', 'conns', 'p50 ms', 'p99 ms', 'req/s', 'requests', 'failures', 'target (c=16)'],
     rows.map((r) => {
-      const target = r.method === 'GET' ? TARGETS.getP99Ms : TARGETS.postP99Ms;
+      const target = latencyTarget(r.method, floor) ?? Number.NaN;
       return [
         r.method,
         r.setting,
@@ -112,7 +127,7 @@ function printApi(rows: LatencyResult[]) {
         r.requests,
         r.failures,
         r.connections === 16 && r.setting === 'api'
-          ? `p99 ≤ ${target} ms: ${verdict(r.p99Ms <= target)}`
+          ? `p99 ≤ floor + ${r.method === 'GET' ? TARGETS.getP99OverFloorMs : TARGETS.postP99OverFloorMs} = ${target} ms: ${verdict(r.p99Ms <= target)}`
           : '',
       ];
     }),
@@ -151,8 +166,9 @@ function printWorkflow(result: WorkflowResult) {
     [
       'DynamoDB read / write units per binding',
       `${p.dynamoDbReadUnits.toFixed(1)} / ${p.dynamoDbWriteUnits.toFixed(1)}`,
-      '',
+      `WRU ≤ ${TARGETS.writeUnitsPerBinding}: ${verdict(p.dynamoDbWriteUnits <= TARGETS.writeUnitsPerBinding)}`,
     ],
+    ...Object.entries(p.dynamoDbUnitsBy).map(([part, units]) => [`  units: ${part}`, units.toFixed(1), '']),
   ];
   table(
     `Workflow: ${result.bindings} concurrent bindings on cluster demo, no simulated latency`,
@@ -334,7 +350,7 @@ async function main() {
             progress,
           )),
         );
-        printApi(api);
+        printApi(api, floor);
         printFloor(floor);
         results.api = api;
         results.dynamoDbFloor = floor;
