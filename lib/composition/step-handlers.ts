@@ -30,10 +30,18 @@ export function stepHandler<R extends StepOutcome>(
   deps: FrameDeps,
   step: WorkflowStepName,
   work: (state: BindState, context: StepContext) => Promise<R>,
+  /** Decides the step from the state alone, when it can: see runStep. */
+  settled?: (state: BindState) => R | undefined,
 ) {
   return middy<unknown, R>().handler(async (event) => {
     const state = parseBindState(event);
-    return runStep(step, state.bindingId, deps, (context) => work(state, context));
+    return runStep(
+      step,
+      state.bindingId,
+      deps,
+      (context) => work(state, context),
+      settled && (() => settled(state)),
+    );
   });
 }
 

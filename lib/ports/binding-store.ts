@@ -49,6 +49,8 @@ export interface Transition {
   error?: BindingError;
   /** Replaces every step record: a new workflow run starts from these. */
   steps?: StepRecord[];
+  /** Records one step in the same write (the first step shown RUNNING as the workflow starts); not with `steps`. */
+  step?: StepRecord;
   /** Removes the error an earlier run left. */
   clearError?: boolean;
   /**
@@ -61,6 +63,9 @@ export interface Transition {
   /** Replaces the binding's droppedTagKeys; `null` removes them (a run that succeeded removed the tags). */
   droppedTagKeys?: string[] | null;
 }
+
+/** When a step record may be written; see BindingStore.recordStep. */
+export type StepGuard = { ifRunningSince: string } | { ifNotRunning: true };
 
 export interface BindingStore {
   /**
@@ -77,12 +82,17 @@ export interface BindingStore {
    * Records one step's progress on the binding; false when `guard` refused it. With
    * `guard.ifRunningSince`, the record is written only while the step's record is still the RUNNING one
    * started at that time: a Lambda of a stopped execution, or of an attempt a later one replaced, finishing
-   * late, must not overwrite what the monitor or a newer run recorded since.
+   * late, must not overwrite what the monitor or a newer run recorded since. With `guard.ifNotRunning`,
+   * only while no run holds the step RUNNING (a step settled without ever running writes just its end).
    */
-  recordStep(id: string, step: StepRecord, guard?: { ifRunningSince: string }): Promise<boolean>;
+  recordStep(id: string, step: StepRecord, guard?: StepGuard): Promise<boolean>;
   listEvents(id: string): Promise<BindingEvent[]>;
   /** Records what a drift check found (replacing the previous report). Throws NotFoundError. */
   recordDrift(id: string, drift: DriftItem[], at: string): Promise<void>;
-  /** Adds an audit record (an API call on the binding) to its events. Throws NotFoundError for an unknown id. */
-  appendEvent(event: BindingEvent): Promise<void>;
+  /**
+   * Adds an audit record (an API call on the binding) to its events. Throws NotFoundError for an unknown
+   * id, unless `bindingSeen`: the caller has just read or written the binding, and bindings are never
+   * removed (DELETED is a status), so it is not checked again and the record is one plain write.
+   */
+  appendEvent(event: BindingEvent, options?: { bindingSeen?: boolean }): Promise<void>;
 }

@@ -7,9 +7,11 @@ import { dynamoDbLocalClient, freshTable, newBinding } from './store-fixtures.js
 
 const client = dynamoDbLocalClient();
 let store: DynamoDbBindingStore;
+let tableName: string;
 
 beforeAll(async () => {
-  store = new DynamoDbBindingStore({ client, tableName: await freshTable(client, 'access-store') });
+  tableName = await freshTable(client, 'access-store');
+  store = new DynamoDbBindingStore({ client, tableName });
 });
 
 describe('listing by tenant', () => {
@@ -85,6 +87,39 @@ describe('appendEvent', () => {
       request: { method: 'DELETE', requestId: 'r-1' },
       outcome: { status: 404, code: 'NotFoundError' },
     });
+  });
+
+  it('writes the record of a binding the caller has just seen with one plain write, no transaction', async () => {
+    const binding = newBinding();
+    await store.create(binding);
+    const watched = dynamoDbLocalClient();
+    const commands: string[] = [];
+    watched.middlewareStack.add(
+      (next, context) => (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const watchedStore = new DynamoDbBindingStore({ client: watched, tableName });
+
+    await watchedStore.appendEvent(
+      {
+        bindingId: binding.id,
+        at: binding.createdAt,
+        actor: 'alice',
+        from: 'PENDING',
+        to: 'PENDING',
+        detail: 'POST /v1/bindings → 202',
+      },
+      { bindingSeen: true },
+    );
+
+    expect(commands).toEqual(['PutItemCommand']);
+    expect((await store.listEvents(binding.id)).map((e) => e.detail)).toEqual([
+      'created',
+      'POST /v1/bindings → 202',
+    ]);
   });
 
   it('refuses an event for a binding that does not exist, storing nothing', async () => {

@@ -1,4 +1,5 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { SLOT, slotPk } from '../../lib/adapters/dynamodb/binding-item.js';
 import { DynamoDbBindingStore } from '../../lib/adapters/dynamodb/dynamodb-binding-store.js';
@@ -301,6 +302,82 @@ describe('DynamoDbBindingStore.recordStep', () => {
     expect(stored?.updatedAt.startsWith('2025-03-01')).toBe(true);
   });
 
+  it('writes a step to the binding alone: no index is rewritten, only a status change reaches them', async () => {
+    // Units by command and part (table, gsi1, ...), as DynamoDB reports them with ReturnConsumedCapacity.
+    const units = new Map<string, number>();
+    type Consumed = {
+      Table?: { CapacityUnits?: number };
+      GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+    };
+    const metered = dynamoDbLocalClient();
+    metered.middlewareStack.add(
+      (next, context) => async (args) => {
+        (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'INDEXES';
+        const result = await next(args);
+        const consumed = (result.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity;
+        const add = (part: string, n = 0) => {
+          const key = `${context.commandName} ${part}`;
+          units.set(key, (units.get(key) ?? 0) + n);
+        };
+        for (const c of ([] as Consumed[]).concat(consumed ?? [])) {
+          add('table', c.Table?.CapacityUnits);
+          for (const [name, index] of Object.entries(c.GlobalSecondaryIndexes ?? {}))
+            add(name, index.CapacityUnits);
+        }
+        return result;
+      },
+      { step: 'initialize' },
+    );
+    const meteredStore = new DynamoDbBindingStore({ client: metered, tableName });
+    const binding = newBinding();
+    await meteredStore.create(binding);
+    units.clear();
+
+    await meteredStore.recordStep(binding.id, {
+      name: 'EnsureRole',
+      status: 'RUNNING',
+      startedAt: binding.createdAt,
+    });
+    expect([...units.keys()]).toEqual(['UpdateItemCommand table']);
+    expect(units.get('UpdateItemCommand table')).toBeGreaterThan(0);
+
+    units.clear();
+    await meteredStore.transition(binding.id, {
+      from: ['PENDING'],
+      to: 'RUNNING',
+      actor: 'w',
+      at: binding.createdAt,
+    });
+    // A status change reaches both indexes the binding is in, and lists see it.
+    expect(units.get('TransactWriteItemsCommand gsi1')).toBeGreaterThan(0);
+    expect(units.get('TransactWriteItemsCommand gsi2')).toBeGreaterThan(0);
+    expect((await meteredStore.list({ status: 'RUNNING', limit: 100 })).items.map((b) => b.id)).toContain(
+      binding.id,
+    );
+  });
+
+  it('writes a settled step end only while no run holds the step RUNNING', async () => {
+    const binding = newBinding();
+    await store.create(binding);
+    const skipped = { name: 'ApproveCsr', status: 'SKIPPED' as const, detail: 'nothing to approve' };
+
+    await store.recordStep(binding.id, {
+      name: 'ApproveCsr',
+      status: 'RUNNING',
+      startedAt: binding.createdAt,
+    });
+    expect(await store.recordStep(binding.id, skipped, { ifNotRunning: true })).toBe(false);
+    expect((await store.get(binding.id))?.steps.find((s) => s.name === 'ApproveCsr')?.status).toBe('RUNNING');
+
+    await store.recordStep(binding.id, {
+      name: 'ApproveCsr',
+      status: 'FAILED',
+      startedAt: binding.createdAt,
+    });
+    expect(await store.recordStep(binding.id, skipped, { ifNotRunning: true })).toBe(true);
+    expect((await store.get(binding.id))?.steps.find((s) => s.name === 'ApproveCsr')).toEqual(skipped);
+  });
+
   it('reports an unknown binding as not found', async () => {
     const missing = store.recordStep('b-00000000000000000000000002', {
       name: 'EnsureRole',
@@ -418,6 +495,74 @@ describe('DynamoDbBindingStore.list', () => {
     await watchedStore.list({ limit: 5, status: 'FAILED' });
     await watchedStore.list({ clusterName: 'alpha', namespace: 'team-b', limit: 5 });
 
-    expect(new Set(commands)).toEqual(new Set(['QueryCommand:gsi2', 'QueryCommand:gsi1']));
+    // The index finds the page; the bindings themselves are read by key, consistently.
+    expect(new Set(commands)).toEqual(
+      new Set(['QueryCommand:gsi2', 'QueryCommand:gsi1', 'BatchGetItemCommand:undefined']),
+    );
+  });
+});
+
+describe('DynamoDbBindingStore on bindings written before 0.2', () => {
+  // Before 0.2 the binding item itself carried the index keys and there was no LISTING item.
+  function legacyItem(binding: ReturnType<typeof newBinding>) {
+    const timeline = `${binding.createdAt}#${binding.id}`;
+    const { steps, ...rest } = binding;
+    return marshall(
+      {
+        ...rest,
+        pk: `BINDING#${binding.id}`,
+        sk: 'META',
+        gsi1pk: `CLUSTER#${binding.clusterName}`,
+        gsi1sk: timeline,
+        gsi2pk: 'BINDING',
+        gsi2sk: timeline,
+        type: 'binding',
+        steps: Object.fromEntries(steps.map((step) => [step.name, step])),
+        outputs: {},
+      },
+      { removeUndefinedValues: true },
+    );
+  }
+
+  it('reads, lists, pages, records steps on and moves them, next to bindings written today', async () => {
+    const table = await freshTable(client, 'store-legacy');
+    const mixed = new DynamoDbBindingStore({ client, tableName: table });
+    const written: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const binding = newBinding({ clusterName: 'mixed' });
+      if (i % 2 === 0) await client.send(new PutItemCommand({ TableName: table, Item: legacyItem(binding) }));
+      else await mixed.create(binding);
+      written.unshift(binding.id); // newest first
+    }
+    const legacyId = written[1] ?? '';
+
+    expect((await mixed.get(legacyId))?.status).toBe('PENDING');
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await mixed.list({ clusterName: 'mixed', limit: 4, cursor });
+      seen.push(...page.items.map((b) => b.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(written);
+
+    expect(await mixed.recordStep(legacyId, { name: 'EnsureRole', status: 'RUNNING', startedAt: 'x' })).toBe(
+      true,
+    );
+    await mixed.transition(legacyId, {
+      from: ['PENDING'],
+      to: 'FAILED',
+      actor: 'w',
+      at: new Date().toISOString(),
+    });
+    const failed = await mixed.list({ clusterName: 'mixed', status: 'FAILED', limit: 10 });
+    expect(failed.items.map((b) => [b.id, b.steps.find((s) => s.name === 'EnsureRole')?.status])).toEqual([
+      [legacyId, 'RUNNING'],
+    ]);
+    // No LISTING item was invented for it: the binding stays its own index entry.
+    const listing = await client.send(
+      new GetItemCommand({ TableName: table, Key: marshall({ pk: `BINDING#${legacyId}`, sk: 'LISTING' }) }),
+    );
+    expect(listing.Item).toBeUndefined();
   });
 });

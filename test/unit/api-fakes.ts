@@ -87,6 +87,8 @@ export class InMemoryBindingStore implements BindingStore {
       change.steps ? { steps: structuredClone(change.steps) } : {},
       structuredClone(change.request ?? {}),
     );
+    const step = change.step;
+    if (step) binding.steps = binding.steps.map((s) => (s.name === step.name ? structuredClone(step) : s));
     if (change.clearError && !change.error) delete binding.error;
     if (change.droppedTagKeys === null) delete binding.droppedTagKeys;
     else if (change.droppedTagKeys) binding.droppedTagKeys = [...change.droppedTagKeys];

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { Binding } from '../../lib/domain/binding.js';
 import {
   ClusterNotActiveError,
   ClusterNotFoundError,
@@ -11,7 +12,7 @@ import {
 } from '../../lib/domain/errors.js';
 import { MANAGED_BY_TAG } from '../../lib/domain/ownership.js';
 import { applyServiceAccount } from '../../lib/use-cases/bind/apply-service-account.js';
-import type { RoleFacts } from '../../lib/use-cases/bind/bind-state.js';
+import type { RoleFacts, StepOutcome } from '../../lib/use-cases/bind/bind-state.js';
 import { describeCluster } from '../../lib/use-cases/bind/describe-cluster.js';
 import { ensureOidcProvider } from '../../lib/use-cases/bind/ensure-oidc-provider.js';
 import { runStep } from '../../lib/use-cases/bind/run-step.js';
@@ -264,6 +265,42 @@ describe('the step frame', () => {
       finishedAt: '2026-01-01T00:00:01.500Z',
       detail: 'demo 1.29',
     });
+  });
+
+  it('writes only the end of a step the state settles, never running its work, and not over a run holding it', async () => {
+    const binding: Binding = { ...pendingBinding(), status: 'RUNNING' };
+    const store = new InMemoryBindingStore(binding);
+    const clock = new FakeClock(new Date('2026-01-01T00:00:00.000Z'));
+    let worked = 0;
+    const work = async (): Promise<StepOutcome> => {
+      worked += 1;
+      return { status: 'SUCCEEDED', detail: 'approved' };
+    };
+    const settled = (): StepOutcome => ({ status: 'SKIPPED', detail: 'nothing to approve' });
+
+    const result = await runStep('ApproveCsr', binding.id, { store, clock }, work, settled);
+
+    expect(result).toEqual({ status: 'SKIPPED', detail: 'nothing to approve' });
+    expect(worked).toBe(0);
+    expect(store.stepLog.map((s) => s.status)).toEqual(['SKIPPED']);
+    expect(store.step(binding.id, 'ApproveCsr')).toMatchObject({
+      status: 'SKIPPED',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:00.000Z',
+    });
+
+    // Another run holds the step RUNNING: it resumes its work, and a settled end never lands over it.
+    const held: Binding = { ...pendingBinding(), status: 'RUNNING' };
+    held.steps = held.steps.map((s) =>
+      s.name === 'ApproveCsr' ? { ...s, status: 'RUNNING', startedAt: '2025-12-31T23:59:00.000Z' } : s,
+    );
+    const heldStore = new InMemoryBindingStore(held);
+    expect(
+      await heldStore.recordStep(held.id, { name: 'ApproveCsr', status: 'SKIPPED' }, { ifNotRunning: true }),
+    ).toBe(false);
+    await runStep('ApproveCsr', held.id, { store: heldStore, clock }, work, settled);
+    expect(worked).toBe(1);
+    expect(heldStore.step(held.id, 'ApproveCsr')).toMatchObject({ status: 'SUCCEEDED', detail: 'approved' });
   });
 
   it('does not overwrite a step closed meanwhile when a stopped run finishes late', async () => {

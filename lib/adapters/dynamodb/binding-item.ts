@@ -1,4 +1,11 @@
-// How a binding, its service-account slot, idempotency claim and events are laid out in the single table.
+// How a binding, its listing, service-account slot, idempotency claim and events are laid out in the
+// single table.
+//
+// Layout since 0.2: the binding (META) carries no index keys; a small LISTING item in the same partition
+// does, with the attributes lists filter on. The indexes project ALL, so an item with index keys is
+// rewritten in every index at each update: steps now update META alone (one write instead of three),
+// and only status changes touch the indexes, through the small LISTING item. Bindings written before
+// 0.2 (META with index keys, no LISTING) are still read, listed and updated as they are.
 import {
   BIND_STEPS,
   type Binding,
@@ -11,6 +18,7 @@ import {
 export type Item = Record<string, unknown>;
 
 export const META = 'META';
+export const LISTING = 'LISTING';
 export const SLOT = 'SLOT';
 export const IDEMPOTENCY = 'IDEMPOTENCY';
 export const ALL_BINDINGS = 'BINDING';
@@ -45,13 +53,9 @@ const KEY_ATTRIBUTES = [
   'type',
 ] as const;
 
-/** Steps live in a map keyed by name so one step is updated in place without a read-modify-write. */
-export function bindingToItem(binding: Binding): Item {
-  const { steps, outputs, ...rest } = binding;
+/** The index keys of a binding: by cluster (gsi1), all (gsi2), by tenant (gsi3, sparse). */
+function indexKeys(binding: Binding): Item {
   return {
-    ...rest,
-    pk: bindingPk(binding.id),
-    sk: META,
     gsi1pk: clusterPk(binding.clusterName),
     gsi1sk: timelineSk(binding.createdAt, binding.id),
     gsi2pk: ALL_BINDINGS,
@@ -60,10 +64,39 @@ export function bindingToItem(binding: Binding): Item {
     ...(binding.tenant === undefined
       ? {}
       : { gsi3pk: tenantPk(binding.tenant), gsi3sk: timelineSk(binding.createdAt, binding.id) }),
+  };
+}
+
+/** Steps live in a map keyed by name so one step is updated in place without a read-modify-write. */
+export function bindingToItem(binding: Binding): Item {
+  const { steps, outputs, ...rest } = binding;
+  return {
+    ...rest,
+    pk: bindingPk(binding.id),
+    sk: META,
     type: 'binding',
     steps: Object.fromEntries(steps.map((step) => [step.name, step])),
     outputs: outputs ?? {},
   };
+}
+
+/** The binding's entry in the indexes: its keys and what list filters read (status changes with it). */
+export function listingItem(binding: Binding): Item {
+  return {
+    pk: bindingPk(binding.id),
+    sk: LISTING,
+    ...indexKeys(binding),
+    type: 'listing',
+    bindingId: binding.id,
+    clusterName: binding.clusterName,
+    namespace: binding.namespace,
+    status: binding.status,
+  };
+}
+
+/** A binding item written before 0.2 carries its own index keys (and has no LISTING item). */
+export function isIndexedBindingItem(item: Item): boolean {
+  return item.type === 'binding' && item.gsi2pk !== undefined;
 }
 
 /** Bind steps in workflow order; CheckDrift (drift check) runs between DescribeCluster and VerifyIdentity. */

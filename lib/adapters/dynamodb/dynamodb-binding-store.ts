@@ -8,8 +8,10 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   QueryCommand,
   type QueryCommandInput,
   TransactWriteCommand,
@@ -36,6 +38,7 @@ import type {
   IdempotencyClaim,
   ListPage,
   ListQuery,
+  StepGuard,
   Transition,
 } from '../../ports/binding-store.js';
 import {
@@ -48,8 +51,11 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   type Item,
   idempotencyPk,
+  isIndexedBindingItem,
   itemToBinding,
   itemToEvent,
+  LISTING,
+  listingItem,
   META,
   SLOT,
   slotPk,
@@ -72,6 +78,8 @@ const SLOT_ITEM = 1;
 const IDEMPOTENCY_ITEM = 2;
 /** Pages read while a filter leaves few matches; a full page is 100 items. */
 const FILTERED_PAGE_SIZE = 100;
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_LIMIT = 100;
 
 const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -249,16 +257,60 @@ export class DynamoDbBindingStore implements BindingStore {
       detail: 'created',
     };
     items.push({ Put: { TableName: this.table, Item: eventToItem(event, nextEventSeq()) } });
+    // Last, so the positions above stay what the cancellation reasons are read by.
+    items.push({ Put: { TableName: this.table, Item: listingItem(binding) } });
     return items;
   }
 
   async get(id: string): Promise<Binding | undefined> {
+    const item = await this.getItem(id);
+    return item ? itemToBinding(item) : undefined;
+  }
+
+  private async getItem(id: string): Promise<Item | undefined> {
     const { Item } = await this.send('read a binding', () =>
       this.doc.send(
         new GetCommand({ TableName: this.table, Key: { pk: bindingPk(id), sk: META }, ConsistentRead: true }),
       ),
     );
-    return Item ? itemToBinding(Item) : undefined;
+    return Item;
+  }
+
+  /**
+   * The bindings behind one page of index entries, in the same order: a pre-0.2 binding is its own entry;
+   * a LISTING entry is read back (consistently) from its binding. A binding whose status moved past the
+   * list's status filter since the index saw it is left out.
+   */
+  private async bindingsOf(entries: Item[], status: string | undefined): Promise<Binding[]> {
+    const wanted = entries.filter((e) => e.sk === LISTING).map((e) => String(e.bindingId));
+    const fetched = new Map<string, Item>();
+    for (let i = 0; i < wanted.length; i += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] | undefined = wanted
+        .slice(i, i + BATCH_GET_LIMIT)
+        .map((id) => ({ pk: bindingPk(id), sk: META }));
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 0) await sleep(Math.min(1000, 20 * 2 ** attempt));
+        const page = await this.send('read listed bindings', () =>
+          this.doc.send(
+            new BatchGetCommand({
+              RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } },
+            }),
+          ),
+        );
+        for (const item of page.Responses?.[this.table] ?? []) fetched.set(String(item.id), item);
+        keys = page.UnprocessedKeys?.[this.table]?.Keys;
+        if (keys?.length && attempt >= this.maxConflictRetries)
+          throw new TransientError('DynamoDB left listed bindings unread; retry the request');
+      }
+    }
+    const bindings: Binding[] = [];
+    for (const entry of entries) {
+      const item = entry.sk === LISTING ? fetched.get(String(entry.bindingId)) : entry;
+      if (!item) continue;
+      if (status !== undefined && item.status !== status) continue;
+      bindings.push(itemToBinding(item));
+    }
+    return bindings;
   }
 
   async list(query: ListQuery): Promise<ListPage> {
@@ -312,16 +364,16 @@ export class DynamoDbBindingStore implements BindingStore {
       for (const item of page.Items ?? []) {
         if (items.length === query.limit) {
           return {
-            items: items.map(itemToBinding),
+            items: await this.bindingsOf(items, query.status),
             nextCursor: encodeCursor(cursorKeyOf(items.at(-1) ?? item, index)),
           };
         }
         items.push(item);
       }
-      if (!page.LastEvaluatedKey) return { items: items.map(itemToBinding) };
+      if (!page.LastEvaluatedKey) return { items: await this.bindingsOf(items, query.status) };
       if (items.length === query.limit) {
         return {
-          items: items.map(itemToBinding),
+          items: await this.bindingsOf(items, query.status),
           nextCursor: encodeCursor(cursorKeyOf(page.LastEvaluatedKey, index)),
         };
       }
@@ -349,9 +401,16 @@ export class DynamoDbBindingStore implements BindingStore {
       values[':error'] = change.error;
       sets.push('#error = :error');
     }
+    if (change.steps && change.step)
+      throw new StatusConflictError(`Transition of ${id} gives both steps and step; give one`);
     if (change.steps) {
       values[':steps'] = Object.fromEntries(change.steps.map((step) => [step.name, step]));
       sets.push('steps = :steps');
+    }
+    if (change.step) {
+      names['#stepName'] = change.step.name;
+      values[':step'] = change.step;
+      sets.push('steps.#stepName = :step');
     }
     Object.entries(change.request ?? {}).forEach(([key, value], i) => {
       if (value === undefined) return;
@@ -373,8 +432,9 @@ export class DynamoDbBindingStore implements BindingStore {
     const update = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
     let staleSlotHolder: string | undefined;
     for (let attempt = 0; ; attempt++) {
-      const current = await this.get(id);
-      if (!current) throw new NotFoundError(`Binding ${id} does not exist`);
+      const currentItem = await this.getItem(id);
+      if (!currentItem) throw new NotFoundError(`Binding ${id} does not exist`);
+      const current = itemToBinding(currentItem);
       if (!change.from.includes(current.status)) {
         throw new StatusConflictError(
           `Binding ${id} is ${current.status}; it can move to ${change.to} only from ${change.from.join(', ')}`,
@@ -410,6 +470,8 @@ export class DynamoDbBindingStore implements BindingStore {
               { Put: { TableName: this.table, Item: eventToItem(event, nextEventSeq()) } },
               ...slotClaim,
               ...slotRelease,
+              // The index entry follows the status; a pre-0.2 binding is its own entry.
+              ...(isIndexedBindingItem(currentItem) ? [] : [this.listingStatusItem(id, change.to)]),
             ],
           }),
         );
@@ -450,6 +512,19 @@ export class DynamoDbBindingStore implements BindingStore {
     const updated = await this.get(id);
     if (!updated) throw new NotFoundError(`Binding ${id} does not exist`);
     return updated;
+  }
+
+  private listingStatusItem(id: string, status: string): TransactItem {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { pk: bindingPk(id), sk: LISTING },
+        UpdateExpression: 'SET #status = :status',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':status': status },
+      },
+    };
   }
 
   /** Puts the binding's service-account slot back: free, already its own, or left by `staleHolder`. */
@@ -507,7 +582,7 @@ export class DynamoDbBindingStore implements BindingStore {
     ];
   }
 
-  async recordStep(id: string, step: StepRecord, guard?: { ifRunningSince: string }): Promise<boolean> {
+  async recordStep(id: string, step: StepRecord, guard?: StepGuard): Promise<boolean> {
     const at = step.finishedAt ?? step.startedAt;
     const names: Record<string, string> = { '#name': step.name };
     const values: Record<string, unknown> = at ? { ':step': step, ':at': at } : { ':step': step };
@@ -515,8 +590,12 @@ export class DynamoDbBindingStore implements BindingStore {
     if (guard) {
       names['#stepStatus'] = 'status';
       values[':running'] = 'RUNNING';
-      values[':since'] = guard.ifRunningSince;
-      condition += ' AND steps.#name.#stepStatus = :running AND steps.#name.startedAt = :since';
+      if ('ifRunningSince' in guard) {
+        values[':since'] = guard.ifRunningSince;
+        condition += ' AND steps.#name.#stepStatus = :running AND steps.#name.startedAt = :since';
+      } else {
+        condition += ' AND (attribute_not_exists(steps.#name) OR steps.#name.#stepStatus <> :running)';
+      }
     }
     try {
       await this.doc.send(
@@ -561,7 +640,13 @@ export class DynamoDbBindingStore implements BindingStore {
     return events;
   }
 
-  async appendEvent(event: BindingEvent): Promise<void> {
+  async appendEvent(event: BindingEvent, options: { bindingSeen?: boolean } = {}): Promise<void> {
+    if (options.bindingSeen) {
+      await this.send(`record an event of ${event.bindingId}`, () =>
+        this.doc.send(new PutCommand({ TableName: this.table, Item: eventToItem(event, nextEventSeq()) })),
+      );
+      return;
+    }
     try {
       await this.doc.send(
         new TransactWriteCommand({

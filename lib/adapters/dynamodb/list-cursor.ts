@@ -1,7 +1,7 @@
 // Opaque list cursors: base64url of the index key where the previous page stopped, checked on the way back in.
 import { InputError } from '../../domain/errors.js';
 import { isBindingId } from '../../domain/names.js';
-import { META } from './binding-item.js';
+import { LISTING, META } from './binding-item.js';
 
 export type IndexName = 'gsi1' | 'gsi2' | 'gsi3';
 export type CursorKey = Record<string, string>;
@@ -50,7 +50,7 @@ export function decodeCursor(cursor: string, index: IndexName, partition: string
   const key = record as CursorKey;
   const id = key.pk?.startsWith('BINDING#') ? key.pk.slice('BINDING#'.length) : '';
   const sortKey = key[`${index}sk`] ?? '';
-  if (!isBindingId(id) || key.sk !== META) throw invalid('not a binding key');
+  if (!isBindingId(id) || (key.sk !== LISTING && key.sk !== META)) throw invalid('not a binding key');
   if (key[`${index}pk`] !== partition) throw invalid('issued for another query');
   if (!/^\d{4}-\d{2}-\d{2}T[\d:.]+Z#/.test(sortKey) || !sortKey.endsWith(`#${id}`)) {
     throw invalid('inconsistent sort key');

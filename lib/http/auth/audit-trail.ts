@@ -124,7 +124,8 @@ export function auditTrail<TEvent extends APIGatewayProxyEventV2>(
         },
         outcome: { status, ...(code ? { code } : {}) },
       };
-      await deps.store.appendEvent(entry);
+      // The binding was just answered with or read: it exists, and bindings are never removed.
+      await deps.store.appendEvent(entry, { bindingSeen: true });
     } catch (failure) {
       if (failure instanceof NotFoundError) return unbound();
       log(`audit record of ${event.requestContext.requestId} for binding ${id} failed`, failure);

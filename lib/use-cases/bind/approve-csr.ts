@@ -110,13 +110,19 @@ function parseWebhook(webhook: EnsureWebhookResult): Installed {
  */
 type Progress = { done: true; detail: string } | { done: false; waitingFor: string; rejection?: string };
 
+/** ApproveCsr decided by EnsureWebhook's result alone: nothing installed, nothing to approve. */
+export function approveCsrSettled(webhook: EnsureWebhookResult | undefined): ApproveCsrResult | undefined {
+  return webhook?.status === 'SKIPPED'
+    ? { status: 'SKIPPED', detail: 'nothing was installed, so there is no CSR to approve' }
+    : undefined;
+}
+
 export async function approveCsr(
   input: WebhookStepInput & { webhook: EnsureWebhookResult },
   deps: WebhookStepDeps,
 ): Promise<ApproveCsrResult> {
-  if (input.webhook.status === 'SKIPPED') {
-    return { status: 'SKIPPED', detail: 'nothing was installed, so there is no CSR to approve' };
-  }
+  const settled = approveCsrSettled(input.webhook);
+  if (settled) return settled;
   const webhook = parseWebhook(input.webhook);
   const cluster = deps.kubernetes.connect(input.cluster);
   const started = new Date(webhook.startedAt).getTime();

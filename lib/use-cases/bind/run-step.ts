@@ -55,23 +55,26 @@ export function requireFact<K extends keyof BindState>(
   return value as NonNullable<BindState[K]>;
 }
 
-async function runningBinding(id: string, deps: StepFrameDeps): Promise<Binding> {
+/** The binding, RUNNING; the first step moves it there, showing itself RUNNING in the same write. */
+async function runningBinding(id: string, step: WorkflowStepName, deps: StepFrameDeps): Promise<Binding> {
   const binding = await deps.store.get(id);
   if (!binding) throw new NotFoundError(`Binding ${id} does not exist (deleted while its workflow ran?)`);
   if (binding.status === 'RUNNING') return binding;
   if (binding.status === 'PENDING') {
+    const at = deps.clock.now().toISOString();
     try {
       return await deps.store.transition(id, {
         from: ['PENDING'],
         to: 'RUNNING',
         actor: WORKFLOW_ACTOR,
-        at: deps.clock.now().toISOString(),
+        at,
         detail: 'bind workflow started',
+        step: { name: step, status: 'RUNNING', startedAt: at },
       });
     } catch (error) {
       // A retried first step may find its own earlier transition done.
       if (!(error instanceof StatusConflictError)) throw error;
-      return runningBinding(id, deps);
+      return runningBinding(id, step, deps);
     }
   }
   throw new StatusConflictError(
@@ -89,15 +92,37 @@ function willBeRetried(error: unknown): boolean {
   return isBrokerError(error) && error.retryable;
 }
 
+/**
+ * Runs `work` as step `step` of the binding. `settled`, when given, may decide the step from the
+ * execution state alone (ApproveCsr after an EnsureWebhook that installed nothing): the step then never
+ * shows RUNNING, and only its end is written, while no run holds the step RUNNING.
+ */
 export async function runStep<R extends StepOutcome>(
   step: WorkflowStepName,
   bindingId: string,
   deps: StepFrameDeps,
   work: (context: StepContext) => Promise<R>,
+  settled?: () => R | undefined,
 ): Promise<R> {
-  const binding = await runningBinding(bindingId, deps);
+  const binding = await runningBinding(bindingId, step, deps);
   const previous = binding.steps.find((s) => s.name === step);
   const resumed = previous?.status === 'RUNNING' && previous.startedAt !== undefined;
+  const decided = resumed ? undefined : settled?.();
+  if (decided) {
+    const at = deps.clock.now().toISOString();
+    await deps.store.recordStep(
+      bindingId,
+      {
+        name: step,
+        status: decided.status,
+        startedAt: at,
+        finishedAt: at,
+        detail: shortDetail(decided.detail),
+      },
+      { ifNotRunning: true },
+    );
+    return decided;
+  }
   const startedAt = resumed ? new Date(previous.startedAt as string) : deps.clock.now();
   const startedIso = startedAt.toISOString();
   if (!resumed)

@@ -13,6 +13,7 @@ import type {
   CreateResult,
   ListPage,
   ListQuery,
+  StepGuard,
   Transition,
 } from '../../../lib/ports/binding-store.js';
 
@@ -82,18 +83,25 @@ export class InMemoryBindingStore implements BindingStore {
     if (change.error) binding.error = { ...change.error };
     else if (change.clearError) delete binding.error;
     if (change.steps) binding.steps = structuredClone(change.steps);
+    const step = change.step;
+    if (step) {
+      this.stepLog.push({ bindingId: id, ...step });
+      binding.steps = binding.steps.map((s) => (s.name === step.name ? structuredClone(step) : s));
+    }
     Object.assign(binding, structuredClone(change.request ?? {}));
     if (change.droppedTagKeys === null) delete binding.droppedTagKeys;
     else if (change.droppedTagKeys) binding.droppedTagKeys = [...change.droppedTagKeys];
     return structuredClone(binding);
   }
 
-  async recordStep(id: string, step: StepRecord, guard?: { ifRunningSince: string }): Promise<boolean> {
+  async recordStep(id: string, step: StepRecord, guard?: StepGuard): Promise<boolean> {
     const binding = this.bindings.get(id);
     if (!binding) throw new NotFoundError(`Binding ${id} does not exist`);
-    if (guard) {
-      const current = binding.steps.find((s) => s.name === step.name);
+    const current = binding.steps.find((s) => s.name === step.name);
+    if (guard && 'ifRunningSince' in guard) {
       if (current?.status !== 'RUNNING' || current.startedAt !== guard.ifRunningSince) return false;
+    } else if (guard && current?.status === 'RUNNING') {
+      return false;
     }
     this.stepLog.push({ bindingId: id, ...step });
     // Like the table's steps map: a step not recorded before is added (rollback and unbind steps).
