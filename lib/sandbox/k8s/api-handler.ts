@@ -290,7 +290,9 @@ export class ApiHandler {
           `Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "${target.name}": the object has been modified; please apply your changes to the latest version and try again`,
         );
       }
-      const updated = handler(existing, body);
+      // The stored object keeps the apiVersion it was last written at; an approval at another served
+      // version (v1 for a CSR filed at v1beta1) is a write at this one.
+      const updated = operations.present(target.type, target.version, handler(existing, body));
       return out(
         200,
         operations.replace(
