@@ -1,6 +1,9 @@
 // Approving and denying CertificateSigningRequests on the sandbox's legacy (1.20) and bare (1.30)
-// clusters: the approval subresource at every served version, in JSON and in protobuf (what the
-// real `kubectl certificate approve|deny` sends).
+// clusters: the approval subresource at every served version, in JSON and in protobuf. kubectl from
+// 1.32 on sends the approval in protobuf, older ones in JSON; a version-dispatching kubectl (gcloud's
+// kubectl dispatcher) runs the client matching the server where it has one. So which encoding the real
+// kubectl uses here depends on the binary found, and the hand-encoded protobuf requests at the end
+// cover the protobuf path whichever it is.
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SandboxCluster } from '../../lib/sandbox/k8s/index.js';
