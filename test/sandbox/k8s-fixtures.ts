@@ -214,7 +214,7 @@ export function kubeConfig(cluster: SandboxCluster, token: string): KubeConfig {
   return config;
 }
 
-/** A raw HTTPS call to the cluster (subresources, discovery, odd content types). */
+/** A raw HTTPS call to the cluster (subresources, discovery, odd content types; bytes are sent as they are). */
 export async function raw(
   cluster: SandboxCluster,
   token: string | undefined,
@@ -226,7 +226,10 @@ export async function raw(
   const { request } = await import('node:https');
   const { endpoint, certificateAuthorityData } = cluster.description;
   const url = new URL(path, endpoint);
-  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const payload =
+    body === undefined || typeof body === 'string' || body instanceof Uint8Array
+      ? body
+      : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       url,

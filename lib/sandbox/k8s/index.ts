@@ -10,7 +10,9 @@
 // asks `webhook-csr <namespace>/<deployment>` once per start (kind webhook-no-csr).
 // Not modelled: watches, pagination (`limit` returns everything), graceful deletion (objects go at
 // once; deleting a namespace deletes its contents), ReplicaSets/Pods behind Deployments (the
-// Deployment's status says whether its one replica is ready), the webhook's 15-minute CSR timeout.
+// Deployment's status says whether its one replica is ready), the webhook's 15-minute CSR timeout,
+// protobuf responses (a client preferring protobuf also accepts the JSON it gets) and protobuf request
+// bodies of kinds other than CertificateSigningRequest (415, as for a kind without a protobuf codec).
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -273,7 +275,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
           path: url.pathname,
           query: url.searchParams,
           headers,
-          body: Buffer.concat(chunks).toString('utf8'),
+          body: Buffer.concat(chunks),
         })
         .then((response) => {
           res.writeHead(response.status, {
