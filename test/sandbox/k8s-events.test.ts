@@ -39,6 +39,7 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
     const web = await pod('web', 'nginx:1.27');
     webUid = (web.json().metadata as Record<string, string>).uid ?? '';
     await pod('broken', 'registry.example/missing:1');
+    await pod('unknown', 'example.com/team/app');
     await cluster.settle();
   });
   afterAll(async () => {
@@ -93,6 +94,39 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
     );
     expect(unsupported.status).toBe(400);
     expect(unsupported.json().message).toBe('field label not supported: message');
+  });
+
+  it('fails to pull an image the registry does not have, as containerd reports it, and the pod stays Pending', async () => {
+    const forUnknown = await events('?fieldSelector=involvedObject.name%3Dunknown');
+    const notFound =
+      'rpc error: code = NotFound desc = failed to pull and unpack image "example.com/team/app:latest": ' +
+      'failed to resolve reference "example.com/team/app:latest": example.com/team/app:latest: not found';
+    expect(forUnknown.map((e) => [e.type, e.reason, e.message])).toEqual([
+      ['Normal', 'Scheduled', expect.stringContaining('apps/unknown')],
+      ['Normal', 'Pulling', 'Pulling image "example.com/team/app"'],
+      ['Warning', 'Failed', `Failed to pull image "example.com/team/app": ${notFound}`],
+      ['Warning', 'Failed', 'Error: ErrImagePull'],
+      ['Normal', 'BackOff', 'Back-off pulling image "example.com/team/app"'],
+      ['Warning', 'Failed', 'Error: ImagePullBackOff'],
+    ]);
+    const unknown = (await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/unknown')).json();
+    expect(unknown.status).toMatchObject({
+      phase: 'Pending',
+      containerStatuses: [
+        {
+          name: 'app',
+          ready: false,
+          state: {
+            waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "example.com/team/app"' },
+          },
+        },
+      ],
+    });
+    const log = await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/unknown/log');
+    expect(log.status).toBe(400);
+    expect(log.json().message).toBe(
+      'container "app" in pod "unknown" is waiting to start: trying and failing to pull image',
+    );
   });
 
   it('serves the same events as events.k8s.io/v1 with regarding, note and reportingController, and in discovery', async () => {
@@ -284,5 +318,16 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
       expect(section).toMatch(/Warning\s+Failed\s+\S+\s+kubelet\s+Error: ImagePullBackOff/);
       expect(section).not.toContain('nginx');
     });
+
+    (binary ? it : it.skip)(
+      'kubectl get pod shows ImagePullBackOff for an image the registry lacks',
+      async () => {
+        const result = await kubectl.run('get', 'pod', 'unknown', '-n', 'apps');
+        expect(result).toMatchObject({ code: 0, stderr: '' });
+        expect(parseTable(result.stdout).rows).toEqual([
+          expect.objectContaining({ NAME: 'unknown', READY: '0/1', STATUS: 'ImagePullBackOff' }),
+        ]);
+      },
+    );
   });
 });

@@ -68,6 +68,8 @@ export interface SandboxClusterOptions {
   podStartDelayMs?: number;
   /** More image repositories carrying the AWS CLI than image-catalog.ts knows (`repo` or `repo=entrypoint`). */
   awsCliImages?: readonly string[];
+  /** More image repositories the registry has (without the AWS CLI); any other image fails to pull. */
+  images?: readonly string[];
   now?: () => number;
   /** Boots from a snapshot() of an earlier run (same CA, issuer keys and objects). */
   restoreFrom?: unknown;
@@ -161,6 +163,10 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     process.emitWarning(`sandbox cluster ${options.name}: ${(error as Error).message ?? String(error)}`);
   });
   let operations: ResourceOperations;
+  const images = new ImageCatalog({
+    ...(options.awsCliImages ? { awsCliImages: options.awsCliImages } : {}),
+    ...(options.images ? { images: options.images } : {}),
+  });
   const pods = new PodRuntime({
     store,
     scheduler,
@@ -172,7 +178,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     service,
     podStartDelayMs,
     now,
-    images: new ImageCatalog(options.awsCliImages),
+    images,
     events: new EventRecorder(store, now),
   });
   let reconcileQueued = false;
@@ -204,6 +210,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     minor,
     podStartDelayMs,
     now,
+    images,
     wakeUpIn: (delayMs) => queueReconcile(Math.max(1, delayMs)),
   });
   const admission = new ClusterAdmission({

@@ -6,7 +6,7 @@
 import type { CallerIdentity, FaultInjector, SandboxSts } from '../contracts.js';
 import { isTransient } from './aws-token-authenticator.js';
 import type { EventRecorder, EventType } from './events.js';
-import type { ImageCatalog } from './image-catalog.js';
+import { type ImageCatalog, imageReference } from './image-catalog.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceTypeOfKind } from './resource-types.js';
@@ -25,7 +25,7 @@ export interface PodRuntimeDeps {
   service: string;
   podStartDelayMs: number;
   now: () => number;
-  /** Images known to carry the AWS CLI. */
+  /** The images the registry has (others fail to pull) and which of them carry the AWS CLI. */
   images: ImageCatalog;
   events: EventRecorder;
 }
@@ -189,12 +189,14 @@ export class PodRuntime {
     if (!pod) return;
     const { faults, service, now } = this.deps;
     const all = [...objectsAt(child(pod, 'spec'), 'initContainers'), ...containersOf(pod)];
-    const failedPull = all.find(
-      (c) => faults?.decide(service, `pull ${stringAt(c, 'image') ?? ''}`)?.kind === 'image-pull',
-    );
+    // An image the registry does not have fails as one an injected fault breaks.
+    const failedPull = all.find((c) => {
+      const image = stringAt(c, 'image') ?? '';
+      return faults?.decide(service, `pull ${image}`)?.kind === 'image-pull' || !this.deps.images.has(image);
+    });
     if (failedPull) {
       const image = stringAt(failedPull, 'image') ?? '';
-      const message = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
+      const message = pullNotFound(image);
       this.kubeletEvent(pod, failedPull, 'Normal', 'Pulling', `Pulling image "${image}"`);
       this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
       this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', 'Error: ErrImagePull');
@@ -436,6 +438,12 @@ export class PodRuntime {
     latest.status = status;
     this.deps.store.replace(resourceTypeOfKind('Pod'), latest, latest);
   }
+}
+
+/** What containerd answers the kubelet for a reference no registry serves (the kubelet quotes it). */
+function pullNotFound(image: string): string {
+  const reference = imageReference(image);
+  return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": ${reference}: not found`;
 }
 
 /** Go's time.Duration printing for the pull times the kubelet reports. */
