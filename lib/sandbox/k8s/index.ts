@@ -259,7 +259,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
       : {}),
     now,
     subresources: {
-      podLog: (pod, container) => pods.log(pod, container),
+      podLog: (pod, logOptions) => pods.log(pod, logOptions),
       csrApproval: approveOrDeny,
       csrStatus: updateCsrStatus,
     },
@@ -282,12 +282,24 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
           headers,
           body: Buffer.concat(chunks).toString('utf8'),
         })
-        .then((response) => {
-          res.writeHead(response.status, {
-            ...response.headers,
-            'content-length': Buffer.byteLength(response.body),
-          });
-          res.end(response.body);
+        .then(async (response) => {
+          const { stream } = response;
+          if (!stream) {
+            res.writeHead(response.status, {
+              ...response.headers,
+              'content-length': Buffer.byteLength(response.body),
+            });
+            res.end(response.body);
+            return;
+          }
+          // A stream (`logs -f`): chunked, each chunk sent as it comes, until it ends or the client goes.
+          res.writeHead(response.status, response.headers);
+          res.flushHeaders();
+          for await (const chunk of stream) {
+            if (res.destroyed) break;
+            res.write(chunk);
+          }
+          res.end();
         })
         .catch((error: unknown) => {
           res.writeHead(500, { 'content-type': 'text/plain' });
@@ -354,6 +366,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     settle: () => scheduler.settle(),
     async stop() {
       scheduler.close();
+      pods.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
