@@ -133,6 +133,19 @@ describe('sandbox EKS: pod logs', () => {
     });
   });
 
+  it('serves previous=true for a container in CrashLoopBackOff: its last run printed the log', async () => {
+    await createPod('crashing', {
+      restartPolicy: 'Always',
+      containers: [{ name: 'cli', image: CLI, args: ['sts', 'get-caller-identity'] }],
+    });
+    await cluster.settle();
+    const status = (await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/crashing')).json()
+      .status as { containerStatuses: { state: { waiting?: { reason: string } } }[] };
+    expect(status.containerStatuses[0]?.state.waiting?.reason).toBe('CrashLoopBackOff');
+    expect(await log('crashing', '?previous=true')).toMatchObject({ status: 200, text: NODE_IDENTITY });
+    expect(await log('crashing')).toMatchObject({ status: 200, text: NODE_IDENTITY });
+  });
+
   it('refuses options out of range as Invalid PodLogOptions', async () => {
     const negative = await log('done', '?tailLines=-1');
     expect(negative.status).toBe(422);
@@ -151,19 +164,13 @@ describe('sandbox EKS: pod logs', () => {
     expect(followed).toMatchObject({ status: 200, text: NODE_IDENTITY });
   });
 
-  it('streams a running container with follow=true: lines at once, the end when the container exits', async () => {
-    await sleeper('streaming', 2);
-    await cluster.settle();
-    expect(await phase('streaming')).toBe('Running');
+  /** GET .../log?follow=true read as it arrives: when the first chunk came, when it ended, what it said. */
+  const follow = (pod: string, query = '', onFirstChunk?: () => void) => {
     const { endpoint, certificateAuthorityData } = cluster.description;
     const started = Date.now();
-    const { firstChunkAfter, endedAfter, text } = await new Promise<{
-      firstChunkAfter: number;
-      endedAfter: number;
-      text: string;
-    }>((resolve, reject) => {
+    return new Promise<{ firstChunkAfter: number; endedAfter: number; text: string }>((resolve, reject) => {
       const req = request(
-        new URL('/api/v1/namespaces/apps/pods/streaming/log?follow=true&timestamps=true', endpoint),
+        new URL(`/api/v1/namespaces/apps/pods/${pod}/log?follow=true${query}`, endpoint),
         {
           ca: Buffer.from(certificateAuthorityData, 'base64').toString('utf8'),
           headers: { authorization: `Bearer ${token}` },
@@ -173,7 +180,10 @@ describe('sandbox EKS: pod logs', () => {
           let first = -1;
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
-            if (first < 0) first = Date.now() - started;
+            if (first < 0) {
+              first = Date.now() - started;
+              onFirstChunk?.();
+            }
             body += chunk;
           });
           res.on('end', () =>
@@ -184,6 +194,13 @@ describe('sandbox EKS: pod logs', () => {
       req.on('error', reject);
       req.end();
     });
+  };
+
+  it('streams a running container with follow=true: lines at once, the end when the container exits', async () => {
+    await sleeper('streaming', 2);
+    await cluster.settle();
+    expect(await phase('streaming')).toBe('Running');
+    const { firstChunkAfter, endedAfter, text } = await follow('streaming', '&timestamps=true');
     expect(firstChunkAfter).toBeGreaterThanOrEqual(0);
     expect(firstChunkAfter).toBeLessThan(1500);
     expect(endedAfter).toBeGreaterThan(firstChunkAfter + 500);
@@ -195,6 +212,24 @@ describe('sandbox EKS: pod logs', () => {
         .join('\n'),
     ).toBe(NODE_IDENTITY.trimEnd());
     expect(await phase('streaming')).toBe('Succeeded');
+  });
+
+  it('ends a follow=true stream when the pod is deleted (the kubelet kills the container)', async () => {
+    await sleeper('deleted', 3600);
+    await cluster.settle();
+    const deleteIt = () => void raw(cluster, token, 'DELETE', '/api/v1/namespaces/apps/pods/deleted');
+    const { endedAfter, text } = await follow('deleted', '&tailLines=1', deleteIt);
+    expect(text).toBe('}\n');
+    expect(endedAfter).toBeLessThan(5000);
+  });
+
+  it('keeps the lines of the last sinceSeconds', async () => {
+    expect((await log('done', '?sinceSeconds=3600')).text).toBe(NODE_IDENTITY);
+    const invalid = await log('done', '?sinceSeconds=0');
+    expect(invalid.status).toBe(422);
+    expect(invalid.json().message).toBe(
+      'PodLogOptions "done" is invalid: sinceSeconds: Invalid value: 0: must be greater than 0',
+    );
   });
 
   describe('through the real kubectl', () => {
@@ -226,6 +261,13 @@ describe('sandbox EKS: pod logs', () => {
       const lines = stamped.stdout.trimEnd().split('\n');
       expect(lines.map((line) => TIMESTAMPED.exec(line)?.[2]).join('\n')).toBe(NODE_IDENTITY.trimEnd());
       expect((await run('done', '--timestamps', '--tail=1')).stdout).toMatch(/^\S+Z }\n$/);
+    });
+
+    (binary ? it : it.skip)('kubectl logs --limit-bytes and --since', async () => {
+      expect(await run('done', '--limit-bytes=1')).toMatchObject({ code: 0, stdout: '{' });
+      expect(await run('done', '--since=1h')).toMatchObject({ code: 0, stdout: NODE_IDENTITY });
+      const future = new Date(Date.now() + 60_000).toISOString();
+      expect(await run('done', `--since-time=${future}`)).toMatchObject({ code: 0, stdout: '' });
     });
 
     (binary ? it : it.skip)(
