@@ -6,7 +6,7 @@
 // Fault hooks (FaultInjector, service `k8s:<cluster>`): every API request asks with operation
 // `<METHOD> <plural>[/<sub>]` (e.g. `POST pods`, `GET pods/log`, `PUT certificatesigningrequests/approval`)
 // or `<METHOD> <path>` for discovery; kinds throttle, server-error, permanent and latency apply there.
-// The kubelet asks `pull <image>` once per pod start (kind image-pull), and an in-cluster webhook
+// The kubelet asks `pull <image>` once per container it starts (kind image-pull), and an in-cluster webhook
 // asks `webhook-csr <namespace>/<deployment>` once per start (kind webhook-no-csr).
 // Not modelled: watches, pagination (`limit` returns everything), graceful deletion (objects go at
 // once; deleting a namespace deletes its contents), ReplicaSets/Pods behind Deployments (the

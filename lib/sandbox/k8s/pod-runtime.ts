@@ -236,45 +236,26 @@ export class PodRuntime {
   private async start(uid: string, created: JsonObject): Promise<void> {
     const pod = this.current(created, uid);
     if (!pod) return;
-    const { faults, service, now } = this.deps;
-    const all = [...objectsAt(child(pod, 'spec'), 'initContainers'), ...containersOf(pod)];
-    // An image the registry does not have fails as one an injected fault breaks.
-    const failedPull = all.find((c) => {
-      const image = stringAt(c, 'image') ?? '';
-      return faults?.decide(service, `pull ${image}`)?.kind === 'image-pull' || !this.deps.images.has(image);
-    });
-    if (failedPull) {
-      const image = stringAt(failedPull, 'image') ?? '';
-      const message = pullNotFound(image);
-      this.kubeletEvent(pod, failedPull, 'Normal', 'Pulling', `Pulling image "${image}"`);
-      this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
-      this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', 'Error: ErrImagePull');
-      this.setStatus(pod, (status) => {
-        status.containerStatuses = containersOf(pod).map((c) =>
-          stringAt(c, 'name') === stringAt(failedPull, 'name')
-            ? waiting(c, 'ErrImagePull', message)
-            : waiting(c, 'ContainerCreating'),
-        );
-      });
-      this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => {
-        const latest = this.current(created, uid);
-        if (!latest) return;
-        this.kubeletEvent(latest, failedPull, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
-        this.kubeletEvent(latest, failedPull, 'Warning', 'Failed', 'Error: ImagePullBackOff');
-        this.setStatus(latest, (status) => {
-          status.containerStatuses = containersOf(latest).map((c) =>
-            stringAt(c, 'name') === stringAt(failedPull, 'name')
-              ? waiting(c, 'ImagePullBackOff', `Back-off pulling image "${image}"`)
-              : waiting(c, 'PodInitializing'),
-          );
-        });
-      });
-      return;
-    }
+    const { now } = this.deps;
     const logs = new Map<string, ContainerLog>();
     this.logs.set(uid, logs);
+    const inits = objectsAt(child(pod, 'spec'), 'initContainers');
     const initStatuses: JsonObject[] = [];
-    for (const init of objectsAt(child(pod, 'spec'), 'initContainers')) {
+    // Init containers run one after another; one whose image cannot be pulled holds up the rest.
+    for (const [i, init] of inits.entries()) {
+      if (this.pullFails(init)) {
+        const failed = this.pullFailed(pod, init);
+        this.setStatus(this.current(created, uid), (status) => {
+          status.initContainerStatuses = [
+            ...initStatuses,
+            failed,
+            ...inits.slice(i + 1).map((c) => waiting(c, 'PodInitializing')),
+          ];
+          status.containerStatuses = containersOf(pod).map((c) => waiting(c, 'PodInitializing'));
+        });
+        this.backOffPulling(created, uid, init);
+        return;
+      }
       const startedAt = iso(now());
       this.containerStarted(pod, init);
       const log = new ContainerLog();
@@ -294,42 +275,82 @@ export class PodRuntime {
         return;
       }
     }
+    // The containers start side by side: each whose image cannot be pulled waits (the pod stays
+    // Pending, as the kubelet's getPhase says while any container waits), the others run.
     const startedAt = iso(now());
-    for (const c of containersOf(pod)) {
+    const pulled: JsonObject[] = [];
+    const statuses = containersOf(pod).map((c) => {
+      if (this.pullFails(c)) return this.pullFailed(pod, c);
       this.containerStarted(pod, c);
       logs.set(stringAt(c, 'name') ?? '', new ContainerLog());
-    }
+      pulled.push(c);
+      return running(c, startedAt);
+    });
     this.setStatus(this.current(created, uid), (status) => {
-      status.phase = 'Running';
+      status.phase = pulled.length === statuses.length ? 'Running' : 'Pending';
       status.podIP = '10.0.1.77';
       status.startTime = startedAt;
       if (initStatuses.length) status.initContainerStatuses = initStatuses;
-      status.containerStatuses = containersOf(pod).map((c) => running(c, startedAt));
+      status.containerStatuses = statuses;
     });
+    for (const c of containersOf(pod)) if (!pulled.includes(c)) this.backOffPulling(created, uid, c);
     const outcomes = await Promise.all(
-      containersOf(pod).map(async (c) => {
+      pulled.map(async (c) => {
         const outcome = await this.run(pod, c);
         logs.get(stringAt(c, 'name') ?? '')?.write(outcome.output, now());
         return outcome;
       }),
     );
-    const statuses = containersOf(pod).map((c, i) => {
+    const changed = pulled.map((c, i) => {
       const outcome = outcomes[i] as Outcome;
       if (outcome.runsForMs === 0) return this.exited(pod, c, outcome.exitCode, startedAt);
       if (outcome.runsForMs <= MAX_TIMER_MS) {
         this.process(uid, outcome.runsForMs, () => {
           const latest = this.current(created, uid);
-          if (!latest) return;
-          const ended = this.exited(latest, c, outcome.exitCode, startedAt);
-          const latestStatuses = objectsAt(child(latest, 'status'), 'containerStatuses').map((s) =>
-            stringAt(s, 'name') === stringAt(c, 'name') ? ended : s,
-          );
-          this.containersChanged(created, uid, initStatuses, latestStatuses);
+          if (latest)
+            this.containersChanged(created, uid, [this.exited(latest, c, outcome.exitCode, startedAt)]);
         });
       }
       return running(c, startedAt);
     });
-    this.containersChanged(created, uid, initStatuses, statuses);
+    this.containersChanged(created, uid, changed);
+  }
+
+  /** An image the registry does not have fails as one an injected fault breaks. */
+  private pullFails(container: JsonObject): boolean {
+    const { faults, service, images } = this.deps;
+    const image = stringAt(container, 'image') ?? '';
+    return faults?.decide(service, `pull ${image}`)?.kind === 'image-pull' || !images.has(image);
+  }
+
+  /** The kubelet tried to pull the container's image and failed: events, and its waiting status. */
+  private pullFailed(pod: JsonObject, container: JsonObject): JsonObject {
+    const image = stringAt(container, 'image') ?? '';
+    const message = pullNotFound(image);
+    this.kubeletEvent(pod, container, 'Normal', 'Pulling', `Pulling image "${image}"`);
+    this.kubeletEvent(pod, container, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+    this.kubeletEvent(pod, container, 'Warning', 'Failed', 'Error: ErrImagePull');
+    return waiting(container, 'ErrImagePull', message);
+  }
+
+  /** After a failed pull the kubelet backs off: ImagePullBackOff until the pod goes. */
+  private backOffPulling(created: JsonObject, uid: string, container: JsonObject): void {
+    const image = stringAt(container, 'image') ?? '';
+    const name = stringAt(container, 'name') ?? '';
+    this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => {
+      const latest = this.current(created, uid);
+      if (!latest) return;
+      this.kubeletEvent(latest, container, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      this.kubeletEvent(latest, container, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+      const backOff = waiting(container, 'ImagePullBackOff', `Back-off pulling image "${image}"`);
+      this.setStatus(latest, (status) => {
+        for (const key of ['initContainerStatuses', 'containerStatuses']) {
+          const list = objectsAt(status, key);
+          if (list.some((s) => stringAt(s, 'name') === name))
+            status[key] = list.map((s) => (stringAt(s, 'name') === name ? backOff : s));
+        }
+      });
+    });
   }
 
   /** The container's process ended: its log is complete; the restart policy decides what follows. */
@@ -371,21 +392,23 @@ export class PodRuntime {
     timers.add(timer);
   }
 
-  /** The containers' statuses changed: the pod is done when every one of them has terminated. */
-  private containersChanged(
-    created: JsonObject,
-    uid: string,
-    initStatuses: JsonObject[],
-    statuses: JsonObject[],
-  ): void {
+  /** Some containers' statuses changed: the pod is done when every one of them has terminated. */
+  private containersChanged(created: JsonObject, uid: string, changed: JsonObject[]): void {
+    const latest = this.current(created, uid);
+    if (!latest) return;
+    const byName = new Map(changed.map((s) => [stringAt(s, 'name') ?? '', s]));
+    const statuses = objectsAt(child(latest, 'status'), 'containerStatuses').map(
+      (s) => byName.get(stringAt(s, 'name') ?? '') ?? s,
+    );
     const allEnded = statuses.every((s) => child(child(s, 'state'), 'terminated'));
     if (!allEnded) {
-      this.setStatus(this.current(created, uid), (status) => {
+      this.setStatus(latest, (status) => {
         status.containerStatuses = statuses;
       });
       return;
     }
     const failed = statuses.some((s) => Number(child(child(s, 'state'), 'terminated')?.exitCode ?? 0) !== 0);
+    const initStatuses = objectsAt(child(latest, 'status'), 'initContainerStatuses');
     this.finish(created, uid, failed ? 'Failed' : 'Succeeded', initStatuses, statuses);
   }
 
