@@ -232,6 +232,29 @@ describe('sandbox EKS: pod logs', () => {
     );
   });
 
+  it('comes back from a snapshot with its lines and times, and from an older one holding plain text', async () => {
+    const snapshot = cluster.snapshot() as { logs: Record<string, Record<string, unknown>> };
+    const stamped = (await log('done', '?timestamps=true')).text;
+    const again = await startCluster(new FakeSts(), { restoreFrom: structuredClone(snapshot) });
+    try {
+      const after = await raw(again, token, 'GET', '/api/v1/namespaces/apps/pods/done/log?timestamps=true');
+      expect(after.text).toBe(stamped);
+      // Before timestamps, a state file kept each container's log as one string.
+      const legacy = structuredClone(snapshot);
+      for (const byContainer of Object.values(legacy.logs))
+        for (const name of Object.keys(byContainer)) byContainer[name] = NODE_IDENTITY;
+      const old = await startCluster(new FakeSts(), { restoreFrom: legacy });
+      try {
+        const plain = await raw(old, token, 'GET', '/api/v1/namespaces/apps/pods/done/log');
+        expect(plain).toMatchObject({ status: 200, text: NODE_IDENTITY });
+      } finally {
+        await old.stop();
+      }
+    } finally {
+      await again.stop();
+    }
+  });
+
   describe('through the real kubectl', () => {
     const binary = findKubectl();
     let kubectl: Kubectl;
