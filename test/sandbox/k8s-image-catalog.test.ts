@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type V1Container } from '@kubernetes/client-node';
 import { ImageCatalog, imageReference, imageRepository } from '../../lib/sandbox/k8s/image-catalog.js';
 import type { SandboxCluster } from '../../lib/sandbox/k8s/index.js';
-import { ACCOUNT, eksToken, FakeSts, kubeConfig, startCluster } from './k8s-fixtures.js';
+import { ACCOUNT, eksToken, FakeSts, kubeConfig, raw, startCluster } from './k8s-fixtures.js';
 
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/AWSIRSATestRole`;
 const PROCEDURE_COMMAND = ['sh', '-c', 'aws sts "get-caller-identity" && sleep 3600'];
@@ -74,6 +74,7 @@ describe('sandbox EKS: pods of images that carry the AWS CLI', () => {
   let sts: FakeSts;
   let cluster: SandboxCluster;
   let core: CoreV1Api;
+  let token: string;
 
   const run = async (name: string, container: V1Container) => {
     await core.createNamespacedPod({
@@ -95,7 +96,8 @@ describe('sandbox EKS: pods of images that carry the AWS CLI', () => {
     cluster = await startCluster(sts, {
       awsCliImages: ['123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/aws-cli'],
     });
-    core = kubeConfig(cluster, await eksToken('demo')).makeApiClient(CoreV1Api);
+    token = await eksToken('demo');
+    core = kubeConfig(cluster, token).makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'apps' } } });
     await core.createNamespacedServiceAccount({
       namespace: 'apps',
@@ -138,6 +140,33 @@ describe('sandbox EKS: pods of images that carry the AWS CLI', () => {
     });
     expect(pod.status?.phase).toBe('Running');
     expect(log).toBe('');
+  });
+
+  it('gives a Deployment of an image the registry lacks no available replica, and one of nginx one', async () => {
+    const deploy = (name: string, image: string) =>
+      raw(cluster, token, 'POST', '/apis/apps/v1/namespaces/apps/deployments', {
+        metadata: { name },
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image }] } },
+        },
+      });
+    expect((await deploy('missing', 'example.com/team/app:1')).status).toBe(201);
+    expect((await deploy('web', 'nginx:1.27')).status).toBe(201);
+    await cluster.settle();
+    const status = async (name: string) =>
+      (await raw(cluster, token, 'GET', `/apis/apps/v1/namespaces/apps/deployments/${name}`)).json().status;
+    expect(await status('missing')).toMatchObject({
+      availableReplicas: 0,
+      conditions: expect.arrayContaining([
+        expect.objectContaining({
+          type: 'Available',
+          status: 'False',
+          message: expect.stringContaining('Back-off pulling image "example.com/team/app:1"'),
+        }),
+      ]),
+    });
+    expect(await status('web')).toMatchObject({ availableReplicas: 1 });
   });
 
   it('does not run an image merely named aws-cli that the registry lacks: it fails to pull', async () => {
