@@ -22,9 +22,12 @@ function delayFromEnv(): number {
   return value;
 }
 
-/** SANDBOX_AWS_CLI_IMAGES: comma-separated image repositories (a mirror) that carry the AWS CLI. */
-function awsCliImagesFromEnv(): string[] {
-  return (process.env.SANDBOX_AWS_CLI_IMAGES ?? '')
+/**
+ * SANDBOX_AWS_CLI_IMAGES (repositories, e.g. a mirror, carrying the AWS CLI) and SANDBOX_IMAGES (other
+ * repositories the sandbox registry has): comma-separated.
+ */
+function imagesFromEnv(name: 'SANDBOX_AWS_CLI_IMAGES' | 'SANDBOX_IMAGES'): string[] {
+  return (process.env[name] ?? '')
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
@@ -77,7 +80,8 @@ async function main() {
         stateFile: join(dataDir, 'sandbox.json'),
         propagationDelayMs: delayFromEnv(),
         podStartDelayMs: 1000,
-        awsCliImages: awsCliImagesFromEnv(),
+        awsCliImages: imagesFromEnv('SANDBOX_AWS_CLI_IMAGES'),
+        images: imagesFromEnv('SANDBOX_IMAGES'),
       },
       (started) => {
         cloud = started;

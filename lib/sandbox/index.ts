@@ -34,6 +34,8 @@ export interface SandboxCloudOptions {
   podStartDelayMs?: number;
   /** Image repositories carrying the AWS CLI besides the known ones (k8s/image-catalog.ts): a mirror. */
   awsCliImages?: readonly string[];
+  /** Image repositories the registry has besides the known ones (k8s/image-catalog.ts); others fail to pull. */
+  images?: readonly string[];
   faults?: { seed?: number; rules?: FaultRule[] };
   /**
    * Where the account's and clusters' state is kept between runs (JSON). Absent: in memory only.
@@ -116,6 +118,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
         counter,
         podStartDelayMs: options.podStartDelayMs ?? 50,
         ...(options.awsCliImages ? { awsCliImages: options.awsCliImages } : {}),
+        ...(options.images ? { images: options.images } : {}),
         ...(persisted?.clusters[spec.name] !== undefined
           ? { restoreFrom: persisted.clusters[spec.name] }
           : {}),

@@ -39,6 +39,23 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
     const web = await pod('web', 'nginx:1.27');
     webUid = (web.json().metadata as Record<string, string>).uid ?? '';
     await pod('broken', 'registry.example/missing:1');
+    await pod('unknown', 'example.com/team/app');
+    await raw(cluster, token, 'POST', '/api/v1/namespaces/apps/pods', {
+      metadata: { name: 'sidecar' },
+      spec: {
+        containers: [
+          { name: 'web', image: 'nginx:1.27' },
+          { name: 'agent', image: 'example.com/team/agent:1' },
+        ],
+      },
+    });
+    await raw(cluster, token, 'POST', '/api/v1/namespaces/apps/pods', {
+      metadata: { name: 'init-pull' },
+      spec: {
+        initContainers: [{ name: 'setup', image: 'example.com/team/setup:1' }],
+        containers: [{ name: 'web', image: 'nginx:1.27' }],
+      },
+    });
     await cluster.settle();
   });
   afterAll(async () => {
@@ -93,6 +110,92 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
     );
     expect(unsupported.status).toBe(400);
     expect(unsupported.json().message).toBe('field label not supported: message');
+  });
+
+  it('fails to pull an image the registry does not have, as containerd reports it, and the pod stays Pending', async () => {
+    const forUnknown = await events('?fieldSelector=involvedObject.name%3Dunknown');
+    const notFound =
+      'rpc error: code = NotFound desc = failed to pull and unpack image "example.com/team/app:latest": ' +
+      'failed to resolve reference "example.com/team/app:latest": example.com/team/app:latest: not found';
+    expect(forUnknown.map((e) => [e.type, e.reason, e.message])).toEqual([
+      ['Normal', 'Scheduled', expect.stringContaining('apps/unknown')],
+      ['Normal', 'Pulling', 'Pulling image "example.com/team/app"'],
+      ['Warning', 'Failed', `Failed to pull image "example.com/team/app": ${notFound}`],
+      ['Warning', 'Failed', 'Error: ErrImagePull'],
+      ['Normal', 'BackOff', 'Back-off pulling image "example.com/team/app"'],
+      ['Warning', 'Failed', 'Error: ImagePullBackOff'],
+    ]);
+    const unknown = (await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/unknown')).json();
+    expect(unknown.status).toMatchObject({
+      phase: 'Pending',
+      containerStatuses: [
+        {
+          name: 'app',
+          ready: false,
+          state: {
+            waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "example.com/team/app"' },
+          },
+        },
+      ],
+    });
+    const log = await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/unknown/log');
+    expect(log.status).toBe(400);
+    expect(log.json().message).toBe(
+      'container "app" in pod "unknown" is waiting to start: trying and failing to pull image',
+    );
+  });
+
+  it('runs the containers whose images pull and keeps the pod Pending while one waits for its image', async () => {
+    const sidecar = (await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/sidecar')).json();
+    expect(sidecar.status).toMatchObject({
+      phase: 'Pending',
+      containerStatuses: [
+        { name: 'web', ready: true, state: { running: {} } },
+        { name: 'agent', ready: false, state: { waiting: { reason: 'ImagePullBackOff' } } },
+      ],
+    });
+    const forSidecar = await events('?fieldSelector=involvedObject.name%3Dsidecar');
+    expect(forSidecar.map((e) => [e.reason, e.involvedObject.fieldPath ?? '', e.message])).toEqual([
+      ['Scheduled', '', expect.any(String)],
+      ['Pulling', 'spec.containers{web}', 'Pulling image "nginx:1.27"'],
+      ['Pulled', 'spec.containers{web}', expect.stringContaining('Successfully pulled image "nginx:1.27"')],
+      ['Created', 'spec.containers{web}', 'Created container web'],
+      ['Started', 'spec.containers{web}', 'Started container web'],
+      ['Pulling', 'spec.containers{agent}', 'Pulling image "example.com/team/agent:1"'],
+      ['Failed', 'spec.containers{agent}', expect.stringContaining('example.com/team/agent:1: not found')],
+      ['Failed', 'spec.containers{agent}', 'Error: ErrImagePull'],
+      ['BackOff', 'spec.containers{agent}', 'Back-off pulling image "example.com/team/agent:1"'],
+      ['Failed', 'spec.containers{agent}', 'Error: ImagePullBackOff'],
+    ]);
+    const web = await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/sidecar/log?container=web');
+    expect(web).toMatchObject({ status: 200, text: '' });
+  });
+
+  it('holds the pod in Init while an init container’s image cannot be pulled', async () => {
+    const initPull = (await raw(cluster, token, 'GET', '/api/v1/namespaces/apps/pods/init-pull')).json();
+    expect(initPull.status).toMatchObject({
+      phase: 'Pending',
+      initContainerStatuses: [{ name: 'setup', state: { waiting: { reason: 'ImagePullBackOff' } } }],
+      containerStatuses: [{ name: 'web', state: { waiting: { reason: 'PodInitializing' } } }],
+    });
+    const setup = await raw(
+      cluster,
+      token,
+      'GET',
+      '/api/v1/namespaces/apps/pods/init-pull/log?container=setup',
+    );
+    expect(setup.json().message).toBe(
+      'container "setup" in pod "init-pull" is waiting to start: trying and failing to pull image',
+    );
+    const forInit = await events('?fieldSelector=involvedObject.name%3Dinit-pull,type%3DWarning');
+    expect(forInit.map((e) => [e.involvedObject.fieldPath, e.message])).toEqual([
+      [
+        'spec.initContainers{setup}',
+        expect.stringMatching(/^Failed to pull image "example.com\/team\/setup:1": /),
+      ],
+      ['spec.initContainers{setup}', 'Error: ErrImagePull'],
+      ['spec.initContainers{setup}', 'Error: ImagePullBackOff'],
+    ]);
   });
 
   it('serves the same events as events.k8s.io/v1 with regarding, note and reportingController, and in discovery', async () => {
@@ -284,5 +387,18 @@ describe('sandbox EKS API server: events the scheduler and the kubelet record', 
       expect(section).toMatch(/Warning\s+Failed\s+\S+\s+kubelet\s+Error: ImagePullBackOff/);
       expect(section).not.toContain('nginx');
     });
+
+    (binary ? it : it.skip)(
+      'kubectl get pod shows ImagePullBackOff (Init: for an init container) for an image the registry lacks',
+      async () => {
+        const result = await kubectl.run('get', 'pod', 'unknown', 'sidecar', 'init-pull', '-n', 'apps');
+        expect(result).toMatchObject({ code: 0, stderr: '' });
+        expect(parseTable(result.stdout).rows).toEqual([
+          expect.objectContaining({ NAME: 'unknown', READY: '0/1', STATUS: 'ImagePullBackOff' }),
+          expect.objectContaining({ NAME: 'sidecar', READY: '1/2', STATUS: 'ImagePullBackOff' }),
+          expect.objectContaining({ NAME: 'init-pull', READY: '0/1', STATUS: 'Init:ImagePullBackOff' }),
+        ]);
+      },
+    );
   });
 });

@@ -1,11 +1,12 @@
-// The sandbox kubelet's image catalog: which images carry the AWS CLI, so that the procedure's own test
-// pod (issue 12: epamedp/edp-jenkins-terraform-agent with `sh -c 'aws sts "get-caller-identity" && sleep
-// 3600'`) prints the assumed role, and an image the catalog does not know prints nothing.
+// The sandbox kubelet's image catalog: which images the registry has and which of them carry the AWS
+// CLI, so that the procedure's own test pod (issue 12: epamedp/edp-jenkins-terraform-agent with
+// `sh -c 'aws sts "get-caller-identity" && sleep 3600'`) prints the assumed role, a plain image prints
+// nothing, and an image the catalog does not know fails to pull.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type V1Container } from '@kubernetes/client-node';
-import { ImageCatalog, imageRepository } from '../../lib/sandbox/k8s/image-catalog.js';
+import { ImageCatalog, imageReference, imageRepository } from '../../lib/sandbox/k8s/image-catalog.js';
 import type { SandboxCluster } from '../../lib/sandbox/k8s/index.js';
-import { ACCOUNT, eksToken, FakeSts, kubeConfig, startCluster } from './k8s-fixtures.js';
+import { ACCOUNT, eksToken, FakeSts, kubeConfig, raw, startCluster } from './k8s-fixtures.js';
 
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/AWSIRSATestRole`;
 const PROCEDURE_COMMAND = ['sh', '-c', 'aws sts "get-caller-identity" && sleep 3600'];
@@ -25,8 +26,19 @@ describe('image repositories as the kubelet normalizes them', () => {
     expect(imageRepository(image)).toBe(repository);
   });
 
+  it.each([
+    ['nginx', 'docker.io/library/nginx:latest'],
+    ['amazon/aws-cli:2.22.0', 'docker.io/amazon/aws-cli:2.22.0'],
+    [`busybox@sha256:${'b'.repeat(64)}`, `docker.io/library/busybox@sha256:${'b'.repeat(64)}`],
+    ['localhost:5000/tools/app', 'localhost:5000/tools/app:latest'],
+  ])('containerd resolves %s as %s', (image, reference) => {
+    expect(imageReference(image)).toBe(reference);
+  });
+
   it('knows the official CLI images and the procedure image, and takes more with their entrypoint', () => {
-    const catalog = new ImageCatalog(['registry.example.com/mirror/aws-cli', 'example.com/tools=/bin/sh']);
+    const catalog = new ImageCatalog({
+      awsCliImages: ['registry.example.com/mirror/aws-cli', 'example.com/tools=/bin/sh'],
+    });
     expect(catalog.awsCli('amazon/aws-cli:2.15.0')?.entrypoint).toEqual(['aws']);
     expect(catalog.awsCli('epamedp/edp-jenkins-terraform-agent:3.0.9')?.entrypoint).toEqual([]);
     expect(catalog.awsCli('registry.example.com/mirror/aws-cli:2')?.entrypoint).toEqual(['aws']);
@@ -35,12 +47,34 @@ describe('image repositories as the kubelet normalizes them', () => {
     expect(catalog.awsCli('example.com/someone/aws-cli:1')).toBeUndefined();
     expect(catalog.awsCli('busybox')).toBeUndefined();
   });
+
+  it('has the plain images the sandbox and irsa-broker deploy, any tag, and takes more', () => {
+    const catalog = new ImageCatalog({ images: ['example.com/team/app'] });
+    for (const image of [
+      'busybox:1.36',
+      'alpine',
+      'nginx:1.27',
+      `docker.io/library/nginx@sha256:${'c'.repeat(64)}`,
+      'registry.k8s.io/pause:3.10',
+      'amazon/amazon-eks-pod-identity-webhook:v0.5.5',
+      'public.ecr.aws/aws-cli/aws-cli:2.22.0',
+      'example.com/team/app:3',
+    ]) {
+      expect([image, catalog.has(image)]).toEqual([image, true]);
+    }
+    expect(catalog.awsCli('busybox:1.36')).toBeUndefined();
+    expect(catalog.awsCli('example.com/team/app:3')).toBeUndefined();
+    expect(catalog.has('example.com/someone/aws-cli:1')).toBe(false);
+    expect(catalog.has('nginx-unprivileged')).toBe(false);
+    expect(new ImageCatalog().has('example.com/team/app')).toBe(false);
+  });
 });
 
 describe('sandbox EKS: pods of images that carry the AWS CLI', () => {
   let sts: FakeSts;
   let cluster: SandboxCluster;
   let core: CoreV1Api;
+  let token: string;
 
   const run = async (name: string, container: V1Container) => {
     await core.createNamespacedPod({
@@ -62,7 +96,8 @@ describe('sandbox EKS: pods of images that carry the AWS CLI', () => {
     cluster = await startCluster(sts, {
       awsCliImages: ['123456789012.dkr.ecr.us-east-1.amazonaws.com/mirror/aws-cli'],
     });
-    core = kubeConfig(cluster, await eksToken('demo')).makeApiClient(CoreV1Api);
+    token = await eksToken('demo');
+    core = kubeConfig(cluster, token).makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'apps' } } });
     await core.createNamespacedServiceAccount({
       namespace: 'apps',
@@ -97,13 +132,58 @@ describe('sandbox EKS: pods of images that carry the AWS CLI', () => {
     expect(JSON.parse(log).Arn).toContain('assumed-role/AWSIRSATestRole/');
   });
 
-  it('prints nothing for an image not known to carry the CLI, whatever its command says', async () => {
-    const { pod, log } = await run('unknown', {
+  it('prints nothing for an image the registry has without the CLI, whatever its command says', async () => {
+    const { pod, log } = await run('plain', {
       name: 'c',
-      image: 'example.com/someone/aws-cli:1',
+      image: 'busybox:1.36',
       command: PROCEDURE_COMMAND,
     });
     expect(pod.status?.phase).toBe('Running');
     expect(log).toBe('');
+  });
+
+  it('gives a Deployment of an image the registry lacks no available replica, and one of nginx one', async () => {
+    const deploy = (name: string, image: string) =>
+      raw(cluster, token, 'POST', '/apis/apps/v1/namespaces/apps/deployments', {
+        metadata: { name },
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image }] } },
+        },
+      });
+    expect((await deploy('missing', 'example.com/team/app:1')).status).toBe(201);
+    expect((await deploy('web', 'nginx:1.27')).status).toBe(201);
+    await cluster.settle();
+    const status = async (name: string) =>
+      (await raw(cluster, token, 'GET', `/apis/apps/v1/namespaces/apps/deployments/${name}`)).json().status;
+    expect(await status('missing')).toMatchObject({
+      availableReplicas: 0,
+      conditions: expect.arrayContaining([
+        expect.objectContaining({
+          type: 'Available',
+          status: 'False',
+          message: expect.stringContaining('Back-off pulling image "example.com/team/app:1"'),
+        }),
+      ]),
+    });
+    expect(await status('web')).toMatchObject({ availableReplicas: 1 });
+  });
+
+  it('does not run an image merely named aws-cli that the registry lacks: it fails to pull', async () => {
+    await core.createNamespacedPod({
+      namespace: 'apps',
+      body: {
+        metadata: { name: 'unknown' },
+        spec: {
+          serviceAccountName: 'irsa',
+          restartPolicy: 'Never',
+          containers: [{ name: 'c', image: 'example.com/someone/aws-cli:1', command: PROCEDURE_COMMAND }],
+        },
+      },
+    });
+    await cluster.settle();
+    const pod = await core.readNamespacedPod({ name: 'unknown', namespace: 'apps' });
+    expect(pod.status?.phase).toBe('Pending');
+    expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ImagePullBackOff');
   });
 });

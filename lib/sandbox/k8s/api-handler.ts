@@ -9,6 +9,7 @@ import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { openApiResponse } from './openapi-responses.js';
 import { patchObject } from './patch-bodies.js';
+import type { PodLogOptions } from './pod-runtime.js';
 import { decodeProtobufBody, decodesProtobuf, isProtobuf, protobufNotAccepted } from './protobuf-bodies.js';
 import { rbacAllows } from './rbac-authorizer.js';
 import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
@@ -18,8 +19,10 @@ import {
   badRequest,
   forbidden,
   internalError,
+  invalid,
   KubeStatusError,
   methodNotAllowed,
+  type StatusCause,
   serviceUnavailable,
   tooManyRequests,
   unauthorized,
@@ -45,6 +48,8 @@ export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** Sent instead of `body`, chunk by chunk as it is produced (`logs -f`). */
+  stream?: AsyncIterable<string>;
 }
 
 export interface Caller {
@@ -74,7 +79,7 @@ export type AccessPolicyCheck = (
 ) => boolean;
 
 export interface SubresourceHandlers {
-  podLog(pod: JsonObject, container: string | undefined): string;
+  podLog(pod: JsonObject, options: PodLogOptions): AsyncIterable<string>;
   csrApproval(existing: JsonObject, body: JsonObject): JsonObject;
   csrStatus(existing: JsonObject, body: JsonObject): JsonObject;
 }
@@ -268,21 +273,13 @@ export class ApiHandler {
     }
     if (sub === 'log') {
       if (method !== 'GET') throw methodNotAllowed(method, request.path);
-      let text = subresources.podLog(operations.get(target), query.get('container') ?? undefined);
-      const limit = query.get('limitBytes');
-      if (limit !== null) {
-        const bytes = Number(limit);
-        if (!Number.isInteger(bytes) || bytes <= 0)
-          throw badRequest(`limitBytes: Invalid value: ${limit}: must be greater than 0`);
-        text = Buffer.from(text).subarray(0, bytes).toString('utf8');
-      }
-      const tail = query.get('tailLines');
-      if (tail !== null)
-        text = text
-          .split(/(?<=\n)/)
-          .slice(-Number(tail))
-          .join('');
-      return { status: 200, headers: { 'content-type': 'text/plain' }, body: text };
+      const logOptions = podLogOptions(query, target.name, this.options.now());
+      const chunks = subresources.podLog(operations.get(target), logOptions);
+      const headers = { 'content-type': 'text/plain' };
+      if (logOptions.follow) return { status: 200, headers, body: '', stream: chunks };
+      let text = '';
+      for await (const chunk of chunks) text += chunk;
+      return { status: 200, headers, body: text };
     }
     if (sub === 'approval' || (sub === 'status' && target.type.kind === 'CertificateSigningRequest')) {
       if (method === 'GET') return out(200, operations.get(target));
@@ -524,6 +521,66 @@ function verbOf(method: string, named: boolean): string {
 /** The API server names the manager of a non-apply write after the client's user agent. */
 function managerFromUserAgent(userAgent: string | undefined): string {
   return userAgent?.split('/')[0]?.trim() || 'unknown';
+}
+
+/**
+ * The query of GET .../log as the API server decodes and validates PodLogOptions: a value that is no
+ * number is a 400, one out of range makes the options Invalid (422).
+ */
+function podLogOptions(query: URLSearchParams, pod: string, now: number): PodLogOptions {
+  const flag = (key: string) => {
+    const value = query.get(key);
+    if (value === null || value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    throw badRequest(
+      `${key}: invalid value "${value}": strconv.ParseBool: parsing "${value}": invalid syntax`,
+    );
+  };
+  const integer = (key: string) => {
+    const value = query.get(key);
+    if (value === null) return undefined;
+    if (!/^-?\d+$/.test(value))
+      throw badRequest(
+        `${key}: invalid value "${value}": strconv.ParseInt: parsing "${value}": invalid syntax`,
+      );
+    return Number(value);
+  };
+  const causes: StatusCause[] = [];
+  const out = (field: string, value: number, message: string) =>
+    causes.push({ reason: 'FieldValueInvalid', field, message: `Invalid value: ${value}: ${message}` });
+  const tailLines = integer('tailLines');
+  const limitBytes = integer('limitBytes');
+  const sinceSeconds = integer('sinceSeconds');
+  const sinceTime = query.get('sinceTime');
+  if (tailLines !== undefined && tailLines < 0)
+    out('tailLines', tailLines, 'must be greater than or equal to 0');
+  if (limitBytes !== undefined && limitBytes < 1) out('limitBytes', limitBytes, 'must be greater than 0');
+  if (sinceSeconds !== undefined && sinceTime !== null)
+    causes.push({
+      reason: 'FieldValueForbidden',
+      field: '',
+      message: 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+    });
+  else if (sinceSeconds !== undefined && sinceSeconds < 1)
+    out('sinceSeconds', sinceSeconds, 'must be greater than 0');
+  if (causes.length > 0) throw invalid('PodLogOptions', '', pod, causes);
+  let sinceMs: number | undefined;
+  if (sinceSeconds !== undefined) sinceMs = now - sinceSeconds * 1000;
+  if (sinceTime !== null) {
+    sinceMs = Date.parse(sinceTime);
+    if (Number.isNaN(sinceMs))
+      throw badRequest(`sinceTime: invalid value "${sinceTime}": parsing time "${sinceTime}" as RFC3339`);
+  }
+  const container = query.get('container');
+  return {
+    ...(container ? { container } : {}),
+    follow: flag('follow'),
+    previous: flag('previous'),
+    timestamps: flag('timestamps'),
+    ...(tailLines !== undefined ? { tailLines } : {}),
+    ...(limitBytes !== undefined ? { limitBytes } : {}),
+    ...(sinceMs !== undefined ? { sinceMs } : {}),
+  };
 }
 
 function json(status: number, body: JsonObject): ApiResponse {

@@ -6,7 +6,7 @@
 // Fault hooks (FaultInjector, service `k8s:<cluster>`): every API request asks with operation
 // `<METHOD> <plural>[/<sub>]` (e.g. `POST pods`, `GET pods/log`, `PUT certificatesigningrequests/approval`)
 // or `<METHOD> <path>` for discovery; kinds throttle, server-error, permanent and latency apply there.
-// The kubelet asks `pull <image>` once per pod start (kind image-pull), and an in-cluster webhook
+// The kubelet asks `pull <image>` once per container it starts (kind image-pull), and an in-cluster webhook
 // asks `webhook-csr <namespace>/<deployment>` once per start (kind webhook-no-csr).
 // Not modelled: watches, pagination (`limit` returns everything), graceful deletion (objects go at
 // once; deleting a namespace deletes its contents), ReplicaSets/Pods behind Deployments (the
@@ -70,6 +70,8 @@ export interface SandboxClusterOptions {
   podStartDelayMs?: number;
   /** More image repositories carrying the AWS CLI than image-catalog.ts knows (`repo` or `repo=entrypoint`). */
   awsCliImages?: readonly string[];
+  /** More image repositories the registry has (without the AWS CLI); any other image fails to pull. */
+  images?: readonly string[];
   now?: () => number;
   /** Boots from a snapshot() of an earlier run (same CA, issuer keys and objects). */
   restoreFrom?: unknown;
@@ -163,6 +165,10 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     process.emitWarning(`sandbox cluster ${options.name}: ${(error as Error).message ?? String(error)}`);
   });
   let operations: ResourceOperations;
+  const images = new ImageCatalog({
+    ...(options.awsCliImages ? { awsCliImages: options.awsCliImages } : {}),
+    ...(options.images ? { images: options.images } : {}),
+  });
   const pods = new PodRuntime({
     store,
     scheduler,
@@ -174,7 +180,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     service,
     podStartDelayMs,
     now,
-    images: new ImageCatalog(options.awsCliImages),
+    images,
     events: new EventRecorder(store, now),
   });
   let reconcileQueued = false;
@@ -206,6 +212,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     minor,
     podStartDelayMs,
     now,
+    images,
     wakeUpIn: (delayMs) => queueReconcile(Math.max(1, delayMs)),
   });
   const admission = new ClusterAdmission({
@@ -254,7 +261,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
       : {}),
     now,
     subresources: {
-      podLog: (pod, container) => pods.log(pod, container),
+      podLog: (pod, logOptions) => pods.log(pod, logOptions),
       csrApproval: approveOrDeny,
       csrStatus: updateCsrStatus,
     },
@@ -277,12 +284,24 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
           headers,
           body: Buffer.concat(chunks),
         })
-        .then((response) => {
-          res.writeHead(response.status, {
-            ...response.headers,
-            'content-length': Buffer.byteLength(response.body),
-          });
-          res.end(response.body);
+        .then(async (response) => {
+          const { stream } = response;
+          if (!stream) {
+            res.writeHead(response.status, {
+              ...response.headers,
+              'content-length': Buffer.byteLength(response.body),
+            });
+            res.end(response.body);
+            return;
+          }
+          // A stream (`logs -f`): chunked, each chunk sent as it comes, until it ends or the client goes.
+          res.writeHead(response.status, response.headers);
+          res.flushHeaders();
+          for await (const chunk of stream) {
+            if (res.destroyed) break;
+            res.write(chunk);
+          }
+          res.end();
         })
         .catch((error: unknown) => {
           res.writeHead(500, { 'content-type': 'text/plain' });
@@ -349,6 +368,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     settle: () => scheduler.settle(),
     async stop() {
       scheduler.close();
+      pods.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -6,6 +6,7 @@
 // serving certificate verifies against the configuration's caBundle, as a TLS handshake would.
 import { X509Certificate } from 'node:crypto';
 import type { FaultInjector } from '../contracts.js';
+import type { ImageCatalog } from './image-catalog.js';
 import { child, type JsonObject, objectsAt, stringAt, stringMap } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { certSignedBy, createCsr, type KeyAndCert, keyMatchesCert } from './pki.js';
@@ -52,6 +53,8 @@ export interface PodIdentityWebhooksDeps {
   minor: number;
   podStartDelayMs: number;
   now: () => number;
+  /** The images the registry has: a Deployment of another image never gets a ready replica. */
+  images: Pick<ImageCatalog, 'has'>;
   /** Asks for another reconcile after `delayMs` (a pod finishing its start). */
   wakeUpIn(delayMs: number): void;
 }
@@ -211,7 +214,10 @@ export class PodIdentityWebhooks {
     if (!this.startedAt.has(uid)) {
       this.startedAt.set(uid, now() + podStartDelayMs);
       const image = stringAt(container, 'image') ?? '';
-      this.pullFailed.set(uid, faults?.decide(service, `pull ${image}`)?.kind === 'image-pull');
+      this.pullFailed.set(
+        uid,
+        faults?.decide(service, `pull ${image}`)?.kind === 'image-pull' || !this.deps.images.has(image),
+      );
       this.deps.wakeUpIn(podStartDelayMs);
     }
     if (this.pullFailed.get(uid))

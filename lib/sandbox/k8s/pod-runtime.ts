@@ -1,12 +1,15 @@
 // The kubelet of the cluster's one node: pods wait in ContainerCreating for a configurable time, pull
-// their images (or fail to: ErrImagePull → ImagePullBackOff), run, and finish. A container of an image
-// known to carry the AWS CLI (image-catalog.ts) running `aws sts get-caller-identity` really calls the sandbox STS with the credential chain the
-// AWS CLI would find in the container (web identity token from the projected volume, else the node's
-// instance role) and logs what the CLI prints. Other containers keep running.
+// their images (or fail to: ErrImagePull → ImagePullBackOff, for images the registry lacks), run, and
+// finish. A container of an image known to carry the AWS CLI (image-catalog.ts) running
+// `aws sts get-caller-identity` really calls the sandbox STS with the credential chain the AWS CLI
+// would find in the container (web identity token from the projected volume, else the node's instance
+// role) and logs what the CLI prints; `&& sleep N` after it keeps the container running N seconds of
+// real time (a process, not cluster work: `settle()` does not skip it). Other containers keep running.
 import type { CallerIdentity, FaultInjector, SandboxSts } from '../contracts.js';
 import { isTransient } from './aws-token-authenticator.js';
+import { ContainerLog, type ContainerLogState, type LogReadOptions } from './container-logs.js';
 import type { EventRecorder, EventType } from './events.js';
-import type { ImageCatalog } from './image-catalog.js';
+import { type ImageCatalog, imageReference } from './image-catalog.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceTypeOfKind } from './resource-types.js';
@@ -25,7 +28,7 @@ export interface PodRuntimeDeps {
   service: string;
   podStartDelayMs: number;
   now: () => number;
-  /** Images known to carry the AWS CLI. */
+  /** The images the registry has (others fail to pull) and which of them carry the AWS CLI. */
   images: ImageCatalog;
   events: EventRecorder;
 }
@@ -33,11 +36,18 @@ export interface PodRuntimeDeps {
 interface Outcome {
   output: string;
   exitCode: number;
-  /** The container keeps running after the output (e.g. `... && sleep 3600`). */
-  keepsRunning: boolean;
+  /** How long the container keeps running after the output (`... && sleep 3600`); Infinity: a server. */
+  runsForMs: number;
 }
 
-export type PodLogs = Record<string, Record<string, string>>;
+/** Per pod uid, per container: its log (a plain string in state files written before timestamps). */
+export type PodLogs = Record<string, Record<string, ContainerLogState | string>>;
+
+/** GET .../log's options (PodLogOptions) as the kubelet applies them. */
+export interface PodLogOptions extends LogReadOptions {
+  container?: string;
+  previous?: boolean;
+}
 
 const AWS_CLI_JSON_INDENT = 4;
 const CLI_MAX_ATTEMPTS = 3;
@@ -65,9 +75,14 @@ function commandLine(container: JsonObject, entrypoint: readonly string[]): stri
 }
 
 const GET_CALLER_IDENTITY = /\baws\s+sts\s+["']?get-caller-identity["']?/;
+const SLEEP_AFTER = /&&\s*sleep\s+(\d+)/;
+/** Longest timer Node keeps (about 24.8 days); a longer sleep is as good as forever here. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class PodRuntime {
-  private logs = new Map<string, Map<string, string>>();
+  private logs = new Map<string, Map<string, ContainerLog>>();
+  /** Running containers' processes that end on their own (`sleep N`), per pod uid. */
+  private processes = new Map<string, Set<NodeJS.Timeout>>();
 
   constructor(private readonly deps: PodRuntimeDeps) {}
 
@@ -132,49 +147,83 @@ export class PodRuntime {
   }
 
   podDeleted(pod: JsonObject): void {
-    this.logs.delete(uidOf(pod));
+    const uid = uidOf(pod);
+    // The kubelet kills the containers: their processes stop and `logs -f` readers see the end.
+    for (const timer of this.processes.get(uid) ?? []) clearTimeout(timer);
+    this.processes.delete(uid);
+    for (const log of this.logs.get(uid)?.values() ?? []) log.exited();
+    this.logs.delete(uid);
   }
 
-  /** GET .../log for one container, with the API server's answers while it is not running yet. */
-  log(pod: JsonObject, container: string | undefined): string {
+  /** The node goes away with the cluster: no process outlives it. */
+  stop(): void {
+    for (const timers of this.processes.values()) for (const timer of timers) clearTimeout(timer);
+    this.processes.clear();
+  }
+
+  /**
+   * GET .../log for one container: the API server picks and checks the container (LogLocation), the
+   * kubelet answers for its state (validateContainerLogStatus) and reads the log.
+   */
+  log(pod: JsonObject, options: PodLogOptions = {}): AsyncGenerator<string> {
     const name = stringAt(child(pod, 'metadata'), 'name') ?? '';
-    const containers = [...objectsAt(child(pod, 'spec'), 'initContainers'), ...containersOf(pod)];
-    const names = containers.map((c) => stringAt(c, 'name') ?? '');
-    let chosen = container;
+    const initNames = objectsAt(child(pod, 'spec'), 'initContainers').map((c) => stringAt(c, 'name') ?? '');
+    const names = containersOf(pod).map((c) => stringAt(c, 'name') ?? '');
+    let chosen = options.container;
     if (chosen === undefined) {
-      if (containersOf(pod).length !== 1) {
+      if (names.length !== 1) {
         throw badRequest(
-          `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]`,
+          `a container name must be specified for pod ${name}, choose one of: [${names.join(' ')}]` +
+            (initNames.length ? ` or one of the init containers: [${initNames.join(' ')}]` : ''),
         );
       }
-      chosen = stringAt(containersOf(pod)[0], 'name') ?? '';
+      chosen = names[0] ?? '';
     }
-    if (!names.includes(chosen)) throw badRequest(`container ${chosen} is not valid for pod ${name}`);
+    if (!names.includes(chosen) && !initNames.includes(chosen))
+      throw badRequest(`container ${chosen} is not valid for pod ${name}`);
     const status = [
-      ...objectsAt(child(pod, 'status'), 'initContainerStatuses'),
       ...objectsAt(child(pod, 'status'), 'containerStatuses'),
+      ...objectsAt(child(pod, 'status'), 'initContainerStatuses'),
     ].find((s) => stringAt(s, 'name') === chosen);
+    // Containers here run once; a CrashLoopBackOff one was restarted, and did the same as before.
+    if (options.previous && !child(child(status, 'lastState'), 'terminated'))
+      throw badRequest(`previous terminated container "${chosen}" in pod "${name}" not found`);
     const waitingReason = stringAt(child(child(status, 'state'), 'waiting'), 'reason');
-    const text = this.logs.get(uidOf(pod))?.get(chosen);
-    if (text === undefined && (!status || waitingReason)) {
+    const log = this.logs.get(uidOf(pod))?.get(chosen);
+    if (!log && (!status || waitingReason)) {
       const why =
-        waitingReason === 'ImagePullBackOff' || waitingReason === 'ErrImagePull'
-          ? 'trying and failing to pull image'
-          : (waitingReason ?? 'ContainerCreating');
+        waitingReason === 'ErrImagePull'
+          ? "image can't be pulled"
+          : waitingReason === 'ImagePullBackOff'
+            ? 'trying and failing to pull image'
+            : (waitingReason ?? 'ContainerCreating');
       throw badRequest(`container "${chosen}" in pod "${name}" is waiting to start: ${why}`);
     }
-    return text ?? '';
+    return (log ?? new ContainerLog({ lines: [], ended: true })).read(options);
   }
 
   snapshot(): PodLogs {
     const out: PodLogs = {};
-    for (const [uid, byContainer] of this.logs) out[uid] = Object.fromEntries(byContainer);
+    for (const [uid, byContainer] of this.logs) {
+      out[uid] = Object.fromEntries([...byContainer].map(([name, log]) => [name, log.state()]));
+    }
     return out;
   }
 
   restore(logs: PodLogs): void {
     this.logs = new Map(
-      Object.entries(logs).map(([uid, byContainer]) => [uid, new Map(Object.entries(byContainer))]),
+      Object.entries(logs).map(([uid, byContainer]) => [
+        uid,
+        new Map(
+          Object.entries(byContainer).map(([name, state]) => {
+            if (typeof state !== 'string') return [name, new ContainerLog(state)];
+            const legacy = new ContainerLog();
+            legacy.write(state, 0);
+            legacy.exited();
+            return [name, legacy];
+          }),
+        ),
+      ]),
     );
     // Pods the previous process had not finished starting start again.
     for (const pod of this.deps.store.list(resourceTypeOfKind('Pod'))) {
@@ -187,48 +236,33 @@ export class PodRuntime {
   private async start(uid: string, created: JsonObject): Promise<void> {
     const pod = this.current(created, uid);
     if (!pod) return;
-    const { faults, service, now } = this.deps;
-    const all = [...objectsAt(child(pod, 'spec'), 'initContainers'), ...containersOf(pod)];
-    const failedPull = all.find(
-      (c) => faults?.decide(service, `pull ${stringAt(c, 'image') ?? ''}`)?.kind === 'image-pull',
-    );
-    if (failedPull) {
-      const image = stringAt(failedPull, 'image') ?? '';
-      const message = `rpc error: code = NotFound desc = failed to pull and unpack image "${image}": not found`;
-      this.kubeletEvent(pod, failedPull, 'Normal', 'Pulling', `Pulling image "${image}"`);
-      this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
-      this.kubeletEvent(pod, failedPull, 'Warning', 'Failed', 'Error: ErrImagePull');
-      this.setStatus(pod, (status) => {
-        status.containerStatuses = containersOf(pod).map((c) =>
-          stringAt(c, 'name') === stringAt(failedPull, 'name')
-            ? waiting(c, 'ErrImagePull', message)
-            : waiting(c, 'ContainerCreating'),
-        );
-      });
-      this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => {
-        const latest = this.current(created, uid);
-        if (!latest) return;
-        this.kubeletEvent(latest, failedPull, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
-        this.kubeletEvent(latest, failedPull, 'Warning', 'Failed', 'Error: ImagePullBackOff');
-        this.setStatus(latest, (status) => {
-          status.containerStatuses = containersOf(latest).map((c) =>
-            stringAt(c, 'name') === stringAt(failedPull, 'name')
-              ? waiting(c, 'ImagePullBackOff', `Back-off pulling image "${image}"`)
-              : waiting(c, 'PodInitializing'),
-          );
-        });
-      });
-      return;
-    }
-    const logs = new Map<string, string>();
+    const { now } = this.deps;
+    const logs = new Map<string, ContainerLog>();
     this.logs.set(uid, logs);
-    const restartPolicy = stringAt(child(pod, 'spec'), 'restartPolicy') ?? 'Always';
+    const inits = objectsAt(child(pod, 'spec'), 'initContainers');
     const initStatuses: JsonObject[] = [];
-    for (const init of objectsAt(child(pod, 'spec'), 'initContainers')) {
+    // Init containers run one after another; one whose image cannot be pulled holds up the rest.
+    for (const [i, init] of inits.entries()) {
+      if (this.pullFails(init)) {
+        const failed = this.pullFailed(pod, init);
+        this.setStatus(this.current(created, uid), (status) => {
+          status.initContainerStatuses = [
+            ...initStatuses,
+            failed,
+            ...inits.slice(i + 1).map((c) => waiting(c, 'PodInitializing')),
+          ];
+          status.containerStatuses = containersOf(pod).map((c) => waiting(c, 'PodInitializing'));
+        });
+        this.backOffPulling(created, uid, init);
+        return;
+      }
       const startedAt = iso(now());
       this.containerStarted(pod, init);
+      const log = new ContainerLog();
+      logs.set(stringAt(init, 'name') ?? '', log);
       const outcome = await this.run(pod, init);
-      logs.set(stringAt(init, 'name') ?? '', outcome.output);
+      log.write(outcome.output, now());
+      log.exited();
       initStatuses.push(terminated(init, outcome.exitCode, startedAt, iso(now())));
       if (outcome.exitCode !== 0) {
         this.finish(
@@ -241,65 +275,140 @@ export class PodRuntime {
         return;
       }
     }
+    // The containers start side by side: each whose image cannot be pulled waits (the pod stays
+    // Pending, as the kubelet's getPhase says while any container waits), the others run.
     const startedAt = iso(now());
-    for (const c of containersOf(pod)) this.containerStarted(pod, c);
+    const pulled: JsonObject[] = [];
+    const statuses = containersOf(pod).map((c) => {
+      if (this.pullFails(c)) return this.pullFailed(pod, c);
+      this.containerStarted(pod, c);
+      logs.set(stringAt(c, 'name') ?? '', new ContainerLog());
+      pulled.push(c);
+      return running(c, startedAt);
+    });
     this.setStatus(this.current(created, uid), (status) => {
-      status.phase = 'Running';
+      status.phase = pulled.length === statuses.length ? 'Running' : 'Pending';
       status.podIP = '10.0.1.77';
       status.startTime = startedAt;
       if (initStatuses.length) status.initContainerStatuses = initStatuses;
-      status.containerStatuses = containersOf(pod).map((c) => ({
-        name: stringAt(c, 'name') ?? '',
-        image: stringAt(c, 'image') ?? '',
-        ready: true,
-        restartCount: 0,
-        started: true,
-        state: { running: { startedAt } },
-      }));
+      status.containerStatuses = statuses;
     });
-    const outcomes = await Promise.all(containersOf(pod).map((c) => this.run(pod, c)));
-    const statuses = containersOf(pod).map((c, i) => {
-      const outcome = outcomes[i]!;
-      logs.set(stringAt(c, 'name') ?? '', outcome.output);
-      if (outcome.keepsRunning)
-        return {
-          name: stringAt(c, 'name') ?? '',
-          image: stringAt(c, 'image') ?? '',
-          ready: true,
-          restartCount: 0,
-          started: true,
-          state: { running: { startedAt } },
-        };
-      const ended = terminated(c, outcome.exitCode, startedAt, iso(now()));
-      if (restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && outcome.exitCode !== 0)) {
-        // The kubelet restarts it; it does the same again, so it backs off.
-        this.kubeletEvent(
-          pod,
-          c,
-          'Warning',
-          'BackOff',
-          `Back-off restarting failed container ${stringAt(c, 'name')} in pod ${stringAt(child(pod, 'metadata'), 'name')}_${stringAt(child(pod, 'metadata'), 'namespace')}(${uid})`,
-        );
-        return {
-          ...waiting(
-            c,
-            'CrashLoopBackOff',
-            `back-off 10s restarting failed container=${stringAt(c, 'name')}`,
-          ),
-          lastState: ended.state ?? {},
-          restartCount: 1,
-        };
+    for (const c of containersOf(pod)) if (!pulled.includes(c)) this.backOffPulling(created, uid, c);
+    const outcomes = await Promise.all(
+      pulled.map(async (c) => {
+        const outcome = await this.run(pod, c);
+        logs.get(stringAt(c, 'name') ?? '')?.write(outcome.output, now());
+        return outcome;
+      }),
+    );
+    const changed = pulled.map((c, i) => {
+      const outcome = outcomes[i] as Outcome;
+      if (outcome.runsForMs === 0) return this.exited(pod, c, outcome.exitCode, startedAt);
+      if (outcome.runsForMs <= MAX_TIMER_MS) {
+        this.process(uid, outcome.runsForMs, () => {
+          const latest = this.current(created, uid);
+          if (latest)
+            this.containersChanged(created, uid, [this.exited(latest, c, outcome.exitCode, startedAt)]);
+        });
       }
-      return ended;
+      return running(c, startedAt);
     });
+    this.containersChanged(created, uid, changed);
+  }
+
+  /** An image the registry does not have fails as one an injected fault breaks. */
+  private pullFails(container: JsonObject): boolean {
+    const { faults, service, images } = this.deps;
+    const image = stringAt(container, 'image') ?? '';
+    return faults?.decide(service, `pull ${image}`)?.kind === 'image-pull' || !images.has(image);
+  }
+
+  /** The kubelet tried to pull the container's image and failed: events, and its waiting status. */
+  private pullFailed(pod: JsonObject, container: JsonObject): JsonObject {
+    const image = stringAt(container, 'image') ?? '';
+    const message = pullNotFound(image);
+    this.kubeletEvent(pod, container, 'Normal', 'Pulling', `Pulling image "${image}"`);
+    this.kubeletEvent(pod, container, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`);
+    this.kubeletEvent(pod, container, 'Warning', 'Failed', 'Error: ErrImagePull');
+    return waiting(container, 'ErrImagePull', message);
+  }
+
+  /** After a failed pull the kubelet backs off: ImagePullBackOff until the pod goes. */
+  private backOffPulling(created: JsonObject, uid: string, container: JsonObject): void {
+    const image = stringAt(container, 'image') ?? '';
+    const name = stringAt(container, 'name') ?? '';
+    this.deps.scheduler.schedule(this.deps.podStartDelayMs, () => {
+      const latest = this.current(created, uid);
+      if (!latest) return;
+      this.kubeletEvent(latest, container, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
+      this.kubeletEvent(latest, container, 'Warning', 'Failed', 'Error: ImagePullBackOff');
+      const backOff = waiting(container, 'ImagePullBackOff', `Back-off pulling image "${image}"`);
+      this.setStatus(latest, (status) => {
+        for (const key of ['initContainerStatuses', 'containerStatuses']) {
+          const list = objectsAt(status, key);
+          if (list.some((s) => stringAt(s, 'name') === name))
+            status[key] = list.map((s) => (stringAt(s, 'name') === name ? backOff : s));
+        }
+      });
+    });
+  }
+
+  /** The container's process ended: its log is complete; the restart policy decides what follows. */
+  private exited(pod: JsonObject, c: JsonObject, exitCode: number, startedAt: string): JsonObject {
+    this.logs
+      .get(uidOf(pod))
+      ?.get(stringAt(c, 'name') ?? '')
+      ?.exited();
+    const ended = terminated(c, exitCode, startedAt, iso(this.deps.now()));
+    const restartPolicy = stringAt(child(pod, 'spec'), 'restartPolicy') ?? 'Always';
+    if (restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && exitCode !== 0)) {
+      // The kubelet restarts it; it does the same again, so it backs off.
+      const metadata = child(pod, 'metadata');
+      this.kubeletEvent(
+        pod,
+        c,
+        'Warning',
+        'BackOff',
+        `Back-off restarting failed container ${stringAt(c, 'name')} in pod ${stringAt(metadata, 'name')}_${stringAt(metadata, 'namespace')}(${uidOf(pod)})`,
+      );
+      return {
+        ...waiting(c, 'CrashLoopBackOff', `back-off 10s restarting failed container=${stringAt(c, 'name')}`),
+        lastState: ended.state ?? {},
+        restartCount: 1,
+      };
+    }
+    return ended;
+  }
+
+  /** A process of the pod that ends by itself after `ms` of real time, unless the pod goes first. */
+  private process(uid: string, ms: number, ended: () => void): void {
+    const timers = this.processes.get(uid) ?? new Set<NodeJS.Timeout>();
+    this.processes.set(uid, timers);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      ended();
+    }, ms);
+    timer.unref();
+    timers.add(timer);
+  }
+
+  /** Some containers' statuses changed: the pod is done when every one of them has terminated. */
+  private containersChanged(created: JsonObject, uid: string, changed: JsonObject[]): void {
+    const latest = this.current(created, uid);
+    if (!latest) return;
+    const byName = new Map(changed.map((s) => [stringAt(s, 'name') ?? '', s]));
+    const statuses = objectsAt(child(latest, 'status'), 'containerStatuses').map(
+      (s) => byName.get(stringAt(s, 'name') ?? '') ?? s,
+    );
     const allEnded = statuses.every((s) => child(child(s, 'state'), 'terminated'));
     if (!allEnded) {
-      this.setStatus(this.current(created, uid), (status) => {
+      this.setStatus(latest, (status) => {
         status.containerStatuses = statuses;
       });
       return;
     }
     const failed = statuses.some((s) => Number(child(child(s, 'state'), 'terminated')?.exitCode ?? 0) !== 0);
+    const initStatuses = objectsAt(child(latest, 'status'), 'initContainerStatuses');
     this.finish(created, uid, failed ? 'Failed' : 'Succeeded', initStatuses, statuses);
   }
 
@@ -325,15 +434,20 @@ export class PodRuntime {
   private async run(pod: JsonObject, container: JsonObject): Promise<Outcome> {
     const cli = this.deps.images.awsCli(stringAt(container, 'image') ?? '');
     // Images without the CLI: their process keeps running (a server, `sleep`); nothing is printed.
-    if (!cli) return { output: '', exitCode: 0, keepsRunning: true };
+    if (!cli) return { output: '', exitCode: 0, runsForMs: Number.POSITIVE_INFINITY };
     const line = commandLine(container, cli.entrypoint);
     // The CLI image's entrypoint is `aws`: without get-caller-identity it prints help or runs
     // something else and exits. An image whose entrypoint is a shell or agent keeps running.
     if (!GET_CALLER_IDENTITY.test(line))
-      return { output: '', exitCode: 0, keepsRunning: cli.entrypoint.length === 0 };
-    const keepsRunning = /&&\s*sleep\s+\d+/.test(line);
+      return {
+        output: '',
+        exitCode: 0,
+        runsForMs: cli.entrypoint.length === 0 ? Number.POSITIVE_INFINITY : 0,
+      };
+    const sleep = SLEEP_AFTER.exec(line);
     const result = await this.getCallerIdentity(pod, container);
-    return { ...result, keepsRunning: keepsRunning && result.exitCode === 0 };
+    const runsForMs = sleep && result.exitCode === 0 ? Number(sleep[1]) * 1000 : 0;
+    return { ...result, runsForMs };
   }
 
   /** `aws sts get-caller-identity --output json` with botocore's credential chain. */
@@ -438,6 +552,12 @@ export class PodRuntime {
   }
 }
 
+/** What containerd answers the kubelet for a reference no registry serves (the kubelet quotes it). */
+function pullNotFound(image: string): string {
+  const reference = imageReference(image);
+  return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": ${reference}: not found`;
+}
+
 /** Go's time.Duration printing for the pull times the kubelet reports. */
 function goDuration(ms: number): string {
   return ms < 1000 ? `${ms}ms` : `${ms / 1000}s`;
@@ -449,6 +569,17 @@ function uidOf(pod: JsonObject): string {
 
 function containersOf(pod: JsonObject): JsonObject[] {
   return objectsAt(child(pod, 'spec'), 'containers');
+}
+
+function running(container: JsonObject, startedAt: string): JsonObject {
+  return {
+    name: stringAt(container, 'name') ?? '',
+    image: stringAt(container, 'image') ?? '',
+    ready: true,
+    restartCount: 0,
+    started: true,
+    state: { running: { startedAt } },
+  };
 }
 
 function waiting(container: JsonObject, reason: string, message?: string): JsonObject {
