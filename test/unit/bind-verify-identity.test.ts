@@ -56,6 +56,28 @@ function world(binding: Binding = pendingBinding()) {
   return { binding, k8s, clock, config, deps, startedAt: clock.now() };
 }
 
+/**
+ * Invokes `step` as the ASL Retry does after each NotYet hand-over, up to `invocations` times; the result
+ * or the first other error. `between(i)` runs after hand-over i (the world changing meanwhile).
+ */
+async function untilSettled(
+  step: () => Promise<unknown>,
+  invocations: number,
+  between?: (invocation: number) => void,
+): Promise<unknown> {
+  let outcome: unknown;
+  for (let invocation = 0; invocation < invocations; invocation++) {
+    try {
+      return await step();
+    } catch (error) {
+      outcome = error;
+      if (!(error instanceof NotYetError)) return error;
+      between?.(invocation);
+    }
+  }
+  return outcome;
+}
+
 describe('VerifyIdentity', () => {
   it('succeeds with the identity the test pod printed, and deletes the pod', async () => {
     // Prepare
@@ -203,16 +225,10 @@ describe('VerifyIdentity', () => {
     k8s.podOutcome = () => stsUnavailable;
 
     // Act
-    let outcome: unknown;
-    for (let invocation = 0; invocation < 200; invocation++) {
-      try {
-        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
-        break;
-      } catch (error) {
-        outcome = error;
-        if (!(error instanceof NotYetError)) break;
-      }
-    }
+    const outcome = await untilSettled(
+      () => verifyIdentity(binding, cluster, role, { startedAt }, deps),
+      200,
+    );
 
     // Assess
     expect(outcome).toBeInstanceOf(VerificationFailedError);
@@ -229,16 +245,7 @@ describe('VerifyIdentity', () => {
     k8s.podOutcome = () => accessDenied;
 
     // Act: NotYet hand-overs are what the ASL Retry does between invocations.
-    let outcome: unknown;
-    for (let invocation = 0; invocation < 20; invocation++) {
-      try {
-        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
-        break;
-      } catch (error) {
-        outcome = error;
-        if (!(error instanceof NotYetError)) break;
-      }
-    }
+    const outcome = await untilSettled(() => verifyIdentity(binding, cluster, role, { startedAt }, deps), 20);
 
     // Assess
     expect(outcome).toBeInstanceOf(VerificationFailedError);
@@ -267,16 +274,7 @@ describe('VerifyIdentity', () => {
     const { binding, k8s, deps, startedAt } = world();
     k8s.pollsUntilDone = Number.POSITIVE_INFINITY;
 
-    let outcome: unknown;
-    for (let invocation = 0; invocation < 20; invocation++) {
-      try {
-        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
-        break;
-      } catch (error) {
-        outcome = error;
-        if (!(error instanceof NotYetError)) break;
-      }
-    }
+    const outcome = await untilSettled(() => verifyIdentity(binding, cluster, role, { startedAt }, deps), 20);
 
     expect(outcome).toBeInstanceOf(VerificationFailedError);
     expect((outcome as Error).message).toMatch(/still Running after VERIFY_TIMEOUT_SECONDS=300/);
@@ -298,14 +296,10 @@ describe('VerifyIdentity', () => {
         lastTimestamp: at,
       } as KubernetesObject);
 
-    let outcome: unknown;
-    for (let invocation = 0; invocation < 20; invocation++) {
-      try {
-        outcome = await verifyIdentity(binding, cluster, role, { startedAt }, deps);
-        break;
-      } catch (error) {
-        outcome = error;
-        if (!(error instanceof NotYetError)) break;
+    const outcome = await untilSettled(
+      () => verifyIdentity(binding, cluster, role, { startedAt }, deps),
+      20,
+      (invocation) => {
         const [pod] = k8s.pods();
         if (invocation === 0 && pod) {
           const uid = String(pod.metadata.uid);
@@ -321,8 +315,8 @@ describe('VerifyIdentity', () => {
           event('e3', uid, 'Warning', 'BackOff', 'Back-off pulling image "x"', '2026-01-01T00:00:03Z');
           event('e4', 'another-pod', 'Warning', 'FailedMount', 'not this pod', '2026-01-01T00:00:04Z');
         }
-      }
-    }
+      },
+    );
 
     expect(outcome).toBeInstanceOf(VerificationFailedError);
     expect((outcome as Error).message).toMatch(
