@@ -7,12 +7,11 @@ import { SchemaReader } from './openapi-schemas.js';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 
 export interface OpenApiDocuments {
-  /** The Swagger 2.0 document of every served group-version, as JSON and as gnostic protobuf. */
+  /** The Swagger 2.0 document of every served group-version, as JSON, and its SHA-512 (the ETag). */
   v2: string;
-  v2Protobuf: Uint8Array;
-  /** SHA-512 (upper-case hex) of each v2 encoding, the ETags kube-openapi derives. */
   v2Hash: string;
-  v2ProtobufHash: string;
+  /** The same document as gnostic protobuf and its SHA-512, encoded on first use (about 0.1 s). */
+  v2Protobuf(): { bytes: Uint8Array; hash: string };
   /** When the documents were built: the Last-Modified of /openapi/v2. */
   builtAt: Date;
   /** The `/openapi/v3` index. */
@@ -271,12 +270,18 @@ function build(minor: number, gitVersion: string): OpenApiDocuments {
     ),
   });
   const v2 = swagger2(info, allPaths, closure(reader.definitions, allRoots));
-  const v2Protobuf = openApiV2Protobuf(JSON.parse(v2) as JsonObject);
+  let protobuf: { bytes: Uint8Array; hash: string } | undefined;
+  const v2Protobuf = () => {
+    if (!protobuf) {
+      const bytes = openApiV2Protobuf(JSON.parse(v2) as JsonObject);
+      protobuf = { bytes, hash: hashOf(bytes) };
+    }
+    return protobuf;
+  };
   return {
     v2,
-    v2Protobuf,
     v2Hash: hashOf(v2),
-    v2ProtobufHash: hashOf(v2Protobuf),
+    v2Protobuf,
     builtAt: new Date(),
     v3Index,
     v3,

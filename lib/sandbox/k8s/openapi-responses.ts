@@ -62,18 +62,23 @@ function openApiV2(
 ): OpenApiResponse {
   const named = minor >= OPENAPI_V2_CONTENT_TYPE_MINOR;
   const jsonEtag = `"${documents.v2Hash}"`;
-  const encodings = [
+  const encodings: {
+    range: string;
+    contentType: string;
+    encoded: () => { body: string | Uint8Array; etag: string };
+  }[] = [
     {
       range: 'application/json',
       contentType: named ? 'application/json' : 'text/plain; charset=utf-8',
-      body: documents.v2 as string | Uint8Array,
-      etag: jsonEtag,
+      encoded: () => ({ body: documents.v2, etag: jsonEtag }),
     },
     ...[PROTOBUF_DEPRECATED, ...(named ? [PROTOBUF] : [])].map((range) => ({
       range,
       contentType: named ? PROTOBUF : 'application/octet-stream',
-      body: documents.v2Protobuf as string | Uint8Array,
-      etag: named ? jsonEtag : `"${documents.v2ProtobufHash}"`,
+      encoded: () => {
+        const { bytes, hash } = documents.v2Protobuf();
+        return { body: bytes, etag: named ? jsonEtag : `"${hash}"` };
+      },
     })),
   ];
   const vary = { vary: 'Accept', 'cache-control': 'no-cache, private' };
@@ -85,19 +90,20 @@ function openApiV2(
       );
     });
     if (!found) continue;
+    const { body, etag } = found.encoded();
     const lastModified = documents.builtAt.toUTCString();
-    const cache = { ...vary, 'accept-ranges': 'bytes', etag: found.etag, 'last-modified': lastModified };
+    const cache = { ...vary, 'accept-ranges': 'bytes', etag, 'last-modified': lastModified };
     const ifNoneMatch = headers['if-none-match'];
     const ifModifiedSince = headers['if-modified-since'];
     const unchanged = ifNoneMatch
-      ? noneMatch(ifNoneMatch, found.etag)
+      ? noneMatch(ifNoneMatch, etag)
       : ifModifiedSince !== undefined &&
         Math.floor(documents.builtAt.getTime() / 1000) * 1000 <= Date.parse(ifModifiedSince);
     if (unchanged) {
       const { 'last-modified': _, ...notModified } = cache;
       return { status: 304, headers: notModified, body: '' };
     }
-    return { status: 200, headers: { ...cache, 'content-type': found.contentType }, body: found.body };
+    return { status: 200, headers: { ...cache, 'content-type': found.contentType }, body };
   }
   // kube-openapi answers an unacceptable type with a bare 406, no Status body.
   return { status: 406, headers: vary, body: '' };
