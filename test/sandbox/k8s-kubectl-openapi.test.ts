@@ -1,5 +1,5 @@
 // The real kubectl against a sandbox cluster's OpenAPI: client-side validated apply, unknown fields,
-// server-side apply and explain.
+// server-side apply and explain, from /openapi/v3 (1.32) and from /openapi/v2 in protobuf (1.20).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SandboxCluster } from '../../lib/sandbox/k8s/index.js';
 import { eksToken, FakeSts, raw, startCluster } from './k8s-fixtures.js';
+import { type Kubectl, kubectlFor } from './real-kubectl.js';
 
 const KUBECTL = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 if (!KUBECTL) console.log('skipping the kubectl OpenAPI tests: no kubectl in /usr/bin or /usr/local/bin');
@@ -206,26 +207,76 @@ describeWithKubectl('sandbox cluster OpenAPI through the real kubectl', () => {
     expect((await raw(cluster, undefined, 'GET', '/openapi/v3')).status).toBe(401);
     expect((await raw(cluster, token, 'GET', '/openapi/v3/apis/batch/v1')).status).toBe(404);
   });
+});
 
-  it('answers a protobuf-only /openapi/v2 request with 406, since it serves v2 only as JSON', async () => {
-    const { request } = await import('node:https');
-    const { endpoint, certificateAuthorityData } = cluster.description;
-    const status = await new Promise<number | undefined>((resolve, reject) => {
-      const req = request(new URL('/openapi/v2', endpoint), {
-        ca: Buffer.from(certificateAuthorityData, 'base64').toString(),
-        headers: {
-          authorization: `Bearer ${token}`,
-          accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
-        },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    expect(status).toBe(406);
+describeWithKubectl('sandbox cluster OpenAPI v2 in protobuf through the real kubectl, on 1.20', () => {
+  // kubectl 1.32 against a 1.20 server: /openapi/v3 is 404, so it validates from /openapi/v2, which it
+  // asks for in protobuf only; 1.20 ignores fieldValidation, so the unknown-field check is kubectl's own.
+  let cluster: SandboxCluster;
+  let kubectl: Kubectl;
+  let dir: string;
+  const manifest = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  beforeAll(async () => {
+    cluster = await startCluster(new FakeSts(), { version: '1.20' });
+    kubectl = kubectlFor(KUBECTL!, cluster, await eksToken('demo'));
+    dir = mkdtempSync(join(tmpdir(), 'kubectl-openapi-v2-'));
+  });
+  afterAll(async () => {
+    kubectl.dispose();
+    rmSync(dir, { recursive: true, force: true });
+    await cluster.stop();
+  });
+
+  it('applies a valid ServiceAccount with client-side validation on', async () => {
+    const file = manifest(
+      'sa.yaml',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: default\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/a\n',
+    );
+    const created = await kubectl.run('apply', '-v=6', '-f', file);
+    expect(created).toMatchObject({ code: 0, stdout: 'serviceaccount/web created\n' });
+    expect(created.stderr).toMatch(/GET https:\/\/\S+\/openapi\/v2\S* 200 OK/);
+  });
+
+  it("refuses an unknown metadata field client-side with kubectl's own message, and stores nothing", async () => {
+    const file = manifest(
+      'bad-sa.yaml',
+      'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: bad\n  namespace: default\n  labelz: {app: web}\n',
+    );
+    const refused = await kubectl.run('apply', '-f', file);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `error: error validating "${file}": error validating data: ValidationError(ServiceAccount.metadata): unknown field "labelz" in io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta; if you choose to ignore these errors, turn validation off with --validate=false`,
+    );
+    expect((await kubectl.run('get', 'sa', 'bad', '-n', 'default')).stderr).toContain('NotFound');
+  });
+
+  it('refuses an unknown container field with its path', async () => {
+    const file = manifest(
+      'pod.yaml',
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\nspec:\n  containers:\n  - name: c\n    image: busybox\n    imagePullPolice: Always\n',
+    );
+    const refused = await kubectl.run('apply', '-f', file);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      'error validating data: ValidationError(Pod.spec.containers[0]): unknown field "imagePullPolice" in io.k8s.api.core.v1.Container',
+    );
+  });
+
+  it('explains a ServiceAccount from the v2 schemas', async () => {
+    const explained = await kubectl.run('explain', 'serviceaccount');
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toMatch(/KIND:\s+ServiceAccount/);
+    expect(explained.stdout).toMatch(/VERSION:\s+v1/);
+    expect(explained.stdout).toContain('automountServiceAccountToken\t<boolean>');
+    expect(explained.stdout).toContain('AutomountServiceAccountToken indicates whether pods running');
+    expect(explained.stdout).toContain('metadata\t<Object>');
+    const field = await kubectl.run('explain', 'serviceaccount.metadata.labels');
+    expect(field.stdout).toMatch(/FIELD:\s+labels <map\[string\]string>/);
   });
 });
 

@@ -47,7 +47,8 @@ interface TextRequest extends Omit<ApiRequest, 'body'> {
 export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  /** Text, or bytes for a binary encoding (protobuf OpenAPI). */
+  body: string | Uint8Array;
   /** Sent instead of `body`, chunk by chunk as it is produced (`logs -f`). */
   stream?: AsyncIterable<string>;
 }
@@ -185,7 +186,7 @@ export class ApiHandler {
       const found = openApiResponse(
         request.path,
         request.query,
-        request.headers.accept,
+        request.headers,
         minor,
         versionInfo(minor).gitVersion as string,
       );

@@ -2,12 +2,18 @@
 // group-version) for the resources it serves, built once per Kubernetes minor version.
 import { createHash } from 'node:crypto';
 import type { JsonObject, JsonValue } from './json.js';
+import { openApiV2Protobuf } from './openapi-protobuf.js';
 import { SchemaReader } from './openapi-schemas.js';
 import { RESOURCE_TYPES, type ResourceType } from './resource-types.js';
 
 export interface OpenApiDocuments {
-  /** The Swagger 2.0 document of every served group-version. */
+  /** The Swagger 2.0 document of every served group-version, as JSON, and its SHA-512 (the ETag). */
   v2: string;
+  v2Hash: string;
+  /** The same document as gnostic protobuf and its SHA-512, encoded on first use (about 0.1 s). */
+  v2Protobuf(): { bytes: Uint8Array; hash: string };
+  /** When the documents were built: the Last-Modified of /openapi/v2. */
+  builtAt: Date;
   /** The `/openapi/v3` index. */
   v3Index: string;
   /** `api/v1`, `apis/apps/v1`, … → the OpenAPI 3 document and its content hash. */
@@ -207,7 +213,7 @@ function sortedObject(map: Map<string, JsonObject>): JsonObject {
   return Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function hashOf(body: string): string {
+function hashOf(body: string | Uint8Array): string {
   return createHash('sha512').update(body).digest('hex').toUpperCase();
 }
 
@@ -263,8 +269,20 @@ function build(minor: number, gitVersion: string): OpenApiDocuments {
       [...v3].map(([key, { hash }]) => [key, { serverRelativeURL: `/openapi/v3/${key}?hash=${hash}` }]),
     ),
   });
+  const v2 = swagger2(info, allPaths, closure(reader.definitions, allRoots));
+  let protobuf: { bytes: Uint8Array; hash: string } | undefined;
+  const v2Protobuf = () => {
+    if (!protobuf) {
+      const bytes = openApiV2Protobuf(JSON.parse(v2) as JsonObject);
+      protobuf = { bytes, hash: hashOf(bytes) };
+    }
+    return protobuf;
+  };
   return {
-    v2: swagger2(info, allPaths, closure(reader.definitions, allRoots)),
+    v2,
+    v2Hash: hashOf(v2),
+    v2Protobuf,
+    builtAt: new Date(),
     v3Index,
     v3,
     schemas: { definitions: reader.definitions, kinds },
@@ -309,9 +327,25 @@ function swagger2(info: JsonObject, paths: JsonObject, definitions: Map<string, 
     swagger: '2.0',
     info,
     paths: v2Paths,
-    definitions: sortedObject(definitions),
+    definitions: Object.fromEntries(
+      Object.entries(sortedObject(definitions)).map(([name, schema]) => [name, v2Schema(schema)]),
+    ),
   });
   return body.replaceAll('"#/components/schemas/', '"#/definitions/');
+}
+
+/**
+ * A schema as Swagger 2.0 writes it: a described reference is `$ref` beside `description`, where
+ * OpenAPI 3 wraps the `$ref` in a one-element `allOf` (kubectl's v2 reader knows no `allOf`).
+ */
+function v2Schema(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(v2Schema);
+  if (!value || typeof value !== 'object') return value;
+  const { allOf, ...rest } = value;
+  const only = Array.isArray(allOf) && allOf.length === 1 ? allOf[0] : undefined;
+  if (only && typeof only === 'object' && !Array.isArray(only) && Object.keys(only).join() === '$ref')
+    return v2Schema({ ...only, ...rest });
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, v2Schema(item)]));
 }
 
 function v2Parameter(parameter: JsonObject): JsonObject {
