@@ -58,17 +58,26 @@ const NETWORK_REASONS: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
 };
 
+/** Fields of an error read without `instanceof`: fetch's errors may come from another realm (a VM context). */
+interface ErrorLike {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+}
+
 function networkReason(error: unknown): string | undefined {
   let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return NETWORK_REASONS[code] ?? code;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const like = current as ErrorLike;
+    if (typeof like.code === 'string') return NETWORK_REASONS[like.code] ?? like.code;
     // undici reports a refused connection of a dual-stack host as an AggregateError of both attempts.
-    if (current instanceof AggregateError && current.errors.length > 0) current = current.errors[0];
-    else current = current.cause;
+    current = Array.isArray(like.errors) && like.errors.length > 0 ? like.errors[0] : like.cause;
   }
-  if (error instanceof TypeError && error.message === 'fetch failed') {
-    return error.cause instanceof Error ? error.cause.message : 'request failed';
+  const like = error as ErrorLike | undefined;
+  if (like?.message === 'fetch failed') {
+    const cause = like.cause as ErrorLike | undefined;
+    return typeof cause?.message === 'string' ? cause.message : 'request failed';
   }
   return undefined;
 }

@@ -65,7 +65,10 @@ export function stepRows(steps: readonly Step[], options: FrameOptions): string[
         : (ICONS[step.status] ?? '?');
     const elapsed = stepElapsed(step, options.now) ?? '';
     const plain = `${step.name.padEnd(NAME_WIDTH)} ${step.status.padEnd(STATUS_WIDTH)} ${elapsed.padStart(7)}`;
-    const row = truncate(`  ${icon} ${plain}${step.detail ? `  ${step.detail}` : ''}`, options.columns);
+    const row = truncate(
+      `  ${icon} ${plain}${step.detail ? `  ${step.detail}` : ''}`.trimEnd(),
+      options.columns,
+    );
     // Colour is laid over the already-cut row, so escape sequences never count toward the width.
     return color ? `  ${paint(icon, COLORS[step.status], true)}${row.slice(2 + icon.length)}` : row;
   });
