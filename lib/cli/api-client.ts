@@ -168,6 +168,19 @@ export class HttpBrokerApi implements BrokerApi {
     if (response.ok && json !== undefined) return json as T;
     const problem = ProblemSchema.safeParse(json);
     if (!response.ok && problem.success) throw new ApiProblemError(problem.data, request);
+    if (!response.ok) {
+      // Not ours: a gateway in front of the API (API Gateway's JWT authorizer answers {"message": …}).
+      const message = (json as { message?: unknown } | undefined)?.message;
+      throw new ApiProblemError(
+        {
+          type: 'about:blank',
+          title: response.statusText || `HTTP ${response.status}`,
+          status: response.status,
+          detail: typeof message === 'string' ? message : text.slice(0, 200) || 'no body',
+        },
+        request,
+      );
+    }
     throw new UnexpectedResponseError(
       `${request} answered ${response.status} ${response.statusText} with ${
         text === '' ? 'no body' : `a body that is not the API's JSON: ${text.slice(0, 200)}`

@@ -28,7 +28,8 @@ export function problemLines(
   const code = problem.type.startsWith('urn:irsa-broker:problem:')
     ? problem.type.slice('urn:irsa-broker:problem:'.length)
     : problem.type;
-  const lines = [`error: ${problem.title} (${problem.status} ${code}) on ${request}`];
+  const kind = code === 'about:blank' ? `${problem.status}` : `${problem.status} ${code}`;
+  const lines = [`error: ${problem.title} (${kind}) on ${request}`];
   if (problem.errors && problem.errors.length > 0) lines.push(...fieldIssueLines(problem.errors, optionFor));
   else lines.push(`  ${problem.detail}`);
   if (problem.existingBindingId) {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { findBinary, isolatedEnv, type RunResult, run } from './cli-tools.js';
+import { findBinary, irsaBrokerEnv, run, runIrsaBroker } from './cli-tools.js';
 import { bindingRequest, startTestSystem, type TestSystem } from './system.js';
 
 const ESC = '\u001b';
@@ -22,17 +22,8 @@ afterAll(async () => {
   await system?.stop();
 });
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return isolatedEnv({
-    PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    IRSA_BROKER_URL: system.url,
-    ...extra,
-  });
-}
-
-function cli(args: string[], extra: Record<string, string> = {}): Promise<RunResult> {
-  return run(node22, [bin, ...args], { env: env(extra), cwd: root, timeoutMs: 60_000 });
-}
+const env = (extra: Record<string, string> = {}) => irsaBrokerEnv(system.url, extra);
+const cli = (args: string[], extra: Record<string, string> = {}) => runIrsaBroker(system.url, args, extra);
 
 function bindArgs(overrides: Record<string, unknown> = {}): string[] {
   const request = bindingRequest(overrides);

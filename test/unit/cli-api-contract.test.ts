@@ -90,6 +90,19 @@ describe('HttpBrokerApi', () => {
     await expect(call).rejects.toEqual(new ApiProblemError(problem, 'POST /v1/bindings/b-1/retry'));
   });
 
+  it("reads a gateway's own error (not problem+json) as a problem too", async () => {
+    const { url } = await answering(401, 'application/json', '{"message":"Unauthorized"}');
+
+    const call = new HttpBrokerApi(url, async () => undefined).getBinding('b-1');
+
+    await expect(call).rejects.toEqual(
+      new ApiProblemError(
+        { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'Unauthorized' },
+        'GET /v1/bindings/b-1',
+      ),
+    );
+  });
+
   it('says nothing answered, naming the URL, when the connection is refused', async () => {
     const { url } = await answering(200, 'application/json', '{}');
     await new Promise((resolve) => server?.close(resolve));
