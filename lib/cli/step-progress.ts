@@ -77,7 +77,13 @@ export function stepRows(steps: readonly Step[], options: FrameOptions): string[
 /** The whole picture of a binding in progress: a header line, then its steps. */
 export function progressFrame(binding: Binding, options: FrameOptions): string[] {
   const subject = `${binding.clusterName}/${binding.namespace}/${binding.serviceAccountName}`;
-  const header = truncate(`${binding.id}  ${binding.status}  ${subject}`, options.columns);
+  // The header spins while the workflow runs, also between steps, when no step is RUNNING.
+  const icon = isSettled(binding)
+    ? binding.status === 'FAILED'
+      ? '✗'
+      : '✓'
+    : (SPINNER[options.tick % SPINNER.length] ?? '*');
+  const header = truncate(`${icon} ${binding.id}  ${binding.status}  ${subject}`, options.columns);
   return [header, ...stepRows(binding.steps, options)];
 }
 
@@ -95,7 +101,13 @@ export const SHOW_CURSOR = `${ESC}?25h`;
 
 function plainStepLine(step: Step, now: number): string {
   const elapsed = step.status === 'RUNNING' ? undefined : stepElapsed(step, now);
-  return [step.name, step.status, elapsed, step.detail].filter(Boolean).join('  ');
+  const fields = [
+    step.name.padEnd(NAME_WIDTH),
+    step.status.padEnd(STATUS_WIDTH),
+    elapsed?.padStart(7),
+    step.detail,
+  ];
+  return fields.filter(Boolean).join(' ').trimEnd();
 }
 
 /** Plain lines for what changed between two readings of a binding (previous undefined: the first). */

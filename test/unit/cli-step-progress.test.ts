@@ -78,13 +78,14 @@ describe('terminal frames', () => {
     const frame = progressFrame(binding(), { now: T0 + 3700, tick: 3 });
 
     expect(frame).toEqual([
-      'b-01test  RUNNING  demo/team-a/app',
+      `${SPINNER[3]} b-01test  RUNNING  demo/team-a/app`,
       `  ✓ DescribeCluster      SUCCEEDED    0.4s  demo 1.31`,
       `  ${SPINNER[3]} EnsureRole           RUNNING      3.2s`,
       '  · VerifyIdentity       PENDING',
     ]);
-    // The spinner moves with the tick.
+    // The spinner moves with the tick; a settled binding's header has its outcome instead.
     expect(progressFrame(binding(), { now: T0 + 3700, tick: 4 })[2]).toContain(SPINNER[4]);
+    expect(progressFrame(succeeded, { now: T0, tick: 4 })[0]).toBe('✓ b-01test  SUCCEEDED  demo/team-a/app');
   });
 
   it('cuts rows to the terminal width so none wraps, and colours only the icon', () => {
@@ -113,14 +114,14 @@ describe('plain lines', () => {
     const first = binding();
     expect(progressLines(undefined, first, T0 + 1000)).toEqual([
       'b-01test  RUNNING',
-      'DescribeCluster  SUCCEEDED  0.4s  demo 1.31',
-      'EnsureRole  RUNNING',
+      'DescribeCluster      SUCCEEDED    0.4s demo 1.31',
+      'EnsureRole           RUNNING',
     ]);
     expect(progressLines(first, first, T0 + 2000)).toEqual([]);
     expect(progressLines(first, succeeded, T0 + 3000)).toEqual([
       'b-01test  SUCCEEDED',
-      'EnsureRole  SUCCEEDED  2.0s  created',
-      'VerifyIdentity  SKIPPED',
+      'EnsureRole           SUCCEEDED    2.0s created',
+      'VerifyIdentity       SKIPPED',
     ]);
   });
 });
@@ -255,11 +256,11 @@ describe('followBinding', () => {
       [
         'b-01test  PENDING',
         'b-01test  RUNNING',
-        'DescribeCluster  SUCCEEDED  0.4s  demo 1.31',
-        'EnsureRole  RUNNING',
+        'DescribeCluster      SUCCEEDED    0.4s demo 1.31',
+        'EnsureRole           RUNNING',
         'b-01test  SUCCEEDED',
-        'EnsureRole  SUCCEEDED  2.0s  created',
-        'VerifyIdentity  SKIPPED',
+        'EnsureRole           SUCCEEDED    2.0s created',
+        'VerifyIdentity       SKIPPED',
         '',
       ].join('\n'),
     );
