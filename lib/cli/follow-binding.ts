@@ -29,6 +29,11 @@ export interface FollowOptions {
   frameMs?: number;
   /** Consecutive failed reads (busy or unreachable API) tolerated before giving up. */
   maxFailedReads?: number;
+  /**
+   * Whether the plain output starts with the steps `initial` already has: yes for watch; no after a
+   * call that starts a new workflow (an unbind's answer still holds the bind steps).
+   */
+  stepsOfInitial?: boolean;
 }
 
 function transient(error: unknown): boolean {
@@ -68,7 +73,7 @@ export async function followBinding(
       screen.write(redraw(shownLines, frame));
       shownLines = frame.length;
     } else {
-      const lines = progressLines(previous, binding, clock.now());
+      const lines = progressLines(previous, binding, clock.now(), options.stepsOfInitial ?? true);
       if (lines.length > 0) screen.write(`${lines.join('\n')}\n`);
     }
   };

@@ -39,7 +39,11 @@ export async function runCommand(line: CommandLine, deps: CommandDeps): Promise<
   const emitJson = (value: unknown) => deps.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
   /** Shows the workflow (unless --no-wait), then the outcome; the binding's status decides. */
-  const follow = async (started: Binding, settledOk: readonly string[]): Promise<CommandOutcome> => {
+  const follow = async (
+    started: Binding,
+    settledOk: readonly string[],
+    stepsOfInitial = false,
+  ): Promise<CommandOutcome> => {
     if (line.values.wait === false) {
       if (json) emitJson(started);
       else
@@ -52,7 +56,7 @@ export async function runCommand(line: CommandLine, deps: CommandDeps): Promise<
     const final = await followBinding(
       started,
       { api, clock: deps.clock, ...(json ? {} : { screen: deps.stdout }) },
-      deps.pollMs === undefined ? {} : { pollMs: deps.pollMs },
+      { stepsOfInitial, ...(deps.pollMs === undefined ? {} : { pollMs: deps.pollMs }) },
     );
     if (json) emitJson(final);
     else {
@@ -73,7 +77,7 @@ export async function runCommand(line: CommandLine, deps: CommandDeps): Promise<
       return follow(created, ['SUCCEEDED']);
     }
     case 'watch':
-      return follow(await api.getBinding(id), ['SUCCEEDED', 'DELETED']);
+      return follow(await api.getBinding(id), ['SUCCEEDED', 'DELETED'], true);
     case 'unbind':
       return follow(await api.deleteBinding(id), ['DELETED']);
     case 'retry':

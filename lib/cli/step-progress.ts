@@ -35,6 +35,11 @@ export function stepElapsed(step: Step, now: number): string | undefined {
 }
 
 const NAME_WIDTH = 20;
+
+/** The name column fits the longest step name of the binding (unbind and rollback steps are longer). */
+function nameWidth(steps: readonly Step[]): number {
+  return Math.max(NAME_WIDTH, ...steps.map((step) => step.name.length));
+}
 const STATUS_WIDTH = 9;
 
 function paint(text: string, code: string | undefined, color: boolean): string {
@@ -58,13 +63,14 @@ export interface FrameOptions {
 /** One row per step: icon, name, state, elapsed, detail. */
 export function stepRows(steps: readonly Step[], options: FrameOptions): string[] {
   const color = options.color ?? false;
+  const width = nameWidth(steps);
   return steps.map((step) => {
     const icon =
       step.status === 'RUNNING'
         ? (SPINNER[options.tick % SPINNER.length] ?? '*')
         : (ICONS[step.status] ?? '?');
     const elapsed = stepElapsed(step, options.now) ?? '';
-    const plain = `${step.name.padEnd(NAME_WIDTH)} ${step.status.padEnd(STATUS_WIDTH)} ${elapsed.padStart(7)}`;
+    const plain = `${step.name.padEnd(width)} ${step.status.padEnd(STATUS_WIDTH)} ${elapsed.padStart(7)}`;
     const row = truncate(
       `  ${icon} ${plain}${step.detail ? `  ${step.detail}` : ''}`.trimEnd(),
       options.columns,
@@ -99,10 +105,10 @@ export function redraw(previousLines: number, lines: readonly string[]): string 
 export const HIDE_CURSOR = `${ESC}?25l`;
 export const SHOW_CURSOR = `${ESC}?25h`;
 
-function plainStepLine(step: Step, now: number): string {
+function plainStepLine(step: Step, now: number, width: number): string {
   const elapsed = step.status === 'RUNNING' ? undefined : stepElapsed(step, now);
   const fields = [
-    step.name.padEnd(NAME_WIDTH),
+    step.name.padEnd(width),
     step.status.padEnd(STATUS_WIDTH),
     elapsed?.padStart(7),
     step.detail,
@@ -110,19 +116,30 @@ function plainStepLine(step: Step, now: number): string {
   return fields.filter(Boolean).join(' ').trimEnd();
 }
 
-/** Plain lines for what changed between two readings of a binding (previous undefined: the first). */
-export function progressLines(previous: Binding | undefined, next: Binding, now: number): string[] {
+/**
+ * Plain lines for what changed between two readings of a binding (previous undefined: the first).
+ * `stepsOfFirst: false` leaves out the first reading's steps: an unbind's answer still carries the
+ * finished bind steps, which are history, not progress.
+ */
+export function progressLines(
+  previous: Binding | undefined,
+  next: Binding,
+  now: number,
+  stepsOfFirst = true,
+): string[] {
   const lines: string[] = [];
   if (!previous || previous.status !== next.status || previous.id !== next.id) {
     lines.push(`${next.id}  ${next.status}`);
   }
+  if (!previous && !stepsOfFirst) return lines;
   const before = new Map((previous?.steps ?? []).map((step) => [step.name, step]));
+  const width = nameWidth(next.steps);
   for (const step of next.steps) {
     const earlier = before.get(step.name);
     const changed = earlier
       ? earlier.status !== step.status || earlier.detail !== step.detail
       : step.status !== 'PENDING';
-    if (changed) lines.push(plainStepLine(step, now));
+    if (changed) lines.push(plainStepLine(step, now, width));
   }
   return lines;
 }

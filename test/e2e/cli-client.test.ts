@@ -142,6 +142,7 @@ describe('irsa-broker against the local system', () => {
     expect(unbound.code).toBe(0);
     expect(unbound.stdout).toMatch(/^b-\S+ {2}DELETING$/m);
     expect(unbound.stdout).toMatch(/^DeleteRole +SUCCEEDED/m);
+    expect(unbound.stdout).not.toContain('VerifyIdentity'); // the bind steps are history, not shown again
     expect(unbound.stdout).toMatch(new RegExp(`^DELETED {2}${bound.id}: `, 'm'));
     expect(await system.get(bound.id)).toMatchObject({ status: 'DELETED' });
   });

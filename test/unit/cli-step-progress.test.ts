@@ -126,6 +126,27 @@ describe('plain lines', () => {
   });
 });
 
+describe('plain lines after a call that starts another workflow', () => {
+  it("leaves out the first answer's finished steps, then lines up the longer unbind step names", () => {
+    const deleting = { ...succeeded, status: 'DELETING' as const };
+    expect(progressLines(undefined, deleting, T0, false)).toEqual(['b-01test  DELETING']);
+
+    const unbinding = binding({
+      status: 'DELETING',
+      steps: [
+        { name: 'DeleteTestPods', status: 'SKIPPED', startedAt: at(0), finishedAt: at(100) },
+        { name: 'RemoveServiceAccountBinding', status: 'SUCCEEDED', startedAt: at(100), finishedAt: at(300) },
+        { name: 'DeleteRole', status: 'RUNNING', startedAt: at(300) },
+      ],
+    });
+    expect(progressLines(deleting, unbinding, T0 + 400, false)).toEqual([
+      'DeleteTestPods              SKIPPED      0.1s',
+      'RemoveServiceAccountBinding SUCCEEDED    0.2s',
+      'DeleteRole                  RUNNING',
+    ]);
+  });
+});
+
 describe('outcome', () => {
   it('SUCCEEDED: the role ARN and the identity the test pod saw', () => {
     expect(outcomeLines(succeeded)).toEqual({
