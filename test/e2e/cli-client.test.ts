@@ -147,6 +147,37 @@ describe('irsa-broker against the local system', () => {
     expect(await system.get(bound.id)).toMatchObject({ status: 'DELETED' });
   });
 
+  it('bind --no-wait, then watch, update, verify follow their workflows; retry of a FAILED bind fails again', async () => {
+    const started = await cli([...bindArgs(), '--no-wait', '--output', 'json']);
+    expect(started.code).toBe(0);
+    const { id, status } = JSON.parse(started.stdout) as { id: string; status: string };
+    expect(status).toBe('PENDING');
+
+    const watched = await cli(['watch', id]);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(new RegExp(`^SUCCEEDED {2}${id}$`, 'm'));
+
+    const updated = await cli(['update', id, '--tag', 'team=payments', '--output', 'json']);
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ status: 'SUCCEEDED', tags: { team: 'payments' } });
+    const nothingToChange = await cli(['update', id]);
+    expect(nothingToChange.code).toBe(2);
+    expect(nothingToChange.stderr).toContain('send at least one of policyArns, tags, maxSessionDuration');
+
+    const verified = await cli(['verify', id]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^CheckDrift +SUCCEEDED/m);
+    expect(verified.stdout).toMatch(/^drift {5}none \(checked /m);
+
+    const failed = JSON.parse(
+      (await cli([...bindArgs({ clusterName: 'gone' }), '--output', 'json'])).stdout,
+    ) as { id: string; status: string };
+    expect(failed.status).toBe('FAILED');
+    const retried = await cli(['retry', failed.id]);
+    expect(retried.code).toBe(1);
+    expect(retried.stderr).toMatch(/^FAILED at DescribeCluster: ClusterNotFound: /m);
+  });
+
   it('API refusals read as a person wants: an unknown id is a 404 problem, exit 3', async () => {
     const result = await cli(['get', 'b-doesnotexist']);
 
