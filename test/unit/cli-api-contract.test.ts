@@ -5,10 +5,22 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { HttpBrokerApi, OPERATIONS } from '../../lib/cli/api-client.js';
 import { readBearerToken } from '../../lib/cli/bearer-token.js';
-import { ApiProblemError, ApiUnreachableError, TokenCommandError } from '../../lib/cli/cli-errors.js';
+import {
+  ApiProblemError,
+  ApiUnreachableError,
+  TokenCommandError,
+  UsageError,
+} from '../../lib/cli/cli-errors.js';
 import { optionForField } from '../../lib/cli/command-requests.js';
 import { COMMANDS } from '../../lib/cli/command-specs.js';
-import { invalidRequestLines, problemLines, unreachableLines } from '../../lib/cli/error-messages.js';
+import {
+  EXIT,
+  failureReport,
+  invalidRequestLines,
+  problemLines,
+  unreachableLines,
+} from '../../lib/cli/error-messages.js';
+import { InputError } from '../../lib/domain/errors.js';
 import { buildOpenApiDocument } from '../../lib/openapi/openapi-document.js';
 
 describe('operations', () => {
@@ -194,6 +206,38 @@ describe('messages', () => {
       'error: cannot reach irsa-broker at http://127.0.0.1:3000 (connection refused).',
       'Is it running? Start it locally with `npm start`, or point --api-url / IRSA_BROKER_URL at the API.',
     ]);
+  });
+});
+
+describe('failureReport', () => {
+  it("gives each of the client's errors its exit status; anything else is a defect and surfaces", () => {
+    const exit = (error: unknown) => failureReport(error, 'bind')?.exit;
+    expect(exit(new UsageError('get needs <id>: irsa-broker get <id>', 'get'))).toBe(EXIT.usage);
+    expect(exit(new InputError('bad', [{ path: 'region', message: 'no' }]))).toBe(EXIT.usage);
+    expect(exit(new TokenCommandError('the token command `x` failed'))).toBe(EXIT.usage);
+    expect(
+      exit(
+        new ApiProblemError({ type: 'about:blank', title: 'Busy', status: 503, detail: 'busy' }, 'GET /v1/x'),
+      ),
+    ).toBe(EXIT.refused);
+    expect(exit(new ApiUnreachableError('http://127.0.0.1:3000', 'connection refused'))).toBe(
+      EXIT.unreachable,
+    );
+    expect(failureReport(new TypeError('x is undefined'), 'bind')).toBeUndefined();
+  });
+
+  it('a usage error points at the help of its command unless it already does', () => {
+    expect(
+      failureReport(new UsageError('get needs <id>: irsa-broker get <id>', 'get'), undefined)?.lines,
+    ).toEqual(['error: get needs <id>: irsa-broker get <id>', 'See irsa-broker get --help']);
+    expect(failureReport(new UsageError('unknown command x; the commands are …'), undefined)?.lines).toEqual([
+      'error: unknown command x; the commands are …',
+      'See irsa-broker --help',
+    ]);
+    expect(
+      failureReport(new UsageError('unknown option --x for get; see irsa-broker get --help', 'get'), 'get')
+        ?.lines,
+    ).toEqual(['error: unknown option --x for get; see irsa-broker get --help']);
   });
 });
 
