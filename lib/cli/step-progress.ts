@@ -35,12 +35,12 @@ export function stepElapsed(step: Step, now: number): string | undefined {
 }
 
 const NAME_WIDTH = 20;
+const STATUS_WIDTH = 9;
 
 /** The name column fits the longest step name of the binding (unbind and rollback steps are longer). */
 function nameWidth(steps: readonly Step[]): number {
   return Math.max(NAME_WIDTH, ...steps.map((step) => step.name.length));
 }
-const STATUS_WIDTH = 9;
 
 function paint(text: string, code: string | undefined, color: boolean): string {
   return color && code ? `${ESC}${code}m${text}${ESC}0m` : text;
