@@ -62,3 +62,29 @@ export async function run(
     };
   }
 }
+
+const projectRoot = process.cwd();
+
+/**
+ * `irsa-broker` (this project's own client) as a child process on the project's Node 22, against
+ * `url`, with a private HOME and no token unless `env` gives one.
+ */
+export function runIrsaBroker(
+  url: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<RunResult> {
+  return run(join(projectRoot, 'node_modules/.bin/node'), [join(projectRoot, 'lib/cli/bin.mjs'), ...args], {
+    env: irsaBrokerEnv(url, env),
+    cwd: projectRoot,
+  });
+}
+
+/** The environment runIrsaBroker gives the client: Node 22 first on PATH, as npx and npm run do. */
+export function irsaBrokerEnv(url: string, env: Record<string, string> = {}): Record<string, string> {
+  return isolatedEnv({
+    PATH: `${join(projectRoot, 'node_modules/.bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    IRSA_BROKER_URL: url,
+    ...env,
+  });
+}
