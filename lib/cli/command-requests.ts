@@ -1,5 +1,6 @@
 // Turns a command's options into the API request, validated by the API's own schemas before sending.
 import { parseCreateBindingRequest } from '../domain/binding-rules.js';
+import { InputError } from '../domain/errors.js';
 import { parseUpdateBindingRequest, VerifyBindingRequestSchema } from '../domain/update-rules.js';
 import { parseListBindingsQuery } from '../http/list-bindings-query.js';
 import type {
@@ -45,10 +46,27 @@ export function bindRequest(
   spec: CommandSpec,
   values: OptionValues,
 ): { body: CreateBindingBody; idempotencyKey?: string } {
-  const body: CreateBindingBody = parseCreateBindingRequest({
-    policyArns: [],
+  // Like the API, no policies is a choice to state (--no-policies), never what a forgotten flag means.
+  const fromOptions = {
+    ...(values.policies === false ? { policyArns: [] } : {}),
     ...bodyFromOptions(spec, values),
-  });
+  };
+  let body: CreateBindingBody;
+  try {
+    body = parseCreateBindingRequest(fromOptions);
+  } catch (error) {
+    if (!(error instanceof InputError) || 'policyArns' in fromOptions) throw error;
+    // The server's words name the JSON field; a person at a terminal needs the flags.
+    const issues = error.issues.map((issue) =>
+      issue.path === 'policyArns'
+        ? {
+            path: 'policyArns',
+            message: 'give --policy-arn <arn> (once per policy), or --no-policies for a role with none',
+          }
+        : issue,
+    );
+    throw new InputError(error.message, issues);
+  }
   const key = values['idempotency-key'];
   return { body, ...(typeof key === 'string' ? { idempotencyKey: key } : {}) };
 }

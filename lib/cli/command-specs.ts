@@ -71,7 +71,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         field: 'serviceAccountName',
         description: 'ServiceAccount name',
       },
-      { ...policyArn, description: `${policyArn.description}; none: the role gets no policies` },
+      { ...policyArn, description: `${policyArn.description} (or --no-policies)` },
       {
         name: 'role-name',
         kind: 'string',
@@ -114,6 +114,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         default: true,
         field: 'createServiceAccount',
         description: 'Do not create the ServiceAccount when it is missing',
+      },
+      {
+        name: 'policies',
+        kind: 'boolean',
+        default: true,
+        description: 'A role with no managed policies (otherwise give --policy-arn)',
       },
       {
         name: 'verify',

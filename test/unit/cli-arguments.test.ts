@@ -142,10 +142,11 @@ describe('requests from options', () => {
       COMMANDS,
     ).values;
 
-  it('builds the create body: lists, tags, numbers, booleans; no policies is an empty list', () => {
+  it('builds the create body: lists, tags, numbers, booleans; --no-policies is an empty list', () => {
     const { body, idempotencyKey } = bindRequest(
       spec('bind'),
       bindLine([
+        '--no-policies',
         '--tag',
         'team=pay=ments',
         '--max-session-duration',
@@ -169,9 +170,22 @@ describe('requests from options', () => {
     expect(idempotencyKey).toBe('k1');
   });
 
+  it('asks for policies or --no-policies, as the API asks for policyArns', () => {
+    const error = inputError(() => bindRequest(spec('bind'), bindLine([])));
+    expect(error.issues).toEqual([
+      {
+        path: 'policyArns',
+        message: 'give --policy-arn <arn> (once per policy), or --no-policies for a role with none',
+      },
+    ]);
+  });
+
   it('refuses a bad bind with exactly the field errors the server gives for the same body', () => {
     const error = inputError(() =>
-      bindRequest(spec('bind'), bindLine(['--namespace', 'Bad_NS', '--max-session-duration', 'an hour'])),
+      bindRequest(
+        spec('bind'),
+        bindLine(['--no-policies', '--namespace', 'Bad_NS', '--max-session-duration', 'an hour']),
+      ),
     );
     const server = CreateBindingRequestSchema.safeParse({
       clusterName: 'demo',
