@@ -109,8 +109,14 @@ export function iamResource(
 
 /** The ARN an EKS request acts on: its cluster (or access entry), else `*`. */
 export function eksResource(accountId: string, region: string, params: Record<string, string>): string {
+  if (params.resourceArn) return params.resourceArn;
   if (!params.name) return '*';
   const cluster = `arn:aws:eks:${region}:${accountId}:cluster/${params.name}`;
+  if (params.associationId) {
+    return `arn:aws:eks:${region}:${accountId}:podidentityassociation/${params.name}/${params.associationId}`;
+  }
+  if (params.addonName)
+    return `arn:aws:eks:${region}:${accountId}:addon/${params.name}/${params.addonName}/*`;
   if (!params.principalArn) return cluster;
   const [, kind, rest] = /^arn:aws:iam::\d{12}:(role|user)\/(.*)$/.exec(params.principalArn) ?? [];
   return kind

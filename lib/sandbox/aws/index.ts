@@ -48,6 +48,8 @@ export interface SandboxAccountOptions {
   propagationDelayMs?: number;
   faults?: FaultInjector;
   counter?: CallCounter;
+  /** How long a new EKS add-on stays CREATING before it is ACTIVE. */
+  addonCreationDelayMs?: number;
   /** The account's clock (epoch ms): signature skew, token expiry, propagation. */
   now?: () => number;
 }
@@ -164,7 +166,14 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
   };
   credentials.add({ ...broker, identity: brokerIdentity });
 
-  const deps = { state: () => state, accountId, now, propagationDelayMs: () => propagationDelayMs };
+  const addonCreationDelayMs = checkDelay(options.addonCreationDelayMs ?? 0);
+  const deps = {
+    state: () => state,
+    accountId,
+    now,
+    propagationDelayMs: () => propagationDelayMs,
+    addonCreationDelayMs: () => addonCreationDelayMs,
+  };
   const iam = createIamService(deps);
   const webIdentity = { state: () => state, credentials, accountId, now };
   const endpoint = createAwsEndpoint({
@@ -253,7 +262,13 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       const stored = { ...description, createdAt: description.createdAt.toISOString() };
       const existing = state.clusters[description.name];
       if (existing) existing.description = stored;
-      else state.clusters[description.name] = { description: stored, accessEntries: [] };
+      else
+        state.clusters[description.name] = {
+          description: stored,
+          accessEntries: [],
+          podIdentityAssociations: [],
+          addons: [],
+        };
       state.issuers = [
         ...state.issuers.filter((keys) => keys.issuer !== issuer.issuer),
         structuredClone(issuer),
@@ -324,6 +339,11 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       }
       const restoredBroker = restored.credentials.find((c) => c.accessKeyId === snapshot.brokerAccessKeyId);
       if (!restoredBroker?.sessionToken) throw new TypeError('The snapshot holds no broker credentials.');
+      for (const record of Object.values(restored.clusters)) {
+        // Snapshots taken before EKS Pod Identity existed in the sandbox have neither list.
+        record.podIdentityAssociations ??= [];
+        record.addons ??= [];
+      }
       credentials.replaceAll(restored.credentials);
       state = { ...restored, credentials: [] };
       broker = {
@@ -342,7 +362,12 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       state.roles[BROKER_ROLE_NAME] = { ...brokerRole(), roleId: keep.identity.userId.split(':')[0]! };
       state.issuers = issuers;
       for (const [name, record] of Object.entries(clusters)) {
-        state.clusters[name] = { description: record.description, accessEntries: [] };
+        state.clusters[name] = {
+          description: record.description,
+          accessEntries: [],
+          podIdentityAssociations: [],
+          addons: [],
+        };
         grantBroker(name);
       }
       credentials.replaceAll([keep]);
