@@ -18,17 +18,22 @@ import type {
   ClusterDescription,
   FaultInjector,
   IssuerKeys,
+  SandboxPodIdentity,
   SandboxSts,
 } from '../contracts.js';
 import { type AccountState, emptyAccountState, type RoleRecord } from './account-state.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
+import { AwsServiceError } from './aws-service-error.js';
 import { createCallerAuthorization } from './caller-authorization.js';
 import { createClusterSts } from './cluster-sts.js';
 import { CredentialStore, type SandboxCredentials } from './credential-store.js';
 import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
+import { addonStatus, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
+import { assumeRoleForPodIdentity, type EksAuthDeps } from './eks-auth.js';
 import { createEksService } from './eks-service.js';
 import { createIamService } from './iam-service.js';
 import { accessKeyId, secretAccessKey, sessionToken, uniqueId } from './ids.js';
+import { faultError } from './injected-faults.js';
 import { createStsService } from './sts-service.js';
 import { createInProcessHandler, type ListeningEndpoint, listenHttp } from './transports.js';
 
@@ -64,6 +69,8 @@ export interface SandboxAccount {
   readonly region: string;
   /** For the clusters: EKS token verification, pods' AssumeRoleWithWebIdentity, instance role. */
   readonly sts: SandboxSts;
+  /** For the clusters: the Pod Identity add-on and associations, and EKS Auth for the agent. */
+  readonly podIdentity: SandboxPodIdentity;
   /** Credentials of the broker principal (assumed-role/irsa-broker-local/irsa-broker). */
   readonly brokerCredentials: Required<SandboxCredentials>;
   /** arn:aws:iam::<account>:role/irsa-broker-local */
@@ -176,6 +183,26 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
   };
   const iam = createIamService(deps);
   const webIdentity = { state: () => state, credentials, accountId, now };
+  const podLiveness = new Map<string, (namespace: string, name: string, uid: string) => boolean>();
+  const eksAuthDeps: EksAuthDeps = {
+    ...webIdentity,
+    podAlive: (cluster, namespace, name, uid) => podLiveness.get(cluster)?.(namespace, name, uid),
+  };
+  const eksAuth = async (input: { region: string; clusterName: string; token: string }) => {
+    const result = await assumeRoleForPodIdentity(eksAuthDeps, input);
+    return {
+      assumedRoleUser: result.assumedRoleUser,
+      audience: result.audience,
+      credentials: {
+        accessKeyId: result.credentials.accessKeyId,
+        secretAccessKey: result.credentials.secretAccessKey,
+        sessionToken: result.credentials.sessionToken,
+        expiration: result.credentials.expiration.getTime() / 1000,
+      },
+      podIdentityAssociation: result.podIdentityAssociation,
+      subject: result.subject,
+    };
+  };
   const endpoint = createAwsEndpoint({
     accountId,
     state: () => state,
@@ -184,6 +211,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     iam,
     sts: createStsService(webIdentity),
     eks: createEksService(deps),
+    eksAuth,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.counter ? { counter: options.counter } : {}),
     now,
@@ -196,6 +224,57 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     sleep,
   });
   const requestHandler = createInProcessHandler(endpoint);
+  let eksAuthServerErrors = 0;
+  const podIdentity: SandboxPodIdentity = {
+    agentActive(clusterName) {
+      const addon = state.clusters[clusterName]?.addons.find((a) => a.addonName === POD_IDENTITY_AGENT_ADDON);
+      return addon !== undefined && addonStatus(addon, now()) === 'ACTIVE';
+    },
+    hasAssociation(clusterName, namespace, serviceAccount) {
+      return (
+        state.clusters[clusterName]?.podIdentityAssociations.some(
+          (a) => a.namespace === namespace && a.serviceAccount === serviceAccount,
+        ) ?? false
+      );
+    },
+    async assumeRoleForPodIdentity({ clusterName, token }) {
+      const clusterRegion = state.clusters[clusterName]?.description.region ?? region;
+      try {
+        options.counter?.count('eks-auth', 'AssumeRoleForPodIdentity');
+        const decision = options.faults?.decide('eks-auth', 'AssumeRoleForPodIdentity');
+        if (decision?.latencyMs) await sleep(decision.latencyMs);
+        const injected = faultError(
+          decision,
+          'rest-json',
+          'eks-auth',
+          'AssumeRoleForPodIdentity',
+          eksAuthServerErrors,
+        );
+        if (decision?.kind === 'server-error') eksAuthServerErrors++;
+        if (injected) throw injected;
+        const result = await assumeRoleForPodIdentity(eksAuthDeps, {
+          region: clusterRegion,
+          clusterName,
+          token,
+        });
+        return { ok: true, identity: result.identity };
+      } catch (error) {
+        if (error instanceof AwsServiceError) {
+          return {
+            ok: false,
+            error: { code: error.code, message: error.message, httpStatus: error.httpStatus },
+          };
+        }
+        return {
+          ok: false,
+          error: { code: 'InternalServerException', message: String(error), httpStatus: 500 },
+        };
+      }
+    },
+    setPodLiveness(clusterName, alive) {
+      podLiveness.set(clusterName, alive);
+    },
+  };
 
   /** An assumed-role session ARN names the role without its path; access entries name the role ARN. */
   const principalOf = (principalArn: string): { arn: string; session?: string } => {
@@ -244,6 +323,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     accountId,
     region,
     sts,
+    podIdentity,
     get brokerCredentials() {
       return { ...broker };
     },
