@@ -15,6 +15,8 @@ export interface SandboxClusterSpec {
   version: string;
   /** `builtin`: the pod identity webhook is installed and ready (EKS >= 1.21); `none`: absent. */
   webhook: 'builtin' | 'none';
+  /** EKS add-ons installed and ACTIVE from the start (e.g. `eks-pod-identity-agent`). */
+  addons?: readonly string[];
 }
 
 /** The clusters `npm start` offers: one per path the bind workflow takes. */
@@ -22,6 +24,7 @@ export const DEFAULT_CLUSTERS: readonly SandboxClusterSpec[] = [
   { name: 'demo', version: '1.31', webhook: 'builtin' },
   { name: 'legacy', version: '1.20', webhook: 'none' },
   { name: 'bare', version: '1.30', webhook: 'none' },
+  { name: 'modern', version: '1.33', webhook: 'builtin', addons: ['eks-pod-identity-agent'] },
 ];
 
 export interface SandboxCloudOptions {
@@ -108,6 +111,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
         version: spec.version,
         webhook: spec.webhook,
         sts: account.sts,
+        podIdentity: account.podIdentity,
         // EKS authorizes through access policies and RBAC, the access entry maps the identity.
         kubernetesIdentity: (principalArn) => account.kubernetesIdentity(spec.name, principalArn),
         authorizeKubernetes: (principalArn, verb, resource, namespace) =>
@@ -125,7 +129,10 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     }
     if (persisted) account.restore(persisted.account);
     // After a restore the clusters listen on new ports: the account must describe them as they are now.
-    for (const cluster of clusters.values()) account.addCluster(cluster.description, cluster.issuer);
+    for (const spec of options.clusters ?? DEFAULT_CLUSTERS) {
+      const cluster = clusters.get(spec.name)!;
+      account.addCluster(cluster.description, cluster.issuer, { addons: spec.addons ?? [] });
+    }
     const server = await account.listen(0);
     stops.push(() => server.close());
 

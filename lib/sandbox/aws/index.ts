@@ -28,7 +28,7 @@ import { createCallerAuthorization } from './caller-authorization.js';
 import { createClusterSts } from './cluster-sts.js';
 import { CredentialStore, type SandboxCredentials } from './credential-store.js';
 import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
-import { addonStatus, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
+import { addonStatus, newAddon, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
 import { assumeRoleForPodIdentity, type EksAuthDeps } from './eks-auth.js';
 import { createEksService } from './eks-service.js';
 import { createIamService } from './iam-service.js';
@@ -76,7 +76,11 @@ export interface SandboxAccount {
   /** arn:aws:iam::<account>:role/irsa-broker-local */
   readonly brokerRoleArn: string;
   /** Registers (or, for a known name, refreshes) a cluster and its issuer keys; the broker role gets a cluster-admin access entry. */
-  addCluster(description: ClusterDescription, issuer: IssuerKeys): void;
+  addCluster(
+    description: ClusterDescription,
+    issuer: IssuerKeys,
+    options?: { addons?: readonly string[] },
+  ): void;
   /** How access entries admit a principal (IAM role/user ARN or assumed-role session ARN) to a cluster, or undefined. */
   kubernetesIdentity(clusterName: string, principalArn: string): KubernetesIdentity | undefined;
   /** Whether the principal's access policies on the cluster allow `verb` on `resource` (plural[/sub]) in `namespace`. */
@@ -295,6 +299,18 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     return entry ? { entry, principal } : undefined;
   };
 
+  /** Add-ons a cluster was registered with: there, ACTIVE, from the start (and after reset()). */
+  const registeredAddons = new Map<string, string[]>();
+  const installRegisteredAddons = (clusterName: string): void => {
+    const record = state.clusters[clusterName]!;
+    for (const addonName of registeredAddons.get(clusterName) ?? []) {
+      if (record.addons.some((a) => a.addonName === addonName)) continue;
+      record.addons.push(
+        newAddon({ region: record.description.region, accountId, clusterName, addonName }, now(), 0),
+      );
+    }
+  };
+
   const grantBroker = (clusterName: string): void => {
     const record = state.clusters[clusterName]!;
     if (record.accessEntries.some((e) => e.principalArn === brokerRoleArn)) return;
@@ -328,7 +344,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       return { ...broker };
     },
     brokerRoleArn,
-    addCluster(description, issuer) {
+    addCluster(description, issuer, clusterOptions = {}) {
       if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(description.name)) {
         throw new RangeError(
           `Cluster name "${description.name}" must be 1..100 letters, digits, - or _, starting alphanumeric.`,
@@ -354,6 +370,8 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
         structuredClone(issuer),
       ];
       grantBroker(description.name);
+      registeredAddons.set(description.name, [...(clusterOptions.addons ?? [])]);
+      installRegisteredAddons(description.name);
     },
     kubernetesIdentity(clusterName, principalArn) {
       const found = entryFor(clusterName, principalArn);
@@ -449,6 +467,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
           addons: [],
         };
         grantBroker(name);
+        installRegisteredAddons(name);
       }
       credentials.replaceAll([keep]);
     },
