@@ -287,6 +287,26 @@ describe('sandbox EKS Pod Identity associations through EKSClient', () => {
     expect(later.addon!.status).toBe('ACTIVE');
     expect(listed.addons).toEqual(['eks-pod-identity-agent']);
   });
+
+  it('refuses the agent add-on below Kubernetes 1.24, and keeps add-ons a cluster was registered with across reset()', async () => {
+    account.addCluster({ ...clusterDescription('old', issuer.issuer), version: '1.20' }, issuer.keys);
+    account.addCluster(clusterDescription('modern', issuer.issuer), issuer.keys, {
+      addons: ['eks-pod-identity-agent'],
+    });
+
+    const old = await failure(
+      eks.send(new CreateAddonCommand({ clusterName: 'old', addonName: 'eks-pod-identity-agent' })),
+    );
+    account.reset();
+    const { addon } = await eks.send(
+      new DescribeAddonCommand({ clusterName: 'modern', addonName: 'eks-pod-identity-agent' }),
+    );
+
+    expect(old).toBeInstanceOf(InvalidParameterException);
+    expect(addon!.status).toBe('ACTIVE');
+    expect(account.podIdentity.agentActive('modern')).toBe(true);
+    expect(account.podIdentity.agentActive('old')).toBe(false);
+  });
 });
 
 const aws = findBinary('aws');

@@ -214,7 +214,7 @@ describe('EKS Pod Identity on the sandbox clusters', () => {
     const log = await api.readNamespacedPodLog({ name: 'refused', namespace: 'elsewhere' });
 
     expect(log).toMatch(
-      /Error when retrieving credentials from container-role: .*\(403\).*AccessDeniedException/,
+      /Error when retrieving credentials from container-role: .*\(403\) from container metadata: \[[0-9a-f-]{36}\]: \(AccessDeniedException\): .*, fault: client/,
     );
   });
 

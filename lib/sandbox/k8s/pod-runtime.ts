@@ -4,6 +4,7 @@
 // sandbox with the credential chain the AWS CLI would find in the container (web identity token from
 // the projected volume, else container credentials from the Pod Identity agent, else the node's
 // instance role) and logs what the CLI prints. Other containers keep running.
+import { randomUUID } from 'node:crypto';
 import type {
   CallerIdentity,
   FaultInjector,
@@ -439,8 +440,11 @@ export class PodRuntime {
       agent.assumeRoleForPodIdentity({ clusterName: this.deps.clusterName, token }),
     );
     if (!outcome.ok) {
+      // The agent answers with EKS Auth's status and `[request id]: (code): message, fault: ...`.
+      const { httpStatus, code, message } = outcome.error;
+      const fault = httpStatus >= 500 ? 'server' : 'client';
       return failed(
-        `Received non 200 response (${outcome.error.httpStatus}) from container metadata: ${outcome.error.code}: ${outcome.error.message}`,
+        `Received non 200 response (${httpStatus}) from container metadata: [${randomUUID()}]: (${code}): ${message}, fault: ${fault}`,
       );
     }
     return { ok: true, identity: outcome.identity };
