@@ -6,7 +6,7 @@ import {
   CreatePodIdentityAssociationCommand,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
-import { CreateRoleCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -286,6 +286,60 @@ describe('sandbox EKS Auth AssumeRoleForPodIdentity', () => {
     expect(chained.body.assumedRoleUser.arn).toMatch(
       new RegExp(`^arn:aws:sts::${ACCOUNT}:assumed-role/target-role/eks-demo-app-pod-`),
     );
+  });
+
+  it('chains into a target role of a linked account, whose STS then knows the credentials', async () => {
+    const first = await createRole('pod-role');
+    const other = createSandboxAccount({ accountId: '444455556666', now: () => clock });
+    const { iam: otherIam } = clientsFor(other, { maxAttempts: 1 });
+    await otherIam.send(
+      new CreateRoleCommand({
+        RoleName: 'cross-target',
+        AssumeRolePolicyDocument: trust({ Principal: { AWS: first.Arn! }, Action: 'sts:AssumeRole' }),
+      }),
+    );
+    await associate(first.Arn!, { targetRoleArn: 'arn:aws:iam::444455556666:role/cross-target' });
+    const mayAssumeTarget = () =>
+      iam.send(
+        new PutRolePolicyCommand({
+          RoleName: 'pod-role',
+          PolicyName: 'assume-target',
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Action: ['sts:AssumeRole', 'sts:TagSession'],
+                Resource: 'arn:aws:iam::444455556666:role/cross-target',
+              },
+            ],
+          }),
+        }),
+      );
+
+    const unlinked = await assumeRoleForPodIdentity(await podToken());
+    account.linkAccount(other);
+    const withoutPermission = await assumeRoleForPodIdentity(await podToken());
+    await mayAssumeTarget();
+    const linked = await assumeRoleForPodIdentity(await podToken());
+    if (linked.status !== 200) throw new Error(JSON.stringify(linked));
+    const creds = linked.body.credentials;
+    const inOther = new STSClient({
+      region: 'us-east-1',
+      requestHandler: other.requestHandler,
+      credentials: {
+        accessKeyId: creds.accessKeyId,
+        secretAccessKey: creds.secretAccessKey,
+        sessionToken: creds.sessionToken,
+      },
+    });
+    const identity = await inOther.send(new GetCallerIdentityCommand({}));
+
+    expect(unlinked.errorType).toBe('AccessDeniedException');
+    expect(withoutPermission.errorType).toBe('AccessDeniedException');
+    expect(linked.status).toBe(200);
+    expect(identity.Account).toBe('444455556666');
+    expect(identity.Arn).toMatch(/^arn:aws:sts::444455556666:assumed-role\/cross-target\/eks-demo-app-pod-/);
   });
 
   const aws = findBinary('aws');

@@ -18,6 +18,7 @@ import { AwsServiceError } from './aws-service-error.js';
 import type { CredentialStore, SandboxCredentials } from './credential-store.js';
 import { POD_IDENTITY_SERVICE_PRINCIPAL } from './eks-pod-identity-associations.js';
 import { accessKeyId, secretAccessKey, sessionToken } from './ids.js';
+import { AWS_MANAGED_POLICIES } from './managed-policies.js';
 
 /** Pod Identity credentials last six hours; the agent refreshes them before they run out. */
 const CREDENTIALS_LIFETIME_S = 6 * 3600;
@@ -27,8 +28,17 @@ export interface EksAuthDeps {
   credentials: CredentialStore;
   accountId: string;
   now(): number;
+  /** Other sandbox accounts a target role may live in (cross-account role chaining). */
+  peerAccount?(accountId: string): PeerAccount | undefined;
   /** Whether the cluster still runs the pod a token is bound to (the API server's view); absent: unknown. */
   podAlive?(clusterName: string, namespace: string, name: string, uid: string): boolean | undefined;
+}
+
+/** What a role chain needs of the account a target role lives in: its roles, and its STS's credentials. */
+export interface PeerAccount {
+  accountId: string;
+  state(): AccountState;
+  credentials: CredentialStore;
 }
 
 export interface PodIdentityCredentials {
@@ -105,13 +115,31 @@ async function verifiedPodClaims(
   return claims;
 }
 
-/** Whether `policy` (a role's trust) allows `principal` every action in `actions` in this context. */
+/** The permissions policies of a role (attached managed and inline), as iam-simulate takes them. */
+function identityPoliciesOf(role: RoleRecord, state: AccountState): { name: string; policy: unknown }[] {
+  return [
+    ...role.attachedPolicyArns.flatMap((arn) => {
+      const document = AWS_MANAGED_POLICIES.get(arn)?.document ?? state.customerPolicies[arn]?.document;
+      return document ? [{ name: arn, policy: JSON.parse(document) }] : [];
+    }),
+    ...Object.entries(role.inlinePolicies).map(([name, document]) => ({
+      name,
+      policy: JSON.parse(document),
+    })),
+  ];
+}
+
+/**
+ * Whether `role`'s trust allows `principal` every action in `actions` in this context; across
+ * accounts the principal's own permissions (`identityPolicies`) must allow it too.
+ */
 function trustAllows(
   role: RoleRecord,
   accountId: string,
   principal: string,
   actions: string[],
   context: Record<string, string | string[]>,
+  identityPolicies: { name: string; policy: unknown }[] = [],
 ): boolean {
   return actions.every(
     (action) =>
@@ -123,7 +151,7 @@ function trustAllows(
             resource: { resource: role.arn, accountId },
             contextVariables: context,
           },
-          identityPolicies: [],
+          identityPolicies,
           serviceControlPolicies: [],
           resourceControlPolicies: [],
           resourcePolicy: {
@@ -202,30 +230,53 @@ export async function assumeRoleForPodIdentity(
 
   const session = sessionName(input.clusterName, claims.pod.name);
   let assumed = role;
+  let assumedIn: PeerAccount = {
+    accountId: deps.accountId,
+    state: deps.state,
+    credentials: deps.credentials,
+  };
   if (association.targetRoleArn) {
-    const target = roleOf(association.targetRoleArn);
+    const targetAccountId = /^arn:aws:iam::(\d{12}):role\//.exec(association.targetRoleArn)?.[1];
+    const targetAccount =
+      targetAccountId === deps.accountId
+        ? assumedIn
+        : targetAccountId
+          ? deps.peerAccount?.(targetAccountId)
+          : undefined;
+    const target = targetAccount
+      ? Object.values(targetAccount.state().roles).find((r) => r.arn === association.targetRoleArn)
+      : undefined;
     const firstSession = `arn:aws:sts::${deps.accountId}:assumed-role/${role.roleName}/${session}`;
     const chained =
       target &&
+      targetAccount &&
       now >= target.trustEffectiveAt &&
-      trustAllows(target, deps.accountId, firstSession, ['sts:AssumeRole'], {
-        'aws:PrincipalArn': role.arn,
-        'aws:PrincipalAccount': deps.accountId,
-        'sts:ExternalId': association.externalId ?? '',
-        ...Object.fromEntries(Object.entries(sessionTags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
-      });
+      trustAllows(
+        target,
+        targetAccount.accountId,
+        firstSession,
+        ['sts:AssumeRole'],
+        {
+          'aws:PrincipalArn': role.arn,
+          'aws:PrincipalAccount': deps.accountId,
+          'sts:ExternalId': association.externalId ?? '',
+          ...Object.fromEntries(Object.entries(sessionTags).map(([k, v]) => [`aws:PrincipalTag/${k}`, v])),
+        },
+        identityPoliciesOf(role, state),
+      );
     if (!chained) {
       throw accessDenied(
-        `${firstSession} is not authorized to perform sts:AssumeRole on the target role ${association.targetRoleArn}: its trust policy must admit ${role.arn}.`,
+        `${firstSession} is not authorized to perform sts:AssumeRole on the target role ${association.targetRoleArn}: its trust policy must admit ${role.arn} (and, across accounts, ${role.arn}'s permissions must allow sts:AssumeRole on it).`,
       );
     }
     assumed = target;
+    assumedIn = targetAccount;
   }
 
   const identity: CallerIdentity = {
-    arn: `arn:aws:sts::${deps.accountId}:assumed-role/${assumed.roleName}/${session}`,
+    arn: `arn:aws:sts::${assumedIn.accountId}:assumed-role/${assumed.roleName}/${session}`,
     userId: `${assumed.roleId}:${session}`,
-    account: deps.accountId,
+    account: assumedIn.accountId,
   };
   const expiration = new Date(Math.floor(now / 1000) * 1000 + CREDENTIALS_LIFETIME_S * 1000);
   const credentials = {
@@ -234,8 +285,9 @@ export async function assumeRoleForPodIdentity(
     sessionToken: sessionToken(),
     expiration,
   };
-  deps.credentials.prune(now);
-  deps.credentials.add({ ...credentials, identity, expiresAt: expiration.getTime() });
+  // The credentials belong to the account of the role they are for: its STS knows them.
+  assumedIn.credentials.prune(now);
+  assumedIn.credentials.add({ ...credentials, identity, expiresAt: expiration.getTime() });
   return {
     assumedRoleUser: { arn: identity.arn, assumeRoleId: identity.userId },
     audience: POD_IDENTITY_SERVICE_PRINCIPAL,

@@ -29,7 +29,7 @@ import { createClusterSts } from './cluster-sts.js';
 import { CredentialStore, type SandboxCredentials } from './credential-store.js';
 import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
 import { addonStatus, newAddon, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
-import { assumeRoleForPodIdentity, type EksAuthDeps } from './eks-auth.js';
+import { assumeRoleForPodIdentity, type EksAuthDeps, type PeerAccount } from './eks-auth.js';
 import { createEksService } from './eks-service.js';
 import { createIamService } from './iam-service.js';
 import { accessKeyId, secretAccessKey, sessionToken, uniqueId } from './ids.js';
@@ -75,6 +75,13 @@ export interface SandboxAccount {
   readonly brokerCredentials: Required<SandboxCredentials>;
   /** arn:aws:iam::<account>:role/irsa-broker-local */
   readonly brokerRoleArn: string;
+  /**
+   * Makes `other` (another sandbox account) reachable from this one, both ways: a Pod Identity
+   * association's targetRoleArn may then name a role there, as across AWS accounts.
+   */
+  linkAccount(other: SandboxAccount): void;
+  /** This account as a linked account sees it (roles and issued credentials). */
+  readonly peer: PeerAccount;
   /** Registers (or, for a known name, refreshes) a cluster and its issuer keys; the broker role gets a cluster-admin access entry. */
   addCluster(
     description: ClusterDescription,
@@ -187,10 +194,12 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
   };
   const iam = createIamService(deps);
   const webIdentity = { state: () => state, credentials, accountId, now };
+  const peers = new Map<string, PeerAccount>();
   const podLiveness = new Map<string, (namespace: string, name: string, uid: string) => boolean>();
   const eksAuthDeps: EksAuthDeps = {
     ...webIdentity,
     podAlive: (cluster, namespace, name, uid) => podLiveness.get(cluster)?.(namespace, name, uid),
+    peerAccount: (id) => peers.get(id),
   };
   const eksAuth = async (input: { region: string; clusterName: string; token: string }) => {
     const result = await assumeRoleForPodIdentity(eksAuthDeps, input);
@@ -340,6 +349,17 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     region,
     sts,
     podIdentity,
+    peer: { accountId, state: () => state, credentials },
+    linkAccount(other) {
+      if (other.accountId === accountId) {
+        throw new RangeError(
+          `Account ${accountId} cannot be linked to itself; give the other account its own id.`,
+        );
+      }
+      if (peers.has(other.accountId)) return;
+      peers.set(other.accountId, other.peer);
+      other.linkAccount(this);
+    },
     get brokerCredentials() {
       return { ...broker };
     },
