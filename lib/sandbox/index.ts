@@ -29,6 +29,8 @@ export const DEFAULT_CLUSTERS: readonly SandboxClusterSpec[] = [
 
 export interface SandboxCloudOptions {
   accountId?: string;
+  /** The second account, linked to the first: where cross-account target roles live (default 444455556666). */
+  peerAccountId?: string;
   region?: string;
   clusters?: readonly SandboxClusterSpec[];
   /** IAM eventual consistency: how long a new role or trust policy takes to reach STS (default 0). */
@@ -47,6 +49,10 @@ export interface SandboxCloudOptions {
 
 export interface SandboxCloud {
   readonly account: SandboxAccount;
+  /** A second account linked to the first (cross-account target roles of Pod Identity associations). */
+  readonly peerAccount: SandboxAccount;
+  /** The second account's AWS endpoint. */
+  readonly peerAwsUrl: string;
   readonly clusters: ReadonlyMap<string, SandboxCluster>;
   readonly counter: SandboxCallCounter;
   readonly faults: SeededFaultInjector;
@@ -63,6 +69,8 @@ export interface SandboxCloud {
 interface PersistedState {
   version: 1;
   account: unknown;
+  /** Absent in state files written before the second account existed. */
+  peerAccount?: unknown;
   clusters: Record<string, unknown>;
 }
 
@@ -98,6 +106,14 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     faults,
     counter,
   });
+  const peerAccount = createSandboxAccount({
+    accountId: options.peerAccountId ?? '444455556666',
+    region,
+    propagationDelayMs: options.propagationDelayMs ?? 0,
+    faults,
+    counter,
+  });
+  account.linkAccount(peerAccount);
   const persisted = options.stateFile ? await readState(options.stateFile) : undefined;
 
   const clusters = new Map<string, SandboxCluster>();
@@ -128,6 +144,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
       clusters.set(spec.name, cluster);
     }
     if (persisted) account.restore(persisted.account);
+    if (persisted?.peerAccount !== undefined) peerAccount.restore(persisted.peerAccount);
     // After a restore the clusters listen on new ports: the account must describe them as they are now.
     for (const spec of options.clusters ?? DEFAULT_CLUSTERS) {
       const cluster = clusters.get(spec.name)!;
@@ -135,6 +152,8 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     }
     const server = await account.listen(0);
     stops.push(() => server.close());
+    const peerServer = await peerAccount.listen(0);
+    stops.push(() => peerServer.close());
 
     const env = account.sdkEnvironment(server.url);
 
@@ -143,6 +162,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
       const state: PersistedState = {
         version: 1,
         account: account.snapshot(),
+        peerAccount: peerAccount.snapshot(),
         clusters: Object.fromEntries([...clusters].map(([name, cluster]) => [name, cluster.snapshot()])),
       };
       await mkdir(dirname(options.stateFile), { recursive: true });
@@ -153,6 +173,8 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
 
     return {
       account,
+      peerAccount,
+      peerAwsUrl: peerServer.url,
       clusters,
       counter,
       faults,

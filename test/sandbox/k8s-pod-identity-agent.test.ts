@@ -2,7 +2,11 @@
 // service account with an association is mutated as EKS does and its AWS CLI gets the role through
 // the agent; IRSA env wins over container credentials; without the agent the CLI cannot connect.
 import { CreatePodIdentityAssociationCommand } from '@aws-sdk/client-eks';
-import { CreateOpenIDConnectProviderCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
+import {
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  PutRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { createEksToken } from '../../lib/adapters/kubernetes/eks-token.js';
@@ -216,6 +220,61 @@ describe('EKS Pod Identity on the sandbox clusters', () => {
     expect(log).toMatch(
       /Error when retrieving credentials from container-role: .*\(403\) from container metadata: \[[0-9a-f-]{36}\]: \(AccessDeniedException\): .*, fault: client/,
     );
+  });
+
+  it('gets the target role of the linked second account when the association chains into it', async () => {
+    const { iam, eks } = clientsFor(cloud.account);
+    const { iam: peerIam } = clientsFor(cloud.peerAccount);
+    const peer = cloud.peerAccount.accountId;
+    await iam.send(
+      new CreateRoleCommand({ RoleName: 'chain-source', AssumeRolePolicyDocument: POD_IDENTITY_TRUST }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'chain-source',
+        PolicyName: 'assume-peer-target',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${peer}:role/*` }],
+        }),
+      }),
+    );
+    await peerIam.send(
+      new CreateRoleCommand({
+        RoleName: 'peer-target',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/chain-source` },
+              Action: 'sts:AssumeRole',
+            },
+          ],
+        }),
+      }),
+    );
+    await core
+      .get('modern')!
+      .createNamespacedServiceAccount({ namespace: 'apps', body: { metadata: { name: 'chained' } } });
+    await eks.send(
+      new CreatePodIdentityAssociationCommand({
+        clusterName: 'modern',
+        namespace: 'apps',
+        serviceAccount: 'chained',
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/chain-source`,
+        targetRoleArn: `arn:aws:iam::${peer}:role/peer-target`,
+      }),
+    );
+
+    const { log } = await runCli('modern', 'chained', 'chained');
+
+    expect(JSON.parse(log)).toMatchObject({
+      Account: peer,
+      Arn: expect.stringMatching(
+        new RegExp(`^arn:aws:sts::${peer}:assumed-role/peer-target/eks-modern-chained-`),
+      ),
+    });
   });
 
   it('leaves the CLI unable to reach 169.254.170.23 on a cluster without the agent', async () => {
