@@ -168,7 +168,8 @@ function trustAllows(
 
 /** EKS names the role session after the cluster and the pod, unique per call, at most 64 characters. */
 function sessionName(clusterName: string, podName: string): string {
-  return `eks-${clusterName}-${podName}`.slice(0, 27).replace(/[^\w+=,.@-]/g, '-') + `-${randomUUID()}`;
+  const prefix = `eks-${clusterName}-${podName}`.slice(0, 27).replace(/[^\w+=,.@-]/g, '-');
+  return `${prefix}-${randomUUID()}`;
 }
 
 export async function assumeRoleForPodIdentity(

@@ -66,6 +66,7 @@ export function pageOf<T>(
 }
 
 export interface EksCallShape {
+  /** The region the request was signed for: EKS only sees that region's clusters. */
   region: string;
   params: Record<string, string>;
   query: URLSearchParams;

@@ -6,6 +6,7 @@ import { AwsServiceError } from './aws-service-error.js';
 import { ACCESS_POLICY_ARN_PREFIX, ACCESS_POLICY_ARNS, isAccessPolicyArn } from './eks-access-policies.js';
 import { createAddonRoutes } from './eks-addons.js';
 import {
+  type EksCallShape,
   type EksDefinition,
   invalidParameter,
   notFound,
@@ -28,13 +29,8 @@ export interface EksDeps {
   addonCreationDelayMs(): number;
 }
 
-export interface EksCall {
-  /** The region the request was signed for: EKS only sees that region's clusters. */
-  region: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: Record<string, unknown>;
-}
+/** One EKS request as an operation sees it (labels decoded, query, JSON body, the signed region). */
+export type EksCall = EksCallShape;
 
 export interface EksResult {
   status: number;
