@@ -156,6 +156,7 @@ export function localSandbox(
         summary: [
           `Sandbox AWS     ${cloud.awsUrl}  (account ${cloud.account.accountId}, ${cloud.account.region})`,
           `  permissions boundary ${boundaryArn}`,
+          `Sandbox AWS     ${cloud.peerAwsUrl}  (account ${cloud.peerAccount.accountId}, linked: cross-account target roles)`,
           ...clusters.map(
             (c) => `  cluster ${c.name.padEnd(7)} Kubernetes ${c.version.padEnd(5)} ${c.endpoint}`,
           ),

@@ -39,6 +39,18 @@ export interface SandboxSts {
   instanceRoleIdentity(clusterName: string): CallerIdentity;
 }
 
+/** What the account's EKS does for a cluster's Pod Identity: the add-on, the associations, EKS Auth. */
+export interface SandboxPodIdentity {
+  /** Whether the eks-pod-identity-agent add-on is ACTIVE on the cluster. */
+  agentActive(clusterName: string): boolean;
+  /** Whether EKS has a Pod Identity association for the service account (what EKS's pod mutation checks). */
+  hasAssociation(clusterName: string, namespace: string, serviceAccount: string): boolean;
+  /** The agent's call for a pod: EKS Auth AssumeRoleForPodIdentity with the pod's projected token. */
+  assumeRoleForPodIdentity(input: { clusterName: string; token: string }): Promise<StsOutcome>;
+  /** Lets EKS Auth ask whether the pod a token is bound to still runs (the API server's answer). */
+  setPodLiveness(clusterName: string, alive: (namespace: string, name: string, uid: string) => boolean): void;
+}
+
 /** What a cluster publishes about itself; the EKS control plane serves it via DescribeCluster. */
 export interface ClusterDescription {
   name: string;

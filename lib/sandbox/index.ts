@@ -15,6 +15,8 @@ export interface SandboxClusterSpec {
   version: string;
   /** `builtin`: the pod identity webhook is installed and ready (EKS >= 1.21); `none`: absent. */
   webhook: 'builtin' | 'none';
+  /** EKS add-ons installed and ACTIVE from the start (e.g. `eks-pod-identity-agent`). */
+  addons?: readonly string[];
 }
 
 /** The clusters `npm start` offers: one per path the bind workflow takes. */
@@ -22,10 +24,13 @@ export const DEFAULT_CLUSTERS: readonly SandboxClusterSpec[] = [
   { name: 'demo', version: '1.31', webhook: 'builtin' },
   { name: 'legacy', version: '1.20', webhook: 'none' },
   { name: 'bare', version: '1.30', webhook: 'none' },
+  { name: 'modern', version: '1.33', webhook: 'builtin', addons: ['eks-pod-identity-agent'] },
 ];
 
 export interface SandboxCloudOptions {
   accountId?: string;
+  /** The second account, linked to the first: where cross-account target roles live (default 444455556666). */
+  peerAccountId?: string;
   region?: string;
   clusters?: readonly SandboxClusterSpec[];
   /** IAM eventual consistency: how long a new role or trust policy takes to reach STS (default 0). */
@@ -46,6 +51,10 @@ export interface SandboxCloudOptions {
 
 export interface SandboxCloud {
   readonly account: SandboxAccount;
+  /** A second account linked to the first (cross-account target roles of Pod Identity associations). */
+  readonly peerAccount: SandboxAccount;
+  /** The second account's AWS endpoint. */
+  readonly peerAwsUrl: string;
   readonly clusters: ReadonlyMap<string, SandboxCluster>;
   readonly counter: SandboxCallCounter;
   readonly faults: SeededFaultInjector;
@@ -62,6 +71,8 @@ export interface SandboxCloud {
 interface PersistedState {
   version: 1;
   account: unknown;
+  /** Absent in state files written before the second account existed. */
+  peerAccount?: unknown;
   clusters: Record<string, unknown>;
 }
 
@@ -97,6 +108,14 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     faults,
     counter,
   });
+  const peerAccount = createSandboxAccount({
+    accountId: options.peerAccountId ?? '444455556666',
+    region,
+    propagationDelayMs: options.propagationDelayMs ?? 0,
+    faults,
+    counter,
+  });
+  account.linkAccount(peerAccount);
   const persisted = options.stateFile ? await readState(options.stateFile) : undefined;
 
   const clusters = new Map<string, SandboxCluster>();
@@ -110,6 +129,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
         version: spec.version,
         webhook: spec.webhook,
         sts: account.sts,
+        podIdentity: account.podIdentity,
         // EKS authorizes through access policies and RBAC, the access entry maps the identity.
         kubernetesIdentity: (principalArn) => account.kubernetesIdentity(spec.name, principalArn),
         authorizeKubernetes: (principalArn, verb, resource, namespace) =>
@@ -127,10 +147,16 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
       clusters.set(spec.name, cluster);
     }
     if (persisted) account.restore(persisted.account);
+    if (persisted?.peerAccount !== undefined) peerAccount.restore(persisted.peerAccount);
     // After a restore the clusters listen on new ports: the account must describe them as they are now.
-    for (const cluster of clusters.values()) account.addCluster(cluster.description, cluster.issuer);
+    for (const spec of options.clusters ?? DEFAULT_CLUSTERS) {
+      const cluster = clusters.get(spec.name)!;
+      account.addCluster(cluster.description, cluster.issuer, { addons: spec.addons ?? [] });
+    }
     const server = await account.listen(0);
     stops.push(() => server.close());
+    const peerServer = await peerAccount.listen(0);
+    stops.push(() => peerServer.close());
 
     const env = account.sdkEnvironment(server.url);
 
@@ -139,6 +165,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
       const state: PersistedState = {
         version: 1,
         account: account.snapshot(),
+        peerAccount: peerAccount.snapshot(),
         clusters: Object.fromEntries([...clusters].map(([name, cluster]) => [name, cluster.snapshot()])),
       };
       await mkdir(dirname(options.stateFile), { recursive: true });
@@ -149,6 +176,8 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
 
     return {
       account,
+      peerAccount,
+      peerAwsUrl: peerServer.url,
       clusters,
       counter,
       faults,

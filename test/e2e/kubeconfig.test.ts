@@ -126,7 +126,7 @@ describeWithKubectl('npm run kubeconfig', () => {
 
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(
-      `No cluster "prod" in the sandbox at ${system.url}; it has: demo, legacy, bare.`,
+      `No cluster "prod" in the sandbox at ${system.url}; it has: demo, legacy, bare, modern.`,
     );
     expect(notRunning.code).toBe(1);
     expect(notRunning.stderr).toContain('start the local system with `npm start`');

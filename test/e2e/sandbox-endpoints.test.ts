@@ -43,7 +43,7 @@ function getWithClusterCa(url: string, caData: string, token: string) {
 }
 
 describe('/_sandbox endpoints of the local runtime', () => {
-  it('lists the three clusters with their endpoints and CAs', async () => {
+  it('lists the four clusters with their endpoints and CAs', async () => {
     const { status, json } = await call('GET', '/_sandbox/clusters');
 
     expect(status).toBe(200);
@@ -52,6 +52,7 @@ describe('/_sandbox endpoints of the local runtime', () => {
       ['demo', '1.31'],
       ['legacy', '1.20'],
       ['bare', '1.30'],
+      ['modern', '1.33'],
     ]);
     for (const cluster of items) {
       expect(cluster.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

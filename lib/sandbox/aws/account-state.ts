@@ -72,9 +72,44 @@ export interface AccessEntryRecord {
 
 export type StoredCluster = Omit<ClusterDescription, 'createdAt'> & { createdAt: string };
 
+export interface PodIdentityAssociationRecord {
+  associationId: string;
+  associationArn: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn?: string;
+  /** Set when targetRoleArn is: EKS passes it to the target role's sts:AssumeRole as sts:ExternalId. */
+  externalId?: string;
+  disableSessionTags: boolean;
+  tags: Record<string, string>;
+  createdAt: string;
+  modifiedAt: string;
+  /** The token and parameters the association was created with, for CreatePodIdentityAssociation retries. */
+  clientRequestToken?: string;
+  createFingerprint: string;
+  /** Epoch ms from which EKS Auth knows the association as it now is (EKS eventual consistency). */
+  effectiveAt: number;
+}
+
+export interface AddonRecord {
+  addonName: string;
+  addonArn: string;
+  addonVersion: string;
+  serviceAccountRoleArn?: string;
+  tags: Record<string, string>;
+  createdAt: string;
+  modifiedAt: string;
+  /** Epoch ms at which the add-on's status turns from CREATING to ACTIVE. */
+  activeAt: number;
+  clientRequestToken?: string;
+}
+
 export interface ClusterRecord {
   description: StoredCluster;
   accessEntries: AccessEntryRecord[];
+  podIdentityAssociations: PodIdentityAssociationRecord[];
+  addons: AddonRecord[];
 }
 
 export interface AccountState {

@@ -37,14 +37,18 @@ export interface AwsEndpointDeps {
   iam: IamService;
   sts: ReadonlyMap<string, StsOperation>;
   eks: EksRoute[];
+  /** EKS Auth's one operation, for the Pod Identity agent. */
+  eksAuth(input: { region: string; clusterName: string; token: string }): Promise<unknown>;
   faults?: FaultInjector;
   counter?: CallCounter;
   now(): number;
   sleep(ms: number): Promise<void>;
 }
 
+const ASSUME_ROLE_FOR_POD_IDENTITY = /^\/clusters\/([^/]+)\/assume-role-for-pod-identity$/;
+
 interface Routed {
-  service: 'iam' | 'sts' | 'eks';
+  service: 'iam' | 'sts' | 'eks' | 'eks-auth';
   protocol: AwsProtocol;
   operation: string;
   region: string | undefined;
@@ -111,6 +115,16 @@ export function createAwsEndpoint(
         region: scope?.region,
       };
     }
+    if (service === 'eks-auth') {
+      const known =
+        request.method === 'POST' && ASSUME_ROLE_FOR_POD_IDENTITY.test(request.path.split('?')[0]!);
+      return {
+        service,
+        protocol: 'rest-json',
+        operation: known ? 'AssumeRoleForPodIdentity' : 'Unknown',
+        region: scope?.region,
+      };
+    }
     if (service === undefined) {
       return new AwsServiceError(
         'MissingAuthenticationToken',
@@ -120,7 +134,7 @@ export function createAwsEndpoint(
     }
     return new AwsServiceError(
       'UnrecognizedService',
-      `This account serves iam, sts and eks; the request was signed for "${service}".`,
+      `This account serves iam, sts, eks and eks-auth; the request was signed for "${service}".`,
       400,
     );
   };
@@ -177,6 +191,24 @@ export function createAwsEndpoint(
       if (!operation) throw invalidAction(routed.operation, 'STS');
       authorize('*');
       return queryResponse(routed.operation, STS_NAMESPACE, await operation(params, caller), id);
+    }
+    if (routed.service === 'eks-auth') {
+      const clusterName = ASSUME_ROLE_FOR_POD_IDENTITY.exec(request.path.split('?')[0]!)?.[1];
+      if (request.method !== 'POST' || clusterName === undefined) {
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          `No EKS Auth operation at ${request.method} ${request.path}.`,
+          404,
+        );
+      }
+      const name = decodeURIComponent(clusterName);
+      authorize(`arn:aws:eks:${routed.region ?? ''}:${deps.accountId}:cluster/${name}`);
+      const token = parseJsonObject(request.body).token;
+      if (typeof token !== 'string' || token === '') {
+        throw new AwsServiceError('InvalidParameterException', 'token is required.', 400);
+      }
+      const body = await deps.eksAuth({ region: routed.region ?? '', clusterName: name, token });
+      return jsonResponse(200, body, id);
     }
     const match = matchEksRoute(deps.eks, request.method, request.path.split('?')[0]!);
     if (!match) {

@@ -9,7 +9,7 @@ import { AWS_MANAGED_POLICIES } from './managed-policies.js';
 
 export interface AuthorizationRequest {
   caller: CallerIdentity;
-  service: 'iam' | 'sts' | 'eks';
+  service: 'iam' | 'sts' | 'eks' | 'eks-auth';
   operation: string;
   /** The resource ARN the action applies to, or `*`. */
   resource: string;
@@ -36,7 +36,7 @@ export function createCallerAuthorization(deps: AuthorizationDeps): (request: Au
     if (ALWAYS_ALLOWED.has(action)) return;
     const denied = (why: string) =>
       new AwsServiceError(
-        service === 'eks' ? 'AccessDeniedException' : 'AccessDenied',
+        service === 'eks' || service === 'eks-auth' ? 'AccessDeniedException' : 'AccessDenied',
         `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} because ${why}`,
         403,
       );
@@ -109,8 +109,14 @@ export function iamResource(
 
 /** The ARN an EKS request acts on: its cluster (or access entry), else `*`. */
 export function eksResource(accountId: string, region: string, params: Record<string, string>): string {
+  if (params.resourceArn) return params.resourceArn;
   if (!params.name) return '*';
   const cluster = `arn:aws:eks:${region}:${accountId}:cluster/${params.name}`;
+  if (params.associationId) {
+    return `arn:aws:eks:${region}:${accountId}:podidentityassociation/${params.name}/${params.associationId}`;
+  }
+  if (params.addonName)
+    return `arn:aws:eks:${region}:${accountId}:addon/${params.name}/${params.addonName}/*`;
   if (!params.principalArn) return cluster;
   const [, kind, rest] = /^arn:aws:iam::\d{12}:(role|user)\/(.*)$/.exec(params.principalArn) ?? [];
   return kind

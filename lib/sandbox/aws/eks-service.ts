@@ -4,21 +4,33 @@ import { createHash } from 'node:crypto';
 import type { AccessEntryRecord, AccessScope, AccountState, ClusterRecord } from './account-state.js';
 import { AwsServiceError } from './aws-service-error.js';
 import { ACCESS_POLICY_ARN_PREFIX, ACCESS_POLICY_ARNS, isAccessPolicyArn } from './eks-access-policies.js';
+import { createAddonRoutes } from './eks-addons.js';
+import {
+  type EksCallShape,
+  type EksDefinition,
+  invalidParameter,
+  notFound,
+  pageOf,
+  routePattern,
+  stringField,
+  stringListField,
+  tagsField,
+} from './eks-input.js';
+import { createPodIdentityAssociationRoutes } from './eks-pod-identity-associations.js';
 import { epochSeconds } from './rest-json-protocol.js';
 
 export interface EksDeps {
   state(): AccountState;
   accountId: string;
   now(): number;
+  /** EKS eventual consistency for Pod Identity associations. */
+  propagationDelayMs(): number;
+  /** How long a new add-on stays CREATING. */
+  addonCreationDelayMs(): number;
 }
 
-export interface EksCall {
-  /** The region the request was signed for: EKS only sees that region's clusters. */
-  region: string;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: Record<string, unknown>;
-}
+/** One EKS request as an operation sees it (labels decoded, query, JSON body, the signed region). */
+export type EksCall = EksCallShape;
 
 export interface EksResult {
   status: number;
@@ -33,69 +45,10 @@ export interface EksRoute {
   run(call: EksCall): EksResult;
 }
 
-const notFound = (message: string) => new AwsServiceError('ResourceNotFoundException', message, 404);
-const invalidParameter = (message: string) => new AwsServiceError('InvalidParameterException', message, 400);
-
-/** `/clusters/{name}/access-entries/{principalArn}` → a RegExp capturing each label (one path segment). */
-function routePattern(template: string): { pattern: RegExp; keys: string[] } {
-  const keys: string[] = [];
-  const source = template.replace(/\{(\w+)\}/g, (_match, key: string) => {
-    keys.push(key);
-    return '([^/]+)';
-  });
-  return { pattern: new RegExp(`^${source}$`), keys };
-}
-
-function stringField(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw invalidParameter(`${name} must be a string.`);
-  return value;
-}
-
-function stringListField(body: Record<string, unknown>, name: string): string[] {
-  const value = body[name];
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    throw invalidParameter(`${name} must be a list of strings.`);
-  }
-  return value;
-}
-
-function tagsField(body: Record<string, unknown>): Record<string, string> {
-  const value = body.tags;
-  if (value === undefined || value === null) return {};
-  if (
-    typeof value !== 'object' ||
-    Array.isArray(value) ||
-    !Object.values(value).every((v) => typeof v === 'string')
-  ) {
-    throw invalidParameter('tags must be a map of string keys to string values.');
-  }
-  return { ...(value as Record<string, string>) };
-}
-
 /** Deterministic id suffix for an access entry ARN. */
 function entryId(cluster: string, principalArn: string, createdAt: string): string {
   const hex = createHash('sha256').update(`${cluster}\n${principalArn}\n${createdAt}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-function pageOf<T>(items: T[], query: URLSearchParams, max: number): { items: T[]; nextToken?: string } {
-  const raw = query.get('maxResults');
-  const maxResults = raw === null ? max : Number(raw);
-  if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > max) {
-    throw invalidParameter(`maxResults must be an integer between 1 and ${max}.`);
-  }
-  const token = query.get('nextToken');
-  const start = token === null ? 0 : Number(Buffer.from(token, 'base64url').toString());
-  if (!Number.isInteger(start) || start < 0) {
-    throw invalidParameter('The nextToken is invalid; pass the nextToken of the previous page unchanged.');
-  }
-  const next = start + maxResults;
-  return next < items.length
-    ? { items: items.slice(start, next), nextToken: Buffer.from(String(next)).toString('base64url') }
-    : { items: items.slice(start, next) };
 }
 
 export function createEksService(deps: EksDeps): EksRoute[] {
@@ -191,12 +144,52 @@ export function createEksService(deps: EksDeps): EksRoute[] {
 
   const isoNow = () => new Date(deps.now()).toISOString();
 
-  const definitions: [
-    operation: string,
-    method: string,
-    template: string,
-    run: (call: EksCall) => EksResult,
-  ][] = [
+  /** Resources TagResource and ListTagsForResource reach by ARN: associations and add-ons. */
+  const taggable = (region: string, resourceArn: string): { tags: Record<string, string> } => {
+    for (const record of Object.values(deps.state().clusters)) {
+      if (record.description.region !== region) continue;
+      const found =
+        record.podIdentityAssociations.find((a) => a.associationArn === resourceArn) ??
+        record.addons.find((a) => a.addonArn === resourceArn);
+      if (found) return found;
+    }
+    throw new AwsServiceError('NotFoundException', `Resource ${resourceArn} could not be found.`, 404);
+  };
+
+  const definitions: EksDefinition[] = [
+    ...createPodIdentityAssociationRoutes({ ...deps, cluster }),
+    ...createAddonRoutes({ ...deps, cluster }),
+    [
+      'TagResource',
+      'POST',
+      '/tags/{resourceArn}',
+      ({ region, params, body }) => {
+        const found = taggable(region, params.resourceArn!);
+        const tags = tagsField(body);
+        if (Object.keys(tags).length === 0) throw invalidParameter('tags must name at least one tag.');
+        if (Object.keys({ ...found.tags, ...tags }).length > 50) {
+          throw invalidParameter('A resource can have at most 50 tags.');
+        }
+        Object.assign(found.tags, tags);
+        return { status: 200, body: {} };
+      },
+    ],
+    [
+      'UntagResource',
+      'DELETE',
+      '/tags/{resourceArn}',
+      ({ region, params, query }) => {
+        const found = taggable(region, params.resourceArn!);
+        for (const key of query.getAll('tagKeys')) delete found.tags[key];
+        return { status: 200, body: {} };
+      },
+    ],
+    [
+      'ListTagsForResource',
+      'GET',
+      '/tags/{resourceArn}',
+      ({ region, params }) => ({ status: 200, body: { tags: taggable(region, params.resourceArn!).tags } }),
+    ],
     [
       'ListClusters',
       'GET',

@@ -18,17 +18,22 @@ import type {
   ClusterDescription,
   FaultInjector,
   IssuerKeys,
+  SandboxPodIdentity,
   SandboxSts,
 } from '../contracts.js';
 import { type AccountState, emptyAccountState, type RoleRecord } from './account-state.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
+import { AwsServiceError } from './aws-service-error.js';
 import { createCallerAuthorization } from './caller-authorization.js';
 import { createClusterSts } from './cluster-sts.js';
 import { CredentialStore, type SandboxCredentials } from './credential-store.js';
 import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
+import { addonStatus, newAddon, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
+import { assumeRoleForPodIdentity, type EksAuthDeps, type PeerAccount } from './eks-auth.js';
 import { createEksService } from './eks-service.js';
 import { createIamService } from './iam-service.js';
 import { accessKeyId, secretAccessKey, sessionToken, uniqueId } from './ids.js';
+import { faultError } from './injected-faults.js';
 import { createStsService } from './sts-service.js';
 import { createInProcessHandler, type ListeningEndpoint, listenHttp } from './transports.js';
 
@@ -48,6 +53,8 @@ export interface SandboxAccountOptions {
   propagationDelayMs?: number;
   faults?: FaultInjector;
   counter?: CallCounter;
+  /** How long a new EKS add-on stays CREATING before it is ACTIVE. */
+  addonCreationDelayMs?: number;
   /** The account's clock (epoch ms): signature skew, token expiry, propagation. */
   now?: () => number;
 }
@@ -62,12 +69,25 @@ export interface SandboxAccount {
   readonly region: string;
   /** For the clusters: EKS token verification, pods' AssumeRoleWithWebIdentity, instance role. */
   readonly sts: SandboxSts;
+  /** For the clusters: the Pod Identity add-on and associations, and EKS Auth for the agent. */
+  readonly podIdentity: SandboxPodIdentity;
   /** Credentials of the broker principal (assumed-role/irsa-broker-local/irsa-broker). */
   readonly brokerCredentials: Required<SandboxCredentials>;
   /** arn:aws:iam::<account>:role/irsa-broker-local */
   readonly brokerRoleArn: string;
+  /**
+   * Makes `other` (another sandbox account) reachable from this one, both ways: a Pod Identity
+   * association's targetRoleArn may then name a role there, as across AWS accounts.
+   */
+  linkAccount(other: SandboxAccount): void;
+  /** This account as a linked account sees it (roles and issued credentials). */
+  readonly peer: PeerAccount;
   /** Registers (or, for a known name, refreshes) a cluster and its issuer keys; the broker role gets a cluster-admin access entry. */
-  addCluster(description: ClusterDescription, issuer: IssuerKeys): void;
+  addCluster(
+    description: ClusterDescription,
+    issuer: IssuerKeys,
+    options?: { addons?: readonly string[] },
+  ): void;
   /** How access entries admit a principal (IAM role/user ARN or assumed-role session ARN) to a cluster, or undefined. */
   kubernetesIdentity(clusterName: string, principalArn: string): KubernetesIdentity | undefined;
   /** Whether the principal's access policies on the cluster allow `verb` on `resource` (plural[/sub]) in `namespace`. */
@@ -164,9 +184,38 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
   };
   credentials.add({ ...broker, identity: brokerIdentity });
 
-  const deps = { state: () => state, accountId, now, propagationDelayMs: () => propagationDelayMs };
+  const addonCreationDelayMs = checkDelay(options.addonCreationDelayMs ?? 0);
+  const deps = {
+    state: () => state,
+    accountId,
+    now,
+    propagationDelayMs: () => propagationDelayMs,
+    addonCreationDelayMs: () => addonCreationDelayMs,
+  };
   const iam = createIamService(deps);
   const webIdentity = { state: () => state, credentials, accountId, now };
+  const peers = new Map<string, PeerAccount>();
+  const podLiveness = new Map<string, (namespace: string, name: string, uid: string) => boolean>();
+  const eksAuthDeps: EksAuthDeps = {
+    ...webIdentity,
+    podAlive: (cluster, namespace, name, uid) => podLiveness.get(cluster)?.(namespace, name, uid),
+    peerAccount: (id) => peers.get(id),
+  };
+  const eksAuth = async (input: { region: string; clusterName: string; token: string }) => {
+    const result = await assumeRoleForPodIdentity(eksAuthDeps, input);
+    return {
+      assumedRoleUser: result.assumedRoleUser,
+      audience: result.audience,
+      credentials: {
+        accessKeyId: result.credentials.accessKeyId,
+        secretAccessKey: result.credentials.secretAccessKey,
+        sessionToken: result.credentials.sessionToken,
+        expiration: result.credentials.expiration.getTime() / 1000,
+      },
+      podIdentityAssociation: result.podIdentityAssociation,
+      subject: result.subject,
+    };
+  };
   const endpoint = createAwsEndpoint({
     accountId,
     state: () => state,
@@ -175,6 +224,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     iam,
     sts: createStsService(webIdentity),
     eks: createEksService(deps),
+    eksAuth,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.counter ? { counter: options.counter } : {}),
     now,
@@ -187,6 +237,57 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     sleep,
   });
   const requestHandler = createInProcessHandler(endpoint);
+  let eksAuthServerErrors = 0;
+  const podIdentity: SandboxPodIdentity = {
+    agentActive(clusterName) {
+      const addon = state.clusters[clusterName]?.addons.find((a) => a.addonName === POD_IDENTITY_AGENT_ADDON);
+      return addon !== undefined && addonStatus(addon, now()) === 'ACTIVE';
+    },
+    hasAssociation(clusterName, namespace, serviceAccount) {
+      return (
+        state.clusters[clusterName]?.podIdentityAssociations.some(
+          (a) => a.namespace === namespace && a.serviceAccount === serviceAccount,
+        ) ?? false
+      );
+    },
+    async assumeRoleForPodIdentity({ clusterName, token }) {
+      const clusterRegion = state.clusters[clusterName]?.description.region ?? region;
+      try {
+        options.counter?.count('eks-auth', 'AssumeRoleForPodIdentity');
+        const decision = options.faults?.decide('eks-auth', 'AssumeRoleForPodIdentity');
+        if (decision?.latencyMs) await sleep(decision.latencyMs);
+        const injected = faultError(
+          decision,
+          'rest-json',
+          'eks-auth',
+          'AssumeRoleForPodIdentity',
+          eksAuthServerErrors,
+        );
+        if (decision?.kind === 'server-error') eksAuthServerErrors++;
+        if (injected) throw injected;
+        const result = await assumeRoleForPodIdentity(eksAuthDeps, {
+          region: clusterRegion,
+          clusterName,
+          token,
+        });
+        return { ok: true, identity: result.identity };
+      } catch (error) {
+        if (error instanceof AwsServiceError) {
+          return {
+            ok: false,
+            error: { code: error.code, message: error.message, httpStatus: error.httpStatus },
+          };
+        }
+        return {
+          ok: false,
+          error: { code: 'InternalServerException', message: String(error), httpStatus: 500 },
+        };
+      }
+    },
+    setPodLiveness(clusterName, alive) {
+      podLiveness.set(clusterName, alive);
+    },
+  };
 
   /** An assumed-role session ARN names the role without its path; access entries name the role ARN. */
   const principalOf = (principalArn: string): { arn: string; session?: string } => {
@@ -205,6 +306,18 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     const principal = principalOf(principalArn);
     const entry = state.clusters[clusterName]?.accessEntries.find((e) => e.principalArn === principal.arn);
     return entry ? { entry, principal } : undefined;
+  };
+
+  /** Add-ons a cluster was registered with: there, ACTIVE, from the start (and after reset()). */
+  const registeredAddons = new Map<string, string[]>();
+  const installRegisteredAddons = (clusterName: string): void => {
+    const record = state.clusters[clusterName]!;
+    for (const addonName of registeredAddons.get(clusterName) ?? []) {
+      if (record.addons.some((a) => a.addonName === addonName)) continue;
+      record.addons.push(
+        newAddon({ region: record.description.region, accountId, clusterName, addonName }, now(), 0),
+      );
+    }
   };
 
   const grantBroker = (clusterName: string): void => {
@@ -235,11 +348,23 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     accountId,
     region,
     sts,
+    podIdentity,
+    peer: { accountId, state: () => state, credentials },
+    linkAccount(other) {
+      if (other.accountId === accountId) {
+        throw new RangeError(
+          `Account ${accountId} cannot be linked to itself; give the other account its own id.`,
+        );
+      }
+      if (peers.has(other.accountId)) return;
+      peers.set(other.accountId, other.peer);
+      other.linkAccount(this);
+    },
     get brokerCredentials() {
       return { ...broker };
     },
     brokerRoleArn,
-    addCluster(description, issuer) {
+    addCluster(description, issuer, clusterOptions = {}) {
       if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(description.name)) {
         throw new RangeError(
           `Cluster name "${description.name}" must be 1..100 letters, digits, - or _, starting alphanumeric.`,
@@ -253,12 +378,20 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       const stored = { ...description, createdAt: description.createdAt.toISOString() };
       const existing = state.clusters[description.name];
       if (existing) existing.description = stored;
-      else state.clusters[description.name] = { description: stored, accessEntries: [] };
+      else
+        state.clusters[description.name] = {
+          description: stored,
+          accessEntries: [],
+          podIdentityAssociations: [],
+          addons: [],
+        };
       state.issuers = [
         ...state.issuers.filter((keys) => keys.issuer !== issuer.issuer),
         structuredClone(issuer),
       ];
       grantBroker(description.name);
+      registeredAddons.set(description.name, [...(clusterOptions.addons ?? [])]);
+      installRegisteredAddons(description.name);
     },
     kubernetesIdentity(clusterName, principalArn) {
       const found = entryFor(clusterName, principalArn);
@@ -324,6 +457,11 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       }
       const restoredBroker = restored.credentials.find((c) => c.accessKeyId === snapshot.brokerAccessKeyId);
       if (!restoredBroker?.sessionToken) throw new TypeError('The snapshot holds no broker credentials.');
+      for (const record of Object.values(restored.clusters)) {
+        // Snapshots taken before EKS Pod Identity existed in the sandbox have neither list.
+        record.podIdentityAssociations ??= [];
+        record.addons ??= [];
+      }
       credentials.replaceAll(restored.credentials);
       state = { ...restored, credentials: [] };
       broker = {
@@ -342,8 +480,14 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       state.roles[BROKER_ROLE_NAME] = { ...brokerRole(), roleId: keep.identity.userId.split(':')[0]! };
       state.issuers = issuers;
       for (const [name, record] of Object.entries(clusters)) {
-        state.clusters[name] = { description: record.description, accessEntries: [] };
+        state.clusters[name] = {
+          description: record.description,
+          accessEntries: [],
+          podIdentityAssociations: [],
+          addons: [],
+        };
         grantBroker(name);
+        installRegisteredAddons(name);
       }
       credentials.replaceAll([keep]);
     },

@@ -16,7 +16,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { CallCounter, ClusterDescription, FaultInjector, IssuerKeys, SandboxSts } from '../contracts.js';
+import type {
+  CallCounter,
+  ClusterDescription,
+  FaultInjector,
+  IssuerKeys,
+  SandboxPodIdentity,
+  SandboxSts,
+} from '../contracts.js';
 import { ClusterAdmission } from './admission.js';
 import { ApiHandler } from './api-handler.js';
 import { approveOrDeny, runSigners, updateCsrStatus } from './csr-signer.js';
@@ -51,6 +58,8 @@ export interface SandboxClusterOptions {
   /** builtin = EKS's pod identity webhook present and ready from the start (EKS >= 1.21). */
   webhook: 'builtin' | 'none';
   sts: SandboxSts;
+  /** The account's EKS Pod Identity (associations, the agent add-on, EKS Auth); absent: none. */
+  podIdentity?: SandboxPodIdentity;
   /**
    * EKS access entries: the caller's ARN as STS reports it (an assumed-role session ARN; look the
    * entry up by its role and fill `{{SessionName}}` from it) → Kubernetes identity, or undefined
@@ -173,6 +182,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     store,
     scheduler,
     sts: options.sts,
+    ...(options.podIdentity ? { podIdentity: options.podIdentity } : {}),
     tokens: () => tokens,
     clusterName: options.name,
     nodeName: NODE_NAME,
@@ -214,6 +224,13 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
     now,
     images,
     wakeUpIn: (delayMs) => queueReconcile(Math.max(1, delayMs)),
+    podIdentityAssociated: (namespace, serviceAccount) =>
+      options.podIdentity?.hasAssociation(options.name, namespace, serviceAccount) ?? false,
+  });
+  // EKS Auth honours a pod's token only while the API server still has that pod.
+  options.podIdentity?.setPodLiveness(options.name, (namespace, name, uid) => {
+    const pod = store.get(resourceTypeOfKind('Pod'), namespace, name);
+    return stringAt(child(pod, 'metadata'), 'uid') === uid;
   });
   const admission = new ClusterAdmission({
     store,

@@ -100,3 +100,56 @@ export function webhookConfigFromArgs(
     region: flags.get('aws-default-region'),
   };
 }
+
+export const POD_IDENTITY_TOKEN_VOLUME = 'eks-pod-identity-token';
+export const POD_IDENTITY_MOUNT_PATH = '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount';
+export const POD_IDENTITY_TOKEN_FILE = `${POD_IDENTITY_MOUNT_PATH}/eks-pod-identity-token`;
+/** Where the Pod Identity agent serves credentials on every node (IPv4 link-local). */
+export const POD_IDENTITY_CREDENTIALS_URI = 'http://169.254.170.23/v1/credentials';
+export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
+
+/**
+ * What EKS's webhook does to a new pod whose service account has a Pod Identity association: the
+ * container-credentials variables the SDKs read, and a projected token for pods.eks.amazonaws.com.
+ * A container that already sets AWS_CONTAINER_CREDENTIALS_FULL_URI keeps its own.
+ */
+export function mutatePodForPodIdentity(pod: JsonObject): JsonObject {
+  const mutated = structuredClone(pod);
+  const spec = child(mutated, 'spec') ?? {};
+  const injected: [string, string][] = [
+    ['AWS_CONTAINER_CREDENTIALS_FULL_URI', POD_IDENTITY_CREDENTIALS_URI],
+    ['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', POD_IDENTITY_TOKEN_FILE],
+  ];
+  for (const container of [...objectsAt(spec, 'initContainers'), ...objectsAt(spec, 'containers')]) {
+    const env = objectsAt(container, 'env');
+    const present = new Set(env.map((e) => stringAt(e, 'name')));
+    if (!present.has('AWS_CONTAINER_CREDENTIALS_FULL_URI')) {
+      for (const [name, value] of injected) if (!present.has(name)) env.push({ name, value });
+      container.env = env;
+    }
+    const mounts = objectsAt(container, 'volumeMounts');
+    if (!mounts.some((m) => stringAt(m, 'mountPath') === POD_IDENTITY_MOUNT_PATH)) {
+      mounts.push({ name: POD_IDENTITY_TOKEN_VOLUME, readOnly: true, mountPath: POD_IDENTITY_MOUNT_PATH });
+      container.volumeMounts = mounts;
+    }
+  }
+  const volumes = objectsAt(spec, 'volumes');
+  if (!volumes.some((v) => stringAt(v, 'name') === POD_IDENTITY_TOKEN_VOLUME)) {
+    volumes.push({
+      name: POD_IDENTITY_TOKEN_VOLUME,
+      projected: {
+        sources: [
+          {
+            serviceAccountToken: {
+              audience: POD_IDENTITY_AUDIENCE,
+              expirationSeconds: DEFAULT_EXPIRATION,
+              path: POD_IDENTITY_TOKEN_VOLUME,
+            },
+          },
+        ],
+      },
+    });
+    spec.volumes = volumes;
+  }
+  return mutated;
+}

@@ -10,7 +10,12 @@ import type { ImageCatalog } from './image-catalog.js';
 import { child, type JsonObject, objectsAt, stringAt, stringMap } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { certSignedBy, createCsr, type KeyAndCert, keyMatchesCert } from './pki.js';
-import { mutatePodForIrsa, type WebhookConfig, webhookConfigFromArgs } from './pod-identity-mutation.js';
+import {
+  mutatePodForIrsa,
+  mutatePodForPodIdentity,
+  type WebhookConfig,
+  webhookConfigFromArgs,
+} from './pod-identity-mutation.js';
 import { rbacAllows } from './rbac-authorizer.js';
 import type { Requester, ResourceOperations } from './resource-operations.js';
 import { findResourceType, resourceTypeOfKind } from './resource-types.js';
@@ -57,6 +62,8 @@ export interface PodIdentityWebhooksDeps {
   images: Pick<ImageCatalog, 'has'>;
   /** Asks for another reconcile after `delayMs` (a pod finishing its start). */
   wakeUpIn(delayMs: number): void;
+  /** Whether EKS has a Pod Identity association for the service account (EKS's own webhook asks). */
+  podIdentityAssociated?(namespace: string, serviceAccount: string): boolean;
 }
 
 function argvOf(container: JsonObject | undefined): string[] {
@@ -128,6 +135,10 @@ export class PodIdentityWebhooks {
         const serviceAccount = store.get(resourceTypeOfKind('ServiceAccount'), namespace, saName);
         if (!serviceAccount) continue;
         current = mutatePodForIrsa(current, serviceAccount, backend.config) ?? current;
+        // EKS's control-plane webhook also serves Pod Identity: it knows the cluster's associations.
+        if (backend === this.builtin && this.deps.podIdentityAssociated?.(namespace, saName)) {
+          current = mutatePodForPodIdentity(current);
+        }
       }
     }
     return current;

@@ -1,11 +1,19 @@
 // The kubelet of the cluster's one node: pods wait in ContainerCreating for a configurable time, pull
 // their images (or fail to: ErrImagePull → ImagePullBackOff, for images the registry lacks), run, and
 // finish. A container of an image known to carry the AWS CLI (image-catalog.ts) running
-// `aws sts get-caller-identity` really calls the sandbox STS with the credential chain the AWS CLI
-// would find in the container (web identity token from the projected volume, else the node's instance
-// role) and logs what the CLI prints; `&& sleep N` after it keeps the container running N seconds of
-// real time (a process, not cluster work: `settle()` does not skip it). Other containers keep running.
-import type { CallerIdentity, FaultInjector, SandboxSts } from '../contracts.js';
+// `aws sts get-caller-identity` really calls the sandbox with the credential chain the AWS CLI would
+// find in the container (web identity token from the projected volume, else container credentials from
+// the Pod Identity agent, else the node's instance role) and logs what the CLI prints; `&& sleep N`
+// after it keeps the container running N seconds of real time (a process, not cluster work: `settle()`
+// does not skip it). Other containers keep running.
+import { randomUUID } from 'node:crypto';
+import type {
+  CallerIdentity,
+  FaultInjector,
+  SandboxPodIdentity,
+  SandboxSts,
+  StsOutcome,
+} from '../contracts.js';
 import { isTransient } from './aws-token-authenticator.js';
 import { ContainerLog, type ContainerLogState, type LogReadOptions } from './container-logs.js';
 import type { EventRecorder, EventType } from './events.js';
@@ -21,6 +29,8 @@ export interface PodRuntimeDeps {
   store: ObjectStore;
   scheduler: Scheduler;
   sts: SandboxSts;
+  /** EKS Pod Identity: whether the node runs the agent, and EKS Auth behind it. Absent: no agent. */
+  podIdentity?: SandboxPodIdentity;
   tokens: () => ServiceAccountTokenIssuer;
   clusterName: string;
   nodeName: string;
@@ -51,6 +61,19 @@ export interface PodLogOptions extends LogReadOptions {
 
 const AWS_CLI_JSON_INDENT = 4;
 const CLI_MAX_ATTEMPTS = 3;
+
+/** The Pod Identity agent's addresses on a node (IPv4 and IPv6 link-local). */
+const POD_IDENTITY_AGENT_URI = 'http://169.254.170.23/v1/credentials';
+const POD_IDENTITY_AGENT_URI_V6 = 'http://[fd00:ec2::23]/v1/credentials';
+
+/** AWS CLI v2's standard retry mode: up to 3 attempts for throttling and 5xx. */
+async function withRetries(call: () => Promise<StsOutcome>): Promise<StsOutcome> {
+  let outcome = await call();
+  for (let attempt = 1; attempt < CLI_MAX_ATTEMPTS && !outcome.ok && isTransient(outcome.error); attempt++) {
+    outcome = await call();
+  }
+  return outcome;
+}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -450,7 +473,11 @@ export class PodRuntime {
     return { ...result, runsForMs };
   }
 
-  /** `aws sts get-caller-identity --output json` with botocore's credential chain. */
+  /**
+   * `aws sts get-caller-identity --output json` with botocore's credential chain: web identity
+   * (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE) before container credentials
+   * (AWS_CONTAINER_CREDENTIALS_FULL_URI, here the Pod Identity agent), before the instance role.
+   */
   private async getCallerIdentity(
     pod: JsonObject,
     container: JsonObject,
@@ -459,6 +486,7 @@ export class PodRuntime {
     const env = envOf(container);
     const roleArn = env.get('AWS_ROLE_ARN');
     const tokenFile = env.get('AWS_WEB_IDENTITY_TOKEN_FILE');
+    const containerUri = env.get('AWS_CONTAINER_CREDENTIALS_FULL_URI');
     let identity: CallerIdentity;
     if (roleArn && tokenFile) {
       const token = await this.projectedToken(pod, container, tokenFile);
@@ -466,15 +494,7 @@ export class PodRuntime {
         return { output: `\n[Errno 2] No such file or directory: '${tokenFile}'\n`, exitCode: 255 };
       const sessionName = env.get('AWS_ROLE_SESSION_NAME') ?? `botocore-session-${Math.floor(now() / 1000)}`;
       const request = { roleArn, webIdentityToken: token, roleSessionName: sessionName };
-      // AWS CLI v2's standard retry mode: up to 3 attempts for throttling and 5xx.
-      let outcome = await sts.assumeRoleWithWebIdentity(request);
-      for (
-        let attempt = 1;
-        attempt < CLI_MAX_ATTEMPTS && !outcome.ok && isTransient(outcome.error);
-        attempt++
-      ) {
-        outcome = await sts.assumeRoleWithWebIdentity(request);
-      }
+      const outcome = await withRetries(() => sts.assumeRoleWithWebIdentity(request));
       if (!outcome.ok) {
         return {
           output: `\nAn error occurred (${outcome.error.code}) when calling the AssumeRoleWithWebIdentity operation: ${outcome.error.message}\n`,
@@ -482,6 +502,10 @@ export class PodRuntime {
         };
       }
       identity = outcome.identity;
+    } else if (containerUri) {
+      const fromAgent = await this.containerCredentials(pod, container, containerUri, env);
+      if (!fromAgent.ok) return { output: fromAgent.output, exitCode: 255 };
+      identity = fromAgent.identity;
     } else {
       identity = sts.instanceRoleIdentity(clusterName);
     }
@@ -491,6 +515,53 @@ export class PodRuntime {
       AWS_CLI_JSON_INDENT,
     );
     return { output: `${printed}\n`, exitCode: 0 };
+  }
+
+  /**
+   * botocore's container provider: GET the full URI with the token file's content as Authorization.
+   * On the node, 169.254.170.23 is the Pod Identity agent, which trades the token at EKS Auth.
+   */
+  private async containerCredentials(
+    pod: JsonObject,
+    container: JsonObject,
+    uri: string,
+    env: Map<string, string>,
+  ): Promise<{ ok: true; identity: CallerIdentity } | { ok: false; output: string }> {
+    const failed = (why: string) => ({
+      ok: false as const,
+      output: `\nError when retrieving credentials from container-role: Error retrieving metadata: ${why}\n`,
+    });
+    const agent = this.deps.podIdentity;
+    const agentHere =
+      agent?.agentActive(this.deps.clusterName) &&
+      (uri === POD_IDENTITY_AGENT_URI || uri === POD_IDENTITY_AGENT_URI_V6);
+    if (!agent || !agentHere) {
+      return failed(
+        `Received error when attempting to retrieve container metadata: Connect timeout on endpoint URL: "${uri}"`,
+      );
+    }
+    const tokenFile = env.get('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
+    const token = tokenFile
+      ? await this.projectedToken(pod, container, tokenFile)
+      : env.get('AWS_CONTAINER_AUTHORIZATION_TOKEN');
+    if (token === undefined) {
+      // The agent refuses a request without a service account token.
+      return failed(
+        'Received non 200 response (400) from container metadata: Service account token cannot be empty',
+      );
+    }
+    const outcome = await withRetries(() =>
+      agent.assumeRoleForPodIdentity({ clusterName: this.deps.clusterName, token }),
+    );
+    if (!outcome.ok) {
+      // The agent answers with EKS Auth's status and `[request id]: (code): message, fault: ...`.
+      const { httpStatus, code, message } = outcome.error;
+      const fault = httpStatus >= 500 ? 'server' : 'client';
+      return failed(
+        `Received non 200 response (${httpStatus}) from container metadata: [${randomUUID()}]: (${code}): ${message}, fault: ${fault}`,
+      );
+    }
+    return { ok: true, identity: outcome.identity };
   }
 
   /** The token the kubelet writes for a projected serviceAccountToken volume mounted over `path`. */
