@@ -111,6 +111,18 @@ describe('bind workflow on the sandbox', () => {
     expect(tls).toBeDefined();
   });
 
+  it('binds through IRSA on modern (1.33, Pod Identity agent running) and proves the role, not the agent', async () => {
+    const created = await system.post(bindingRequest({ clusterName: 'modern' }));
+    const done = await system.waitFor(created.json.id);
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(stepStatuses(done)).toMatchObject({ EnsureWebhook: 'SKIPPED', VerifyIdentity: 'SUCCEEDED' });
+    const roleName = roleNameOf(done.outputs?.roleArn);
+    expect(done.outputs?.verification?.arn).toMatch(
+      new RegExp(`^arn:aws:sts::111122223333:assumed-role/${roleName}/[^/]+$`),
+    );
+  });
+
   it('reuses the installed webhook for a second binding on the same cluster', async () => {
     const created = await system.post(bindingRequest({ clusterName: 'bare' }));
     const done = await system.waitFor(created.json.id);
