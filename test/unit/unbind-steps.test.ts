@@ -129,7 +129,7 @@ describe('DeleteRole', () => {
     const outcome = await deleteRole(b, b.roleName, { roles, config: { rolePath: ROLE_PATH } });
 
     expect(outcome.status).toBe('SUCCEEDED');
-    expect(outcome.detail).toContain('after detaching 1 managed policies');
+    expect(outcome.detail).toContain('after detaching 1 managed policy');
     expect(await roles.get(b.roleName)).toBeUndefined();
   });
 

@@ -6,6 +6,8 @@ import { ownerOf } from '../../domain/ownership.js';
 import type { IamRoles, RoleState } from '../../ports/iam.js';
 import type { UnbindOutcome } from './unbind-state.js';
 
+const policiesCount = (n: number) => `${n} managed ${n === 1 ? 'policy' : 'policies'}`;
+
 export interface DeleteRoleDeps {
   roles: IamRoles;
   config: { rolePath: string };
@@ -42,7 +44,7 @@ export async function deleteRole(
   if (!current)
     return {
       status: 'SUCCEEDED',
-      detail: `detached ${role.attachedPolicyArns.length} policies; the role was deleted meanwhile`,
+      detail: `detached ${policiesCount(role.attachedPolicyArns.length)}; the role was deleted meanwhile`,
     };
   const refusedNow = notOurs(current, binding, deps.config.rolePath);
   if (refusedNow) return { status: 'SKIPPED', detail: `${refusedNow} (it changed hands while detaching)` };
@@ -50,6 +52,6 @@ export async function deleteRole(
   const detached = role.attachedPolicyArns.length;
   return {
     status: 'SUCCEEDED',
-    detail: `deleted IAM role ${current.arn}${detached > 0 ? ` after detaching ${detached} managed policies` : ''}`,
+    detail: `deleted IAM role ${current.arn}${detached > 0 ? ` after detaching ${policiesCount(detached)}` : ''}`,
   };
 }
