@@ -1,5 +1,6 @@
 // The account's signing keys: access key id → secret (+ session token) → the principal they act as.
 import type { CallerIdentity } from '../contracts.js';
+import { accessKeyId, secretAccessKey, sessionToken } from './ids.js';
 
 export interface SandboxCredentials {
   accessKeyId: string;
@@ -45,4 +46,35 @@ export class CredentialStore {
     this.records.clear();
     for (const record of records) this.add(record);
   }
+}
+
+/**
+ * New temporary keys for a session of `role` in `accountId`, known from now on to that account's
+ * STS (`store`) until `expiration`: what AssumeRole* and AssumeRoleForPodIdentity hand out.
+ */
+export function issueRoleSession(
+  store: CredentialStore,
+  accountId: string,
+  role: { roleName: string; roleId: string },
+  sessionName: string,
+  expiration: Date,
+  now: number,
+): {
+  credentials: SandboxCredentials & { sessionToken: string; expiration: Date };
+  identity: CallerIdentity;
+} {
+  const identity: CallerIdentity = {
+    arn: `arn:aws:sts::${accountId}:assumed-role/${role.roleName}/${sessionName}`,
+    userId: `${role.roleId}:${sessionName}`,
+    account: accountId,
+  };
+  const credentials = {
+    accessKeyId: accessKeyId('temporary'),
+    secretAccessKey: secretAccessKey(),
+    sessionToken: sessionToken(),
+    expiration,
+  };
+  store.prune(now);
+  store.add({ ...credentials, identity, expiresAt: expiration.getTime() });
+  return { credentials, identity };
 }

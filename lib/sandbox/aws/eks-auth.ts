@@ -15,9 +15,8 @@ import {
 import type { CallerIdentity } from '../contracts.js';
 import type { AccountState, ClusterRecord, RoleRecord } from './account-state.js';
 import { AwsServiceError } from './aws-service-error.js';
-import type { CredentialStore, SandboxCredentials } from './credential-store.js';
+import { type CredentialStore, issueRoleSession, type SandboxCredentials } from './credential-store.js';
 import { POD_IDENTITY_SERVICE_PRINCIPAL } from './eks-pod-identity-associations.js';
-import { accessKeyId, secretAccessKey, sessionToken } from './ids.js';
 import { AWS_MANAGED_POLICIES } from './managed-policies.js';
 
 /** Pod Identity credentials last six hours; the agent refreshes them before they run out. */
@@ -274,21 +273,16 @@ export async function assumeRoleForPodIdentity(
     assumedIn = targetAccount;
   }
 
-  const identity: CallerIdentity = {
-    arn: `arn:aws:sts::${assumedIn.accountId}:assumed-role/${assumed.roleName}/${session}`,
-    userId: `${assumed.roleId}:${session}`,
-    account: assumedIn.accountId,
-  };
   const expiration = new Date(Math.floor(now / 1000) * 1000 + CREDENTIALS_LIFETIME_S * 1000);
-  const credentials = {
-    accessKeyId: accessKeyId('temporary'),
-    secretAccessKey: secretAccessKey(),
-    sessionToken: sessionToken(),
-    expiration,
-  };
   // The credentials belong to the account of the role they are for: its STS knows them.
-  assumedIn.credentials.prune(now);
-  assumedIn.credentials.add({ ...credentials, identity, expiresAt: expiration.getTime() });
+  const { credentials, identity } = issueRoleSession(
+    assumedIn.credentials,
+    assumedIn.accountId,
+    assumed,
+    session,
+    expiration,
+    now,
+  );
   return {
     assumedRoleUser: { arn: identity.arn, assumeRoleId: identity.userId },
     audience: POD_IDENTITY_SERVICE_PRINCIPAL,

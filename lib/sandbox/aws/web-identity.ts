@@ -12,9 +12,8 @@ import {
 import type { CallerIdentity } from '../contracts.js';
 import type { AccountState } from './account-state.js';
 import { AwsServiceError } from './aws-service-error.js';
-import type { CredentialStore, SandboxCredentials } from './credential-store.js';
+import { type CredentialStore, issueRoleSession, type SandboxCredentials } from './credential-store.js';
 import { oidcProviderArn, stripScheme } from './iam-service.js';
-import { accessKeyId, secretAccessKey, sessionToken } from './ids.js';
 
 export interface WebIdentityDeps {
   state(): AccountState;
@@ -176,19 +175,14 @@ export async function assumeRoleWithWebIdentity(
     );
   }
   const expiration = new Date(Math.floor(now / 1000) * 1000 + durationSeconds * 1000);
-  const identity: CallerIdentity = {
-    arn: `arn:aws:sts::${deps.accountId}:assumed-role/${role.roleName}/${request.roleSessionName}`,
-    userId: `${role.roleId}:${request.roleSessionName}`,
-    account: deps.accountId,
-  };
-  const credentials = {
-    accessKeyId: accessKeyId('temporary'),
-    secretAccessKey: secretAccessKey(),
-    sessionToken: sessionToken(),
+  const { credentials, identity } = issueRoleSession(
+    deps.credentials,
+    deps.accountId,
+    role,
+    request.roleSessionName,
     expiration,
-  };
-  deps.credentials.prune(now);
-  deps.credentials.add({ ...credentials, identity, expiresAt: expiration.getTime() });
+    now,
+  );
   return {
     credentials,
     identity,
