@@ -128,19 +128,22 @@ export function progressLines(
   stepsOfFirst = true,
 ): string[] {
   const lines: string[] = [];
-  if (!previous || previous.status !== next.status || previous.id !== next.id) {
-    lines.push(`${next.id}  ${next.status}`);
+  const statusChanged = !previous || previous.status !== next.status || previous.id !== next.id;
+  // A run starting is told before its steps; a run ending, after its last step.
+  const statusLine = statusChanged ? [`${next.id}  ${next.status}`] : [];
+  if (!isSettled(next)) lines.push(...statusLine);
+  if (previous || stepsOfFirst) {
+    const before = new Map((previous?.steps ?? []).map((step) => [step.name, step]));
+    const width = nameWidth(next.steps);
+    for (const step of next.steps) {
+      const earlier = before.get(step.name);
+      const changed = earlier
+        ? earlier.status !== step.status || earlier.detail !== step.detail
+        : step.status !== 'PENDING';
+      if (changed) lines.push(plainStepLine(step, now, width));
+    }
   }
-  if (!previous && !stepsOfFirst) return lines;
-  const before = new Map((previous?.steps ?? []).map((step) => [step.name, step]));
-  const width = nameWidth(next.steps);
-  for (const step of next.steps) {
-    const earlier = before.get(step.name);
-    const changed = earlier
-      ? earlier.status !== step.status || earlier.detail !== step.detail
-      : step.status !== 'PENDING';
-    if (changed) lines.push(plainStepLine(step, now, width));
-  }
+  if (isSettled(next)) lines.push(...statusLine);
   return lines;
 }
 

@@ -110,7 +110,7 @@ describe('terminal frames', () => {
 });
 
 describe('plain lines', () => {
-  it('prints the status, then one line per step state change and nothing for what stayed', () => {
+  it('prints a start before its steps and an end after them, one line per step state change, nothing for what stayed', () => {
     const first = binding();
     expect(progressLines(undefined, first, T0 + 1000)).toEqual([
       'b-01test  RUNNING',
@@ -119,9 +119,9 @@ describe('plain lines', () => {
     ]);
     expect(progressLines(first, first, T0 + 2000)).toEqual([]);
     expect(progressLines(first, succeeded, T0 + 3000)).toEqual([
-      'b-01test  SUCCEEDED',
       'EnsureRole           SUCCEEDED    2.0s created',
       'VerifyIdentity       SKIPPED',
+      'b-01test  SUCCEEDED',
     ]);
   });
 });
@@ -279,9 +279,9 @@ describe('followBinding', () => {
         'b-01test  RUNNING',
         'DescribeCluster      SUCCEEDED    0.4s demo 1.31',
         'EnsureRole           RUNNING',
-        'b-01test  SUCCEEDED',
         'EnsureRole           SUCCEEDED    2.0s created',
         'VerifyIdentity       SKIPPED',
+        'b-01test  SUCCEEDED',
         '',
       ].join('\n'),
     );
