@@ -1,5 +1,6 @@
 // What a valid create-binding request is: the one schema that validates requests and documents the API.
 import * as z from 'zod/mini';
+import { IRSA_ONLY_FIELDS, REQUESTED_MODES } from './binding.js';
 import { type FieldIssue, InputError } from './errors.js';
 import {
   CLUSTER_NAME_MAX,
@@ -126,69 +127,95 @@ const tags = z
   )
   .register(z.globalRegistry, { description: 'Tags for the IAM role' });
 
-export const CreateBindingRequestSchema = z
-  .strictObject(
-    {
-      clusterName,
-      region,
-      namespace,
-      serviceAccountName,
-      policyArns,
-      roleName: z.optional(roleName),
-      createServiceAccount: z
-        ._default(flag('createServiceAccount'), true)
-        .register(z.globalRegistry, { description: 'Create the ServiceAccount when missing' }),
-      verify: z._default(flag('verify'), true).register(z.globalRegistry, {
-        description: 'Prove the binding with a test pod running sts get-caller-identity',
-      }),
-      tags: z._default(tags, {}),
-      maxSessionDuration: z.optional(
-        z
-          .int({ error: 'maxSessionDuration must be a whole number of seconds' })
-          .check(
-            z.minimum(3600, { error: 'maxSessionDuration must be at least 3600 seconds' }),
-            z.maximum(43200, { error: 'maxSessionDuration must be at most 43200 seconds' }),
-          ),
-      ),
-      description: z.optional(
-        text('description').check(
-          z.maxLength(ROLE_DESCRIPTION_MAX, {
-            error: `description must be at most ${ROLE_DESCRIPTION_MAX} characters`,
-          }),
-          z.regex(ROLE_DESCRIPTION_PATTERN, {
-            error: 'description may hold only printable ASCII, Latin-1 letters, tabs and newlines',
-          }),
+/** The fields of a create request, without the rules between fields (what extending schemas build on). */
+export const CreateBindingRequestFields = z.strictObject(
+  {
+    clusterName,
+    region,
+    namespace,
+    serviceAccountName,
+    policyArns,
+    roleName: z.optional(roleName),
+    createServiceAccount: z
+      ._default(flag('createServiceAccount'), true)
+      .register(z.globalRegistry, { description: 'Create the ServiceAccount when missing' }),
+    verify: z._default(flag('verify'), true).register(z.globalRegistry, {
+      description: 'Prove the binding with a test pod running sts get-caller-identity',
+    }),
+    tags: z._default(tags, {}),
+    maxSessionDuration: z.optional(
+      z
+        .int({ error: 'maxSessionDuration must be a whole number of seconds' })
+        .check(
+          z.minimum(3600, { error: 'maxSessionDuration must be at least 3600 seconds' }),
+          z.maximum(43200, { error: 'maxSessionDuration must be at most 43200 seconds' }),
         ),
-      ),
-      stsRegionalEndpoints: z.optional(flag('stsRegionalEndpoints')).register(z.globalRegistry, {
-        description: 'Annotate the ServiceAccount to use the regional STS endpoint',
-      }),
-      tokenExpirationSeconds: z.optional(
-        z
-          .int({ error: 'tokenExpirationSeconds must be a whole number of seconds' })
-          .check(
-            z.minimum(600, { error: 'tokenExpirationSeconds must be at least 600' }),
-            z.maximum(86400, { error: 'tokenExpirationSeconds must be at most 86400' }),
-          ),
-      ),
-      audience: z
-        .optional(
-          text('audience').check(
-            z.minLength(1, { error: 'audience must not be empty' }),
-            z.maxLength(256, { error: 'audience must be at most 256 characters' }),
-          ),
-        )
-        .register(z.globalRegistry, {
-          description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)',
+    ),
+    description: z.optional(
+      text('description').check(
+        z.maxLength(ROLE_DESCRIPTION_MAX, {
+          error: `description must be at most ${ROLE_DESCRIPTION_MAX} characters`,
         }),
-      keepOnFailure: z.optional(flag('keepOnFailure')).register(z.globalRegistry, {
-        description:
-          'Keep what a failed bind created (role, ServiceAccount annotation, test pods) instead of rolling it back',
+        z.regex(ROLE_DESCRIPTION_PATTERN, {
+          error: 'description may hold only printable ASCII, Latin-1 letters, tabs and newlines',
+        }),
+      ),
+    ),
+    stsRegionalEndpoints: z.optional(flag('stsRegionalEndpoints')).register(z.globalRegistry, {
+      description: 'Annotate the ServiceAccount to use the regional STS endpoint',
+    }),
+    tokenExpirationSeconds: z.optional(
+      z
+        .int({ error: 'tokenExpirationSeconds must be a whole number of seconds' })
+        .check(
+          z.minimum(600, { error: 'tokenExpirationSeconds must be at least 600' }),
+          z.maximum(86400, { error: 'tokenExpirationSeconds must be at most 86400' }),
+        ),
+    ),
+    audience: z
+      .optional(
+        text('audience').check(
+          z.minLength(1, { error: 'audience must not be empty' }),
+          z.maxLength(256, { error: 'audience must be at most 256 characters' }),
+        ),
+      )
+      .register(z.globalRegistry, {
+        description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)',
       }),
-    },
-    { error: 'the request body must be a JSON object' },
-  )
-  .register(z.globalRegistry, { id: 'CreateBindingRequest' });
+    mode: z
+      .optional(
+        z.enum(REQUESTED_MODES, {
+          error: `mode must be one of ${REQUESTED_MODES.join(', ')}`,
+        }),
+      )
+      .register(z.globalRegistry, {
+        description:
+          'How pods get the role: irsa (OIDC web identity), pod-identity (EKS Pod Identity association), both ' +
+          '(the migration path), or auto (omitted): pod-identity where the cluster runs the eks-pod-identity-agent ' +
+          'add-on, else irsa',
+      }),
+    keepOnFailure: z.optional(flag('keepOnFailure')).register(z.globalRegistry, {
+      description:
+        'Keep what a failed bind created (role, ServiceAccount annotation, test pods) instead of rolling it back',
+    }),
+  },
+  { error: 'the request body must be a JSON object' },
+);
+
+export const CreateBindingRequestSchema = CreateBindingRequestFields.check(
+  z.superRefine((request, context) => {
+    if (request.mode !== 'pod-identity') return;
+    for (const field of IRSA_ONLY_FIELDS) {
+      if (request[field] === undefined) continue;
+      context.addIssue({
+        code: 'custom',
+        path: [field],
+        input: request[field],
+        message: `${field} applies to IRSA only; remove it or set mode to irsa or both`,
+      });
+    }
+  }),
+).register(z.globalRegistry, { id: 'CreateBindingRequest' });
 
 export type CreateBindingRequest = z.output<typeof CreateBindingRequestSchema>;
 

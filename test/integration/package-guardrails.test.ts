@@ -1,7 +1,7 @@
 // The deployed stack's own permissions, read from the packaged CloudFormation template: roles are
 // created only under the path and prefix and only with the boundary, the boundary cannot be changed or
-// removed, nobody can pass roles, and the HTTP API is throttled.
-import { mkdtemp, rm } from 'node:fs/promises';
+// removed, roles are passed only to EKS Pod Identity, and the HTTP API is throttled.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -167,9 +167,9 @@ describe('the packaged stack guards its own IAM powers', () => {
     expect(allows('iam:DeleteRole').length).toBeGreaterThan(0);
   });
 
-  it('grants no iam:PassRole and nothing that could change or remove the boundary', () => {
+  it('passes roles only to EKS Pod Identity and grants nothing that could change or remove the boundary', () => {
+    expect(allows('iam:PassRole').map(([roleId]) => roleId)).toEqual(['EnsurePodIdentityAssociationRole']);
     for (const action of [
-      'iam:PassRole',
       'iam:DeleteRolePermissionsBoundary',
       'iam:DeletePolicy',
       'iam:CreatePolicyVersion',
@@ -217,6 +217,36 @@ describe('the packaged stack guards its own IAM powers', () => {
     ]);
     expect(code).not.toBe(0);
     expect(output).toMatch(/PERMISSIONS_BOUNDARY_ARN": Value not found at "param" source/);
+  }, 300_000);
+
+  it('scopes every EKS grant to the clusters eksClusterNamePattern names', async () => {
+    const dir = join(outDir, 'prod-clusters');
+    const { code, output } = await runPackage([
+      '--package',
+      dir,
+      '--param',
+      `permissionsBoundaryArn=${BOUNDARY}`,
+      '--param',
+      `accessPolicyFile=${TEST_ACCESS_POLICY_FILE}`,
+      '--param',
+      'eksClusterNamePattern=prod-*',
+    ]);
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    const template = JSON.parse(
+      await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as { Resources: Record<string, Resource> };
+    const eksResources = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Role')
+      .flatMap(
+        (r) => (r.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? [],
+      )
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((st) => list(st.Action).some((a) => a.startsWith('eks:')))
+      .flatMap((st) => list(st.Resource).map((r) => JSON.stringify(r)));
+    expect(eksResources.length).toBeGreaterThan(10);
+    for (const resource of eksResources) {
+      expect(resource).toMatch(/:(cluster|podidentityassociation|addon)\/prod-\*["/]/);
+    }
   }, 300_000);
 
   it('refuses to package without the access policy file the API functions read', async () => {
