@@ -1,0 +1,212 @@
+// EKS Pod Identity end to end: HTTP API → bind / unbind state machines → step handlers → the sandbox's
+// EKS (associations, the agent add-on), EKS Auth and clusters. The test pod proves the role each time.
+import {
+  CreatePodIdentityAssociationCommand,
+  DescribePodIdentityAssociationCommand,
+  ListPodIdentityAssociationsCommand,
+} from '@aws-sdk/client-eks';
+import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  type BindingView,
+  bindingRequest,
+  startTestSystem,
+  stepStatuses,
+  type TestSystem,
+} from './system.js';
+
+const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+let system: TestSystem;
+
+beforeAll(async () => {
+  system = await startTestSystem();
+});
+
+afterAll(async () => {
+  await system?.stop();
+});
+
+async function associations(clusterName: string, namespace: string, serviceAccount: string) {
+  const { associations: found = [] } = await system.eks.send(
+    new ListPodIdentityAssociationsCommand({ clusterName, namespace, serviceAccount }),
+  );
+  // The list holds summaries; the role is in each one's description.
+  return Promise.all(
+    found.map(async ({ associationId }) => {
+      const { association } = await system.eks.send(
+        new DescribePodIdentityAssociationCommand({ clusterName, associationId }),
+      );
+      return { associationId, roleArn: association?.roleArn, tags: association?.tags };
+    }),
+  );
+}
+
+async function annotation(clusterName: string, namespace: string, name: string) {
+  const sa = await system
+    .kubernetes(clusterName)
+    .get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace, name });
+  return sa?.metadata.annotations?.[ROLE_ARN_ANNOTATION];
+}
+
+async function roleExists(roleArn: string | undefined): Promise<boolean> {
+  try {
+    await system.iam.send(new GetRoleCommand({ RoleName: roleArn?.split('/').pop() }));
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchEntityException') return false;
+    throw error;
+  }
+}
+
+async function unbind(id: string): Promise<BindingView> {
+  const response = await fetch(`${system.url}/v1/bindings/${id}`, { method: 'DELETE' });
+  expect(response.status).toBe(202);
+  return system.waitFor(id, (b) => b.status === 'DELETED' || b.status === 'FAILED');
+}
+
+const assumedRole = (roleArn: string | undefined) =>
+  new RegExp(`^arn:aws:sts::111122223333:assumed-role/${roleArn?.split('/').pop()}/[^/]+$`);
+
+describe('Pod Identity bindings on the sandbox', () => {
+  it('auto on modern (agent running) binds through Pod Identity, proves the role, and DELETE leaves nothing', async () => {
+    const request = bindingRequest({ clusterName: 'modern' });
+
+    const created = await system.post(request);
+    const done = await system.waitFor(created.json.id);
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.outputs).toMatchObject({ mode: 'pod-identity' });
+    expect(done.outputs).not.toHaveProperty('oidcProviderArn');
+    expect(stepStatuses(done)).toEqual({
+      DescribeCluster: 'SUCCEEDED',
+      EnsureOidcProvider: 'SKIPPED',
+      EnsureRole: 'SUCCEEDED',
+      EnsureWebhook: 'SKIPPED',
+      ApproveCsr: 'SKIPPED',
+      EnsurePodIdentityAssociation: 'SUCCEEDED',
+      ApplyServiceAccount: 'SUCCEEDED',
+      VerifyIdentity: 'SUCCEEDED',
+    });
+    expect(done.steps.find((s) => s.name === 'DescribeCluster')?.detail).toContain(
+      'mode auto: pod-identity, the eks-pod-identity-agent add-on is ACTIVE',
+    );
+    const roleArn = done.outputs?.roleArn;
+    expect(done.outputs?.verification?.arn).toMatch(assumedRole(roleArn));
+    const [association] = await associations('modern', request.namespace, request.serviceAccountName);
+    expect(association?.roleArn).toBe(roleArn);
+    expect(association?.associationId).toBe(
+      (done.outputs as { podIdentityAssociation?: { associationId: string } }).podIdentityAssociation
+        ?.associationId,
+    );
+    const described = await system.eks.send(
+      new DescribePodIdentityAssociationCommand({
+        clusterName: 'modern',
+        associationId: association?.associationId,
+      }),
+    );
+    expect(described.association?.tags).toMatchObject({ 'irsa-broker:binding-id': done.id });
+    expect(await annotation('modern', request.namespace, request.serviceAccountName)).toBeUndefined();
+
+    const deleted = await unbind(done.id);
+
+    expect(deleted.status).toBe('DELETED');
+    expect(stepStatuses(deleted).DeletePodIdentityAssociation).toBe('SUCCEEDED');
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+    expect(await roleExists(roleArn)).toBe(false);
+  });
+
+  it('mode both (the migration path) annotates the ServiceAccount and associates it; the pod proves the role', async () => {
+    const request = bindingRequest({ clusterName: 'modern', mode: 'both' });
+
+    const created = await system.post(request);
+    const done = await system.waitFor(created.json.id);
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.outputs).toMatchObject({ mode: 'both' });
+    const roleArn = done.outputs?.roleArn;
+    const trust = done.outputs?.trustPolicy as { Statement: { Principal: Record<string, string> }[] };
+    expect(trust.Statement.map((s) => Object.keys(s.Principal)[0])).toEqual(['Federated', 'Service']);
+    expect(await annotation('modern', request.namespace, request.serviceAccountName)).toBe(roleArn);
+    expect((await associations('modern', request.namespace, request.serviceAccountName))[0]?.roleArn).toBe(
+      roleArn,
+    );
+    expect(done.outputs?.verification?.arn).toMatch(assumedRole(roleArn));
+    expect(done.steps.find((s) => s.name === 'VerifyIdentity')?.detail).toMatch(/pod.identity/i);
+
+    expect((await unbind(done.id)).status).toBe('DELETED');
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+  });
+
+  it('mode irsa on modern binds through the webhook only: no association', async () => {
+    const request = bindingRequest({ clusterName: 'modern', mode: 'irsa' });
+
+    const done = await system.waitFor((await system.post(request)).json.id);
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(stepStatuses(done).EnsurePodIdentityAssociation).toBe('SKIPPED');
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+    expect(await annotation('modern', request.namespace, request.serviceAccountName)).toBe(
+      done.outputs?.roleArn,
+    );
+  });
+
+  it('fails PodIdentityAgentMissing on demo (no agent add-on), saying what to do, and creates nothing', async () => {
+    const request = bindingRequest({ clusterName: 'demo', mode: 'pod-identity' });
+
+    const done = await system.waitFor((await system.post(request)).json.id);
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatchObject({ step: 'DescribeCluster', code: 'PodIdentityAgentMissing' });
+    expect(done.error?.message).toMatch(/INSTALL_POD_IDENTITY_AGENT=true|bind with mode "irsa"/);
+    expect(await roleExists(`x/${done.roleName}`)).toBe(false);
+  });
+
+  it('fails AssociationConflict on an association irsa-broker does not own, leaves it, and rolls its role back', async () => {
+    const request = bindingRequest({ clusterName: 'modern', mode: 'pod-identity' });
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'pods.eks.amazonaws.com' },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+        },
+      ],
+    });
+    const { Role: theirRole } = await system.iam.send(
+      new CreateRoleCommand({
+        RoleName: `theirs-${request.serviceAccountName}`,
+        AssumeRolePolicyDocument: trust,
+      }),
+    );
+    const { association: theirs } = await system.eks.send(
+      new CreatePodIdentityAssociationCommand({
+        clusterName: 'modern',
+        namespace: request.namespace,
+        serviceAccount: request.serviceAccountName,
+        roleArn: theirRole?.Arn,
+        tags: { team: 'other' },
+      }),
+    );
+
+    const done = await system.waitFor((await system.post(request)).json.id);
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatchObject({ step: 'EnsurePodIdentityAssociation', code: 'AssociationConflict' });
+    expect(done.error?.message).toContain(`association ${theirs?.associationId}`);
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([
+      expect.objectContaining({ associationId: theirs?.associationId, roleArn: theirRole?.Arn }),
+    ]);
+    expect(stepStatuses(done).RollbackRole).toBe('SUCCEEDED');
+    expect(await roleExists(`x/${done.roleName}`)).toBe(false);
+  });
+
+  it('refuses audience with mode pod-identity before anything is stored', async () => {
+    const created = await system.post(
+      bindingRequest({ clusterName: 'modern', mode: 'pod-identity', audience: 'vault' }),
+    );
+
+    expect(created.status).toBe(400);
+    expect(JSON.stringify(created.json)).toContain('audience applies to IRSA only');
+  });
+});
