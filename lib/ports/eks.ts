@@ -59,6 +59,13 @@ export interface NewPodIdentityAssociation {
   clientRequestToken: string;
 }
 
+/** What UpdatePodIdentityAssociation changes; absent fields stay. `targetRoleArn: null` removes the target. */
+export interface AssociationChange {
+  roleArn?: string;
+  targetRoleArn?: string | null;
+  disableSessionTags?: boolean;
+}
+
 /** EKS Pod Identity: the agent add-on and the associations of a cluster. Errors as EksClusters'. */
 export interface EksPodIdentity {
   /** The add-on `addonName` of the cluster; undefined when it is not installed. */
@@ -83,7 +90,7 @@ export interface EksPodIdentity {
     region: string,
     clusterName: string,
     associationId: string,
-    change: { roleArn: string },
+    change: AssociationChange,
   ): Promise<PodIdentityAssociation>;
   /** Deletes the association; false when it was already gone. */
   deleteAssociation(region: string, clusterName: string, associationId: string): Promise<boolean>;

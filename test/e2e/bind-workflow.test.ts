@@ -41,6 +41,7 @@ describe('bind workflow on the sandbox', () => {
       EnsureRole: 'SUCCEEDED',
       EnsureWebhook: 'SKIPPED',
       ApproveCsr: 'SKIPPED',
+      EnsurePodIdentityAssociation: 'SKIPPED',
       ApplyServiceAccount: 'SUCCEEDED',
       VerifyIdentity: 'SUCCEEDED',
     });

@@ -4,6 +4,7 @@ import {
   CreatePodIdentityAssociationCommand,
   DescribePodIdentityAssociationCommand,
   ListPodIdentityAssociationsCommand,
+  UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -199,6 +200,69 @@ describe('Pod Identity bindings on the sandbox', () => {
     ]);
     expect(stepStatuses(done).RollbackRole).toBe('SUCCEEDED');
     expect(await roleExists(`x/${done.roleName}`)).toBe(false);
+  });
+
+  it('a drift check finds an association pointed elsewhere by hand, fails the binding, and repairs it', async () => {
+    const request = bindingRequest({ clusterName: 'modern', mode: 'pod-identity' });
+    const bound = await system.waitFor((await system.post(request)).json.id);
+    expect(bound.status).toBe('SUCCEEDED');
+    const roleArn = bound.outputs?.roleArn;
+    const [association] = await associations('modern', request.namespace, request.serviceAccountName);
+    const { Role: theirRole } = await system.iam.send(
+      new CreateRoleCommand({
+        RoleName: `elsewhere-${request.serviceAccountName}`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'pods.eks.amazonaws.com' },
+              Action: ['sts:AssumeRole', 'sts:TagSession'],
+            },
+          ],
+        }),
+      }),
+    );
+    // Someone points the association at their role and turns the session tags off.
+    await system.eks.send(
+      new UpdatePodIdentityAssociationCommand({
+        clusterName: 'modern',
+        associationId: association?.associationId,
+        roleArn: theirRole?.Arn,
+        disableSessionTags: true,
+      }),
+    );
+    const settled = (b: BindingView) =>
+      (b.status === 'SUCCEEDED' || b.status === 'FAILED') &&
+      b.steps.map((s) => s.name).join() === 'DescribeCluster,CheckDrift,VerifyIdentity' &&
+      b.steps.every((s) => s.status !== 'PENDING' || b.status === 'FAILED');
+
+    const check = await fetch(`${system.url}/v1/bindings/${bound.id}/verify`, { method: 'POST' });
+    expect(check.status).toBe(202);
+    const broken = await system.waitFor(bound.id, settled);
+
+    expect(broken.status).toBe('FAILED');
+    expect(broken.drift).toEqual([
+      { what: 'podIdentityAssociation.roleArn', expected: roleArn, actual: theirRole?.Arn },
+      { what: 'podIdentityAssociation.disableSessionTags', expected: false, actual: true },
+    ]);
+    expect(broken.error).toMatchObject({ step: 'CheckDrift', code: 'VerificationFailed' });
+
+    const repair = await fetch(`${system.url}/v1/bindings/${bound.id}/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ repair: true }),
+    });
+    expect(repair.status).toBe(202);
+    const repaired = await system.waitFor(bound.id, settled);
+
+    expect(repaired.status).toBe('SUCCEEDED');
+    expect(repaired.drift).toEqual([]);
+    expect(repaired.outputs).toMatchObject({ mode: 'pod-identity', roleArn });
+    expect(repaired.outputs?.verification?.arn).toMatch(assumedRole(roleArn));
+    expect((await associations('modern', request.namespace, request.serviceAccountName))[0]?.roleArn).toBe(
+      roleArn,
+    );
   });
 
   it('refuses audience with mode pod-identity before anything is stored', async () => {

@@ -168,7 +168,10 @@ describe('the packaged stack guards its own IAM powers', () => {
   });
 
   it('passes roles only to EKS Pod Identity and grants nothing that could change or remove the boundary', () => {
-    expect(allows('iam:PassRole').map(([roleId]) => roleId)).toEqual(['EnsurePodIdentityAssociationRole']);
+    expect(allows('iam:PassRole').map(([roleId]) => roleId)).toEqual([
+      'EnsurePodIdentityAssociationRole',
+      'CheckDriftRole',
+    ]);
     for (const action of [
       'iam:DeleteRolePermissionsBoundary',
       'iam:DeletePolicy',

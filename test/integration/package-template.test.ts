@@ -325,7 +325,7 @@ describe('npm run package', () => {
         if (actions.includes('iam:PassRole')) {
           // EKS checks iam:PassRole on an association's role at CreatePodIdentityAssociation.
           expect({ roleId, statement }).toEqual({
-            roleId: 'EnsurePodIdentityAssociationRole',
+            roleId: expect.stringMatching(/^(EnsurePodIdentityAssociationRole|CheckDriftRole)$/),
             statement: {
               Sid: 'PassBrokerRolesToPodIdentity',
               Effect: 'Allow',

@@ -14,6 +14,7 @@ import {
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type {
   AddonInfo,
+  AssociationChange,
   EksPodIdentity,
   NewPodIdentityAssociation,
   PodIdentityAssociation,
@@ -129,12 +130,19 @@ export class AwsEksPodIdentity implements EksPodIdentity {
     region: string,
     clusterName: string,
     associationId: string,
-    change: { roleArn: string },
+    change: AssociationChange,
   ) {
     const action = `eks:UpdatePodIdentityAssociation ${associationId} on ${clusterName} in ${region}`;
     const { association } = await awsCall(action, () =>
       this.clientFor(region).send(
-        new UpdatePodIdentityAssociationCommand({ clusterName, associationId, roleArn: change.roleArn }),
+        new UpdatePodIdentityAssociationCommand({
+          clusterName,
+          associationId,
+          ...(change.roleArn === undefined ? {} : { roleArn: change.roleArn }),
+          // EKS removes the target role when given an empty targetRoleArn.
+          ...(change.targetRoleArn === undefined ? {} : { targetRoleArn: change.targetRoleArn ?? '' }),
+          ...(change.disableSessionTags === undefined ? {} : { disableSessionTags: change.disableSessionTags }),
+        }),
       ),
     );
     return associationOf(association, action);

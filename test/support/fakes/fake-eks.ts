@@ -2,6 +2,7 @@
 import { ClusterNotFoundError, ConflictError, NotFoundError } from '../../../lib/domain/errors.js';
 import type {
   AddonInfo,
+  AssociationChange,
   ClusterInfo,
   EksClusters,
   EksPodIdentity,
@@ -126,12 +127,15 @@ export class FakeEksPodIdentity implements EksPodIdentity {
     region: string,
     clusterName: string,
     associationId: string,
-    change: { roleArn: string },
+    change: AssociationChange,
   ) {
     const key = `${region}/${clusterName}/${associationId}`;
     const found = this.associations.get(key);
     if (!found) throw new NotFoundError(`No association ${associationId}`);
-    found.roleArn = change.roleArn;
+    if (change.roleArn !== undefined) found.roleArn = change.roleArn;
+    if (change.targetRoleArn === null) delete found.targetRoleArn;
+    else if (change.targetRoleArn !== undefined) found.targetRoleArn = change.targetRoleArn;
+    if (change.disableSessionTags !== undefined) found.disableSessionTags = change.disableSessionTags;
     return structuredClone(found);
   }
 
