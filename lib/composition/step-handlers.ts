@@ -90,7 +90,9 @@ export const ensurePodIdentityAssociationHandler = (deps: StepDeps<'config' | 'p
         { startedAt },
         deps,
       ),
-    (state) => associationSettled(state.cluster),
+    // A migration step runs it in every mode: leaving Pod Identity removes the association.
+    (state) =>
+      (state as { migrate?: unknown }).migrate === true ? undefined : associationSettled(state.cluster),
   );
 
 export const applyServiceAccountHandler = (deps: StepDeps<'config' | 'kubernetes'>) =>

@@ -68,6 +68,24 @@ export const UPDATE_STEPS = [
   'VerifyIdentity',
 ] as const;
 
+/**
+ * The update workflow's steps for a PATCH that changes the mode (a migration step): the role gets the new
+ * mode's trust, the association and the annotation follow, and the test pod proves the new mode.
+ */
+export const MIGRATE_STEPS = [
+  'DescribeCluster',
+  'EnsureOidcProvider',
+  'EnsureRole',
+  'EnsurePodIdentityAssociation',
+  'ApplyServiceAccount',
+  'VerifyIdentity',
+] as const;
+
+/** A migration goes one step at a time: irsa ↔ both ↔ pod-identity, each proven before the next. */
+export function migrationAllowed(from: BindingMode, to: BindingMode): boolean {
+  return from !== to && (from === 'both' || to === 'both');
+}
+
 /** The drift check's steps, in order (POST /v1/bindings/{id}/verify). */
 export const VERIFY_STEPS = ['DescribeCluster', 'CheckDrift', 'VerifyIdentity'] as const;
 /** Any step a workflow records on a binding. */
@@ -129,7 +147,8 @@ export interface BindingOutputs {
   /** The mode DescribeCluster settled on (absent on bindings made before modes existed: irsa). */
   mode?: BindingMode;
   /** The EKS Pod Identity association this binding made or owns (pod-identity and both modes). */
-  podIdentityAssociation?: PodIdentityAssociationRef;
+  /** null once a migration step back to irsa deleted it. */
+  podIdentityAssociation?: PodIdentityAssociationRef | null;
 }
 
 export interface PodIdentityAssociationRef {

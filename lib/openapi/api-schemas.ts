@@ -44,9 +44,10 @@ export const BindingSchema = z
           .optional(z.string())
           .register(z.globalRegistry, { description: 'The IAM OIDC provider (irsa and both modes)' }),
         podIdentityAssociation: z
-          .optional(z.object({ associationId: z.string(), associationArn: z.string() }))
+          .optional(z.nullable(z.object({ associationId: z.string(), associationArn: z.string() })))
           .register(z.globalRegistry, {
-            description: 'The EKS Pod Identity association the binding owns (pod-identity and both modes)',
+            description:
+              'The EKS Pod Identity association the binding owns (pod-identity and both modes); null after a migration back to irsa removed it',
           }),
         trustPolicy: z
           .optional(z.unknown())

@@ -265,6 +265,72 @@ describe('Pod Identity bindings on the sandbox', () => {
     );
   });
 
+  it('migrates irsa → both → pod-identity by PATCH, one verified step at a time, and back to irsa', async () => {
+    const request = bindingRequest({ clusterName: 'modern', mode: 'irsa' });
+    const bound = await system.waitFor((await system.post(request)).json.id);
+    expect(bound.status).toBe('SUCCEEDED');
+    const roleArn = bound.outputs?.roleArn;
+    const migrated = (b: BindingView) =>
+      (b.status === 'SUCCEEDED' || b.status === 'FAILED') &&
+      b.steps.map((s) => s.name).join() ===
+        'DescribeCluster,EnsureOidcProvider,EnsureRole,EnsurePodIdentityAssociation,ApplyServiceAccount,VerifyIdentity' &&
+      b.steps.every((s) => s.status !== 'PENDING');
+    const patch = async (body: unknown) => {
+      const response = await fetch(`${system.url}/v1/bindings/${bound.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+    const principals = (b: BindingView) =>
+      (
+        (b.outputs?.trustPolicy ?? { Statement: [] }) as {
+          Statement: { Principal: Record<string, string> }[];
+        }
+      ).Statement.map((s) => Object.keys(s.Principal)[0]);
+
+    // irsa → pod-identity at once is refused: the both step comes first.
+    const leap = await patch({ mode: 'pod-identity' });
+    expect(leap.status).toBe(400);
+    expect(JSON.stringify(leap.json)).toContain('go to mode \\"both\\" first');
+
+    expect((await patch({ mode: 'both' })).status).toBe(202);
+    const both = await system.waitFor(bound.id, migrated);
+    expect(both.status).toBe('SUCCEEDED');
+    expect(both.outputs).toMatchObject({ mode: 'both', roleArn });
+    expect(principals(both)).toEqual(['Federated', 'Service']);
+    expect(await annotation('modern', request.namespace, request.serviceAccountName)).toBe(roleArn);
+    expect((await associations('modern', request.namespace, request.serviceAccountName))[0]?.roleArn).toBe(
+      roleArn,
+    );
+    expect(both.outputs?.verification?.arn).toMatch(assumedRole(roleArn));
+
+    expect((await patch({ mode: 'pod-identity' })).status).toBe(202);
+    const pod = await system.waitFor(bound.id, migrated);
+    expect(pod.status).toBe('SUCCEEDED');
+    expect(pod.outputs).toMatchObject({ mode: 'pod-identity', roleArn });
+    expect(principals(pod)).toEqual(['Service']);
+    expect(await annotation('modern', request.namespace, request.serviceAccountName)).toBeUndefined();
+    expect(pod.outputs?.verification?.arn).toMatch(assumedRole(roleArn));
+    expect(pod.steps.find((s) => s.name === 'EnsureOidcProvider')?.status).toBe('SKIPPED');
+
+    // And back, the same way: both, then irsa, which removes the association.
+    expect((await patch({ mode: 'both' })).status).toBe(202);
+    expect((await system.waitFor(bound.id, migrated)).status).toBe('SUCCEEDED');
+    expect((await patch({ mode: 'irsa' })).status).toBe(202);
+    const irsa = await system.waitFor(bound.id, migrated);
+    expect(irsa.status).toBe('SUCCEEDED');
+    expect(irsa.outputs).toMatchObject({ mode: 'irsa', podIdentityAssociation: null });
+    expect(principals(irsa)).toEqual(['Federated']);
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+    expect(await annotation('modern', request.namespace, request.serviceAccountName)).toBe(roleArn);
+    expect(irsa.outputs?.verification?.arn).toMatch(assumedRole(roleArn));
+
+    expect((await unbind(bound.id)).status).toBe('DELETED');
+    expect(await roleExists(roleArn)).toBe(false);
+  }, 120_000);
+
   it('refuses audience with mode pod-identity before anything is stored', async () => {
     const created = await system.post(
       bindingRequest({ clusterName: 'modern', mode: 'pod-identity', audience: 'vault' }),

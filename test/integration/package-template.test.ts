@@ -225,6 +225,9 @@ describe('npm run package', () => {
         'DescribeClusterLambdaFunction',
         'EnsureOidcProviderLambdaFunction',
         'EnsureRoleLambdaFunction',
+        // A migration step (PATCH mode) also moves the association and the annotation.
+        'EnsurePodIdentityAssociationLambdaFunction',
+        'ApplyServiceAccountLambdaFunction',
         'VerifyIdentityLambdaFunction',
         'RecordOutcomeLambdaFunction',
       ]),

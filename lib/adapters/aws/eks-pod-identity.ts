@@ -141,7 +141,9 @@ export class AwsEksPodIdentity implements EksPodIdentity {
           ...(change.roleArn === undefined ? {} : { roleArn: change.roleArn }),
           // EKS removes the target role when given an empty targetRoleArn.
           ...(change.targetRoleArn === undefined ? {} : { targetRoleArn: change.targetRoleArn ?? '' }),
-          ...(change.disableSessionTags === undefined ? {} : { disableSessionTags: change.disableSessionTags }),
+          ...(change.disableSessionTags === undefined
+            ? {}
+            : { disableSessionTags: change.disableSessionTags }),
         }),
       ),
     );

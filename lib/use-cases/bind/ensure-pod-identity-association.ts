@@ -108,6 +108,27 @@ async function agentRunning(
   }
 }
 
+/**
+ * irsa mode after a migration step back from both: the association this binding made goes (pods then get
+ * only IRSA's variables); one it does not own stays. Nothing to do for a binding that never had one.
+ */
+async function leavePodIdentity(binding: Binding, deps: EnsureAssociationDeps): Promise<AssociationFacts> {
+  const recorded = binding.outputs?.podIdentityAssociation;
+  if (!recorded) return { status: 'SKIPPED', detail: 'irsa mode: no Pod Identity association' };
+  const { region, clusterName } = binding;
+  const live = await deps.podIdentity.describeAssociation(region, clusterName, recorded.associationId);
+  if (!live)
+    return { status: 'SKIPPED', detail: `irsa mode: association ${recorded.associationId} is gone already` };
+  if (ownerOf(live.tags, binding.id).kind !== 'this-binding') {
+    return {
+      status: 'SKIPPED',
+      detail: `irsa mode: association ${live.associationId} is not this binding's; left unchanged`,
+    };
+  }
+  await deps.podIdentity.deleteAssociation(region, clusterName, live.associationId);
+  return { status: 'SUCCEEDED', detail: `irsa mode: deleted association ${live.associationId}` };
+}
+
 /** Whether this binding may manage `association`: its own, or one a binding no longer active made. */
 async function claim(
   association: PodIdentityAssociation,
@@ -138,8 +159,7 @@ export async function ensurePodIdentityAssociation(
   context: { startedAt: Date },
   deps: EnsureAssociationDeps,
 ): Promise<AssociationFacts> {
-  const settled = associationSettled(cluster);
-  if (settled) return settled;
+  if (!usesPodIdentity(cluster.mode ?? 'irsa')) return leavePodIdentity(binding, deps);
   const agentNote = await agentRunning(binding, cluster, context.startedAt, deps);
   const { region, clusterName, namespace, serviceAccountName } = binding;
   const done = (association: PodIdentityAssociation, action: string): AssociationFacts => ({

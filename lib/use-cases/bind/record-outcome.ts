@@ -81,6 +81,16 @@ export async function recordOutcome(state: BindState, deps: RecordOutcomeDeps): 
   if (!binding) return { bindingId: state.bindingId, status: 'MISSING' };
   const at = deps.clock.now().toISOString();
   const outputs = outputsOf(state);
+  if (outputs) {
+    // A migration step reuses the ServiceAccount the bind created: it stays the binding's to delete.
+    if (outputs.serviceAccountCreated === false && binding.outputs?.serviceAccountCreated) {
+      outputs.serviceAccountCreated = true;
+    }
+    // Back in irsa mode, the association the binding had is gone (EnsurePodIdentityAssociation deleted it).
+    if (outputs.mode === 'irsa' && binding.outputs?.podIdentityAssociation && state.association) {
+      outputs.podIdentityAssociation = null;
+    }
+  }
 
   let change: {
     to: 'SUCCEEDED' | 'FAILED';

@@ -76,13 +76,21 @@ function staleTagKeys(binding: Binding, role: RoleState): string[] {
 }
 
 /** The association's differences from what the binding made: its role, no target role, session tags on. */
-function associationDrift(association: PodIdentityAssociation, binding: Binding, roleArn: string): DriftItem[] {
+function associationDrift(
+  association: PodIdentityAssociation,
+  binding: Binding,
+  roleArn: string,
+): DriftItem[] {
   const drift: DriftItem[] = [];
   if (association.roleArn !== roleArn) {
     drift.push({ what: 'podIdentityAssociation.roleArn', expected: roleArn, actual: association.roleArn });
   }
   if (association.targetRoleArn !== undefined) {
-    drift.push({ what: 'podIdentityAssociation.targetRoleArn', expected: null, actual: association.targetRoleArn });
+    drift.push({
+      what: 'podIdentityAssociation.targetRoleArn',
+      expected: null,
+      actual: association.targetRoleArn,
+    });
   }
   // The trust policy admits only sessions tagged with the namespace and service account.
   if (association.disableSessionTags) {
