@@ -82,6 +82,13 @@ export const COMMANDS: readonly CommandSpec[] = [
       { ...policyArn, description: `${policyArn.description} (or --no-policies)` },
       mode,
       {
+        name: 'target-role-arn',
+        kind: 'string',
+        value: '<arn>',
+        field: 'targetRoleArn',
+        description: 'pod-identity: a role (e.g. in another account) to chain into; the test pod proves it',
+      },
+      {
         name: 'role-name',
         kind: 'string',
         value: '<name>',

@@ -12,6 +12,7 @@ import {
   POLICY_ARN_PATTERN,
   REGION_PATTERN,
   RESERVED_TAG_PREFIXES,
+  ROLE_ARN_PATTERN,
   ROLE_DESCRIPTION_MAX,
   ROLE_DESCRIPTION_PATTERN,
   ROLE_NAME_PATTERN,
@@ -194,6 +195,19 @@ export const CreateBindingRequestFields = z.strictObject(
           '(the migration path), or auto (omitted): pod-identity where the cluster runs the eks-pod-identity-agent ' +
           'add-on, else irsa',
       }),
+    targetRoleArn: z
+      .optional(
+        text('targetRoleArn').check(
+          z.regex(ROLE_ARN_PATTERN, {
+            error: 'targetRoleArn must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>',
+          }),
+        ),
+      )
+      .register(z.globalRegistry, {
+        description:
+          'pod-identity mode only: a role, usually in another account, that the binding role chains into; its trust must admit the binding role. The test pod proves this role',
+        example: 'arn:aws:iam::444455556666:role/payments-reader',
+      }),
     keepOnFailure: z.optional(flag('keepOnFailure')).register(z.globalRegistry, {
       description:
         'Keep what a failed bind created (role, ServiceAccount annotation, test pods) instead of rolling it back',
@@ -204,7 +218,19 @@ export const CreateBindingRequestFields = z.strictObject(
 
 export const CreateBindingRequestSchema = CreateBindingRequestFields.check(
   z.superRefine((request, context) => {
-    if (request.mode !== 'pod-identity') return;
+    if (request.targetRoleArn !== undefined && (request.mode === 'irsa' || request.mode === 'both')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['targetRoleArn'],
+        input: request.targetRoleArn,
+        message: `targetRoleArn works through EKS Pod Identity only; set mode to pod-identity (or leave it out), not ${request.mode}`,
+      });
+    }
+    // A target role makes auto mean pod-identity.
+    const podIdentity =
+      request.mode === 'pod-identity' ||
+      (request.targetRoleArn !== undefined && (request.mode ?? 'auto') === 'auto');
+    if (!podIdentity) return;
     for (const field of IRSA_ONLY_FIELDS) {
       if (request[field] === undefined) continue;
       context.addIssue({

@@ -120,6 +120,11 @@ export interface BindingRequest {
   keepOnFailure?: boolean;
   /** The mode asked for; absent (bindings made before modes existed, or omitted): `auto`. */
   mode?: RequestedMode;
+  /**
+   * pod-identity only: a role (usually in another account) the association's role chains into; the pods
+   * get its credentials. Its own trust must admit the binding's role.
+   */
+  targetRoleArn?: string;
 }
 
 export interface StepRecord {
@@ -146,8 +151,10 @@ export interface BindingOutputs {
   serviceAccountCreated?: boolean;
   /** The mode DescribeCluster settled on (absent on bindings made before modes existed: irsa). */
   mode?: BindingMode;
-  /** The EKS Pod Identity association this binding made or owns (pod-identity and both modes). */
-  /** null once a migration step back to irsa deleted it. */
+  /**
+   * The EKS Pod Identity association this binding made or owns (pod-identity and both modes); null once
+   * a migration step back to irsa deleted it.
+   */
   podIdentityAssociation?: PodIdentityAssociationRef | null;
 }
 

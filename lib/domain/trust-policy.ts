@@ -161,6 +161,24 @@ function asDocument(policy: unknown): unknown {
 }
 
 /** Compact JSON with object keys sorted: equal for documents that differ only in key order or whitespace. */
+/** The inline policy that lets a binding's role chain into its Pod Identity target role, and nothing else. */
+export const TARGET_ROLE_POLICY_NAME = 'irsa-broker-target-role';
+
+export function targetRolePolicy(targetRoleArn: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'ChainIntoTargetRole',
+        Effect: 'Allow',
+        // EKS Pod Identity assumes the target role with the first role's session, passing its session tags.
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Resource: targetRoleArn,
+      },
+    ],
+  };
+}
+
 export function canonicalPolicyJson(policy: unknown): string {
   return JSON.stringify(sortKeys(asDocument(policy)));
 }

@@ -23,6 +23,7 @@ const IDENTITY_FIELDS: Record<string, string> = {
   description: 'it cannot be changed after the binding is created',
   stsRegionalEndpoints: 'it cannot be changed after the binding is created',
   tokenExpirationSeconds: 'it cannot be changed after the binding is created',
+  targetRoleArn: 'the target role is what the binding proves; bind anew for another one',
 };
 
 const shape = CreateBindingRequestFields.shape;

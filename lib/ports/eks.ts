@@ -54,6 +54,8 @@ export interface NewPodIdentityAssociation {
   namespace: string;
   serviceAccount: string;
   roleArn: string;
+  /** A role the association's role chains into (EKS passes its credentials to the pods). */
+  targetRoleArn?: string;
   tags: Record<string, string>;
   /** Makes a retried create return the association the first one made. */
   clientRequestToken: string;

@@ -65,6 +65,12 @@ export async function updateBinding(command: UpdateBindingCommand, deps: RerunDe
       [{ path: 'mode', message: `from ${current}, mode may only become both` }],
     );
   }
+  if (migrate && before.targetRoleArn !== undefined) {
+    throw new InputError(
+      `Binding ${command.id} chains into target role ${before.targetRoleArn}, which only EKS Pod Identity can do; it stays in mode pod-identity.`,
+      [{ path: 'mode', message: 'a binding with a targetRoleArn stays pod-identity' }],
+    );
+  }
   return rerunBinding(
     {
       id: command.id,

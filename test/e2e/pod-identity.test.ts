@@ -6,7 +6,7 @@ import {
   ListPodIdentityAssociationsCommand,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
-import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
   type BindingView,
@@ -330,6 +330,79 @@ describe('Pod Identity bindings on the sandbox', () => {
     expect((await unbind(bound.id)).status).toBe('DELETED');
     expect(await roleExists(roleArn)).toBe(false);
   }, 120_000);
+
+  it('chains into a target role in the second account: the test pod proves the target role', async () => {
+    const request = bindingRequest({ clusterName: 'modern' });
+    const roleName = `irsa-chain-${request.serviceAccountName}`;
+    const sourceArn = `arn:aws:iam::111122223333:role/irsa-broker/${roleName}`;
+    const peer = new IAMClient({
+      region: 'us-east-1',
+      endpoint: system.cloud.peerAwsUrl,
+      credentials: system.cloud.peerAccount.brokerCredentials,
+    });
+    // The target account admits the binding's role before it exists: its account, pinned by PrincipalArn.
+    const { Role: target } = await peer.send(
+      new CreateRoleCommand({
+        RoleName: `reader-${request.serviceAccountName}`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+              Action: ['sts:AssumeRole', 'sts:TagSession'],
+              Condition: { ArnEquals: { 'aws:PrincipalArn': sourceArn } },
+            },
+          ],
+        }),
+      }),
+    );
+    peer.destroy();
+
+    const done = await system.waitFor(
+      (await system.post({ ...request, roleName, targetRoleArn: target?.Arn })).json.id,
+    );
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.outputs).toMatchObject({ mode: 'pod-identity', roleArn: sourceArn });
+    expect(done.outputs?.verification?.arn).toMatch(
+      new RegExp(`^arn:aws:sts::444455556666:assumed-role/reader-${request.serviceAccountName}/`),
+    );
+    const { association } = await system.eks.send(
+      new DescribePodIdentityAssociationCommand({
+        clusterName: 'modern',
+        associationId: (await associations('modern', request.namespace, request.serviceAccountName))[0]
+          ?.associationId,
+      }),
+    );
+    expect(association).toMatchObject({ roleArn: sourceArn, targetRoleArn: target?.Arn });
+    const permission = await system.iam.send(
+      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'irsa-broker-target-role' }),
+    );
+    expect(JSON.parse(decodeURIComponent(permission.PolicyDocument ?? ''))).toMatchObject({
+      Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: target?.Arn }],
+    });
+
+    expect((await unbind(done.id)).status).toBe('DELETED');
+    expect(await roleExists(sourceArn)).toBe(false);
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+  });
+
+  it('refuses targetRoleArn with mode irsa or both, and a malformed one', async () => {
+    const both = await system.post(
+      bindingRequest({
+        clusterName: 'modern',
+        mode: 'both',
+        targetRoleArn: 'arn:aws:iam::444455556666:role/x',
+      }),
+    );
+    expect(both.status).toBe(400);
+    expect(JSON.stringify(both.json)).toContain('targetRoleArn works through EKS Pod Identity only');
+    const malformed = await system.post(
+      bindingRequest({ clusterName: 'modern', targetRoleArn: 'arn:aws:iam::44:role/x' }),
+    );
+    expect(malformed.status).toBe(400);
+  });
 
   it('refuses audience with mode pod-identity before anything is stored', async () => {
     const created = await system.post(

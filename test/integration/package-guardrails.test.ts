@@ -62,7 +62,14 @@ const allows = (action: string) =>
 describe('the packaged stack guards its own IAM powers', () => {
   it('lets only EnsureRole create roles; roles get boundaries and policies only under the path, prefix and boundary condition', () => {
     expect(allows('iam:CreateRole').map(([roleId]) => roleId)).toEqual(['EnsureRoleRole']);
-    for (const action of ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:AttachRolePolicy']) {
+    expect(allows('iam:PutRolePolicy').map(([roleId]) => roleId)).toEqual(['EnsureRoleRole']);
+    for (const action of [
+      'iam:CreateRole',
+      'iam:PutRolePermissionsBoundary',
+      'iam:AttachRolePolicy',
+      // The target-role permission of a Pod Identity binding: still only on boundary-capped broker roles.
+      'iam:PutRolePolicy',
+    ]) {
       const grants = allows(action);
       expect(grants.length).toBeGreaterThan(0);
       for (const [roleId, statement] of grants) {
@@ -179,7 +186,6 @@ describe('the packaged stack guards its own IAM powers', () => {
       'iam:DeletePolicyVersion',
       'iam:SetDefaultPolicyVersion',
       'iam:CreatePolicy',
-      'iam:PutRolePolicy',
     ]) {
       expect({ action, grants: allows(action) }).toEqual({ action, grants: [] });
     }

@@ -115,6 +115,7 @@ export class AwsEksPodIdentity implements EksPodIdentity {
             namespace: input.namespace,
             serviceAccount: input.serviceAccount,
             roleArn: input.roleArn,
+            ...(input.targetRoleArn === undefined ? {} : { targetRoleArn: input.targetRoleArn }),
             tags: input.tags,
             clientRequestToken: input.clientRequestToken,
           }),

@@ -27,6 +27,8 @@ export interface DescribeClusterDeps {
 export function decidedMode(binding: Binding): BindingMode | undefined {
   if (binding.mode !== undefined && binding.mode !== 'auto') return binding.mode;
   if (binding.outputs?.mode) return binding.outputs.mode;
+  // Only Pod Identity chains into a target role.
+  if (binding.targetRoleArn !== undefined) return 'pod-identity';
   // A binding bound before modes existed was bound through IRSA; a new run must not switch it.
   return binding.outputs?.roleArn ? 'irsa' : undefined;
 }

@@ -164,7 +164,7 @@ export async function ensurePodIdentityAssociation(
   const { region, clusterName, namespace, serviceAccountName } = binding;
   const done = (association: PodIdentityAssociation, action: string): AssociationFacts => ({
     status: 'SUCCEEDED',
-    detail: `${agentNote}${action} association ${association.associationId} of ${namespace}/${serviceAccountName} with ${association.roleArn}`,
+    detail: `${agentNote}${action} association ${association.associationId} of ${namespace}/${serviceAccountName} with ${association.roleArn}${association.targetRoleArn ? ` → target ${association.targetRoleArn}` : ''}`,
     association: { associationId: association.associationId, associationArn: association.associationArn },
   });
 
@@ -178,13 +178,16 @@ export async function ensurePodIdentityAssociation(
     if (existing) {
       const how = await claim(existing, binding, deps);
       if (how === 'own') {
-        if (existing.roleArn === role.arn) return done(existing, 'kept');
+        if (existing.roleArn === role.arn && existing.targetRoleArn === binding.targetRoleArn) {
+          return done(existing, 'kept');
+        }
         const updated = await deps.podIdentity.updateAssociation(
           region,
           clusterName,
           existing.associationId,
           {
             roleArn: role.arn,
+            targetRoleArn: binding.targetRoleArn ?? null,
           },
         );
         return done(updated, 'updated');
@@ -198,6 +201,7 @@ export async function ensurePodIdentityAssociation(
         namespace,
         serviceAccount: serviceAccountName,
         roleArn: role.arn,
+        ...(binding.targetRoleArn === undefined ? {} : { targetRoleArn: binding.targetRoleArn }),
         // Ownership tags last: a caller's tag must not be able to claim or disown the association.
         tags: { ...binding.tags, ...ownershipTags(binding.id) },
         clientRequestToken: associationRequestToken(binding.id, role.arn, context.startedAt),

@@ -12,7 +12,13 @@ import {
   assertRolePlacement,
 } from '../../domain/guardrails.js';
 import { ownerOf, ownershipTags } from '../../domain/ownership.js';
-import { buildBindingTrustPolicy, samePolicy, type TrustPolicy } from '../../domain/trust-policy.js';
+import {
+  buildBindingTrustPolicy,
+  samePolicy,
+  TARGET_ROLE_POLICY_NAME,
+  type TrustPolicy,
+  targetRolePolicy,
+} from '../../domain/trust-policy.js';
 import type { BindingStore } from '../../ports/binding-store.js';
 import type { IamManagedPolicies, IamRoles, RoleState, Tags } from '../../ports/iam.js';
 import type { ClusterFacts, OidcProviderFacts, RoleFacts } from './bind-state.js';
@@ -196,9 +202,19 @@ export async function ensureRole(
   for (const policyArn of binding.policyArns) {
     await deps.roles.attachPolicy(role.name, policyArn);
   }
+  let target = '';
+  if (binding.targetRoleArn !== undefined) {
+    // Across accounts the role needs its own permission to assume the target; the target's trust decides.
+    const wanted = targetRolePolicy(binding.targetRoleArn);
+    const current = await deps.roles.getInlinePolicy(role.name, TARGET_ROLE_POLICY_NAME);
+    if (!current || !samePolicy(current, wanted)) {
+      await deps.roles.putInlinePolicy(role.name, TARGET_ROLE_POLICY_NAME, wanted);
+      target = `; may assume target role ${binding.targetRoleArn}`;
+    }
+  }
   return {
     status: 'SUCCEEDED',
-    detail: `${action} ${role.arn}`,
+    detail: `${action} ${role.arn}${target}`,
     name: role.name,
     arn: role.arn,
     trustPolicy,

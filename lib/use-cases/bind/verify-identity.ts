@@ -268,7 +268,8 @@ export async function verifyIdentity(
             throw error;
           });
           const decision = decideVerification(log, {
-            roleArn: role.arn,
+            // Chained through Pod Identity, the pod runs as the target role.
+            roleArn: container.proves === 'pod-identity' ? (binding.targetRoleArn ?? role.arn) : role.arn,
             elapsedSeconds: elapsedSeconds(),
             propagationWindowSeconds: config.iamPropagationWindowSeconds,
           });

@@ -85,11 +85,11 @@ function associationDrift(
   if (association.roleArn !== roleArn) {
     drift.push({ what: 'podIdentityAssociation.roleArn', expected: roleArn, actual: association.roleArn });
   }
-  if (association.targetRoleArn !== undefined) {
+  if (association.targetRoleArn !== binding.targetRoleArn) {
     drift.push({
       what: 'podIdentityAssociation.targetRoleArn',
-      expected: null,
-      actual: association.targetRoleArn,
+      expected: binding.targetRoleArn ?? null,
+      actual: association.targetRoleArn ?? null,
     });
   }
   // The trust policy admits only sessions tagged with the namespace and service account.
@@ -298,6 +298,7 @@ async function repair(
         namespace: binding.namespace,
         serviceAccount: binding.serviceAccountName,
         roleArn,
+        ...(binding.targetRoleArn === undefined ? {} : { targetRoleArn: binding.targetRoleArn }),
         tags: { ...binding.tags, ...ownershipTags(binding.id) },
         clientRequestToken: associationRequestToken(binding.id, roleArn, context.startedAt),
       });
@@ -308,7 +309,7 @@ async function repair(
     ) {
       await deps.podIdentity.updateAssociation(region, clusterName, association.associationId, {
         roleArn,
-        targetRoleArn: null,
+        targetRoleArn: binding.targetRoleArn ?? null,
         disableSessionTags: false,
       });
       done.push('pod identity association');
