@@ -20,7 +20,8 @@ const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 let system: TestSystem;
 
 beforeAll(async () => {
-  system = await startTestSystem();
+  // A short propagation window: a refused target role is a verdict after 3 s, not 60.
+  system = await startTestSystem({ env: { IAM_PROPAGATION_WINDOW_SECONDS: '3' } });
 });
 
 afterAll(async () => {
@@ -385,6 +386,36 @@ describe('Pod Identity bindings on the sandbox', () => {
 
     expect((await unbind(done.id)).status).toBe('DELETED');
     expect(await roleExists(sourceArn)).toBe(false);
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+  });
+
+  it('fails VerificationFailed when the target role does not trust the binding role, and rolls back', async () => {
+    const request = bindingRequest({ clusterName: 'modern' });
+    const peer = new IAMClient({
+      region: 'us-east-1',
+      endpoint: system.cloud.peerAwsUrl,
+      credentials: system.cloud.peerAccount.brokerCredentials,
+    });
+    const { Role: target } = await peer.send(
+      new CreateRoleCommand({
+        RoleName: `aloof-${request.serviceAccountName}`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    peer.destroy();
+
+    const done = await system.waitFor(
+      (await system.post({ ...request, targetRoleArn: target?.Arn })).json.id,
+    );
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatchObject({ step: 'VerifyIdentity', code: 'VerificationFailed' });
+    expect(done.error?.message).toContain('AccessDeniedException');
     expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
   });
 
