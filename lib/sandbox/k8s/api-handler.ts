@@ -8,10 +8,11 @@ import { checkFieldValidation } from './field-validation.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { openApiResponse } from './openapi-responses.js';
+import { parse as parseYaml } from 'yaml';
 import { patchObject } from './patch-bodies.js';
 import type { PodLogOptions } from './pod-runtime.js';
 import { decodeProtobufBody, decodesProtobuf, isProtobuf, protobufNotAccepted } from './protobuf-bodies.js';
-import { rbacAllows } from './rbac-authorizer.js';
+import { type AccessPolicyCheck, RequestAuthorizer } from './request-authorizer.js';
 import { parseJsonBody, type ResourceOperations, type ResourceTarget } from './resource-operations.js';
 import { apiVersionOf, findResourceType, resourceTypeOfKind } from './resource-types.js';
 import type { ServiceAccountTokenIssuer } from './service-account-tokens.js';
@@ -71,13 +72,7 @@ export type KubernetesIdentityLookup = (
   principalArn: string,
 ) => { username: string; groups: string[] } | undefined;
 
-/** EKS access policies associated with the caller's access entry (allowed in addition to RBAC). */
-export type AccessPolicyCheck = (
-  principalArn: string,
-  verb: string,
-  resource: string,
-  namespace?: string,
-) => boolean;
+export type { AccessPolicyCheck } from './request-authorizer.js';
 
 export interface SubresourceHandlers {
   podLog(pod: JsonObject, options: PodLogOptions): AsyncIterable<string>;
@@ -106,6 +101,8 @@ type Route = { discovery: JsonObject } | { openapi: true } | { target: ResourceT
 const TOKEN_CACHE_TTL_MS = 2 * 60_000;
 const TOKEN_CACHE_MAX = 10_000;
 
+const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
 const UNAUTHENTICATED_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 
 const pageNotFound = () =>
@@ -119,7 +116,11 @@ export class ApiHandler {
    */
   private readonly verifiedTokens = new Map<string, { identity: CallerIdentity; until: number }>();
 
-  constructor(private readonly options: ApiHandlerOptions) {}
+  private readonly authorizer: RequestAuthorizer;
+
+  constructor(private readonly options: ApiHandlerOptions) {
+    this.authorizer = new RequestAuthorizer(options.store, options.authorizeKubernetes);
+  }
 
   private async verifyAwsToken(token: string): Promise<CallerIdentity | undefined> {
     const { clusterName, region, sts, now } = this.options;
@@ -269,7 +270,11 @@ export class ApiHandler {
           })
         );
       }
-      if (method === 'POST') return out(201, await operations.create(target, body(), manager, caller));
+      if (method === 'POST') {
+        const created = body();
+        this.confirmRbacWrite(caller, target, created);
+        return out(201, await operations.create(target, created, manager, caller));
+      }
       throw methodNotAllowed(method, request.path);
     }
     if (sub === 'log') {
@@ -288,6 +293,7 @@ export class ApiHandler {
       const body = parseJsonBody(request.body, contentType);
       const handler = sub === 'approval' ? subresources.csrApproval : subresources.csrStatus;
       const existing = operations.get(target);
+      if (sub === 'approval') this.authorizer.confirmSignerApproval(caller, target.type, existing);
       const rv = stringAt(child(body, 'metadata'), 'resourceVersion');
       if (rv && rv !== stringAt(child(existing, 'metadata'), 'resourceVersion')) {
         throw new KubeStatusError(
@@ -318,13 +324,25 @@ export class ApiHandler {
         const found = operations.get(target);
         return table([found]) ?? out(200, found);
       }
-      case 'PUT':
-        return out(200, operations.replace(target, body(), manager));
+      case 'PUT': {
+        const replacement = body();
+        this.confirmRbacWrite(caller, target, replacement);
+        return out(200, operations.replace(target, replacement, manager));
+      }
       case 'PATCH': {
         if (converted) return out(200, this.patchEventsV1(target, contentType, request.body, manager));
         const applying = contentType.startsWith('application/apply-patch');
         const existed =
           applying && this.options.store.get(target.type, target.namespace, target.name) !== undefined;
+        // A patch that creates the object (server-side apply) is also a create, and is authorized as one.
+        if (applying && !existed) this.authorizeVerb(caller, 'create', target);
+        if (target.type.group === RBAC_GROUP) {
+          const mediaType = contentType.split(';')[0]!.trim();
+          const intended = applying
+            ? (parseYaml(request.body) as JsonObject)
+            : patchObject(operations.get(target), request.body, mediaType);
+          this.confirmRbacWrite(caller, target, intended);
+        }
         const result = await operations.patch(target, contentType, request.body, query, manager, caller);
         return out(applying && !existed ? 201 : 200, result);
       }
@@ -333,6 +351,11 @@ export class ApiHandler {
       default:
         throw methodNotAllowed(method, request.path);
     }
+  }
+
+  private confirmRbacWrite(caller: Caller, target: ResourceTarget, object: JsonObject): void {
+    if (target.type.group !== RBAC_GROUP) return;
+    this.authorizer.confirmNoEscalation(caller, target.type, target.namespace, object);
   }
 
   /** A patch written against the events.k8s.io/v1 form of a stored core/v1 event. */
@@ -418,36 +441,23 @@ export class ApiHandler {
     target: ResourceTarget,
     sub: string | undefined,
   ): void {
-    const verb = verbOf(method, target.name !== undefined);
+    this.authorizeVerb(caller, verbOf(method, target.name !== undefined), target, sub);
+  }
+
+  private authorizeVerb(caller: Caller, verb: string, target: ResourceTarget, sub?: string): void {
     const resource = sub ? `${target.type.plural}/${sub}` : target.type.plural;
     const namespace = target.type.namespaced
       ? target.namespace
       : target.type.kind === 'Namespace'
         ? target.name
         : undefined;
-    const byAccessPolicy =
-      !caller.unmapped &&
-      caller.principalArn !== undefined &&
-      (this.options.authorizeKubernetes?.(caller.principalArn, verb, resource, namespace) ?? false);
-    const allowed =
-      byAccessPolicy ||
-      (!caller.unmapped &&
-        rbacAllows(this.options.store, {
-          user: caller.user,
-          groups: caller.groups,
-          verb,
-          group: target.type.group,
-          resource,
-          namespace,
-          name: target.name,
-        }));
-    if (allowed) return;
-    const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
-    throw forbidden(
-      target.type,
-      target.name,
-      `User "${caller.user}" cannot ${verb} resource "${resource}" in API group "${target.type.group}" ${scope}`,
-    );
+    this.authorizer.authorize(caller, target.type, {
+      verb,
+      group: target.type.group,
+      resource,
+      ...(namespace !== undefined ? { namespace } : {}),
+      ...(target.name !== undefined ? { name: target.name } : {}),
+    });
   }
 
   private async injectFault(decision: FaultDecision | undefined): Promise<void> {

@@ -1,5 +1,6 @@
-// RBAC evaluation for in-cluster users (service accounts): the Role/ClusterRole rules reachable
-// through bindings whose subjects name the user or one of its groups.
+// RBAC evaluation as kube-apiserver's RBAC authorizer does it: the Role/ClusterRole rules reachable
+// through bindings whose subjects name the user or one of its groups, and the escalation checks on
+// writes of roles and bindings (a user may only grant what it holds, unless allowed to escalate/bind).
 import { arrayAt, child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { resourceTypeOfKind } from './resource-types.js';
@@ -15,7 +16,7 @@ export interface RbacRequest {
   name?: string;
 }
 
-function subjectMatches(subject: JsonObject, req: RbacRequest): boolean {
+function subjectMatches(subject: JsonObject, req: Pick<RbacRequest, 'user' | 'groups'>): boolean {
   const kind = stringAt(subject, 'kind');
   const name = stringAt(subject, 'name');
   if (kind === 'User') return name === req.user;
@@ -28,29 +29,91 @@ function subjectMatches(subject: JsonObject, req: RbacRequest): boolean {
 
 const has = (list: unknown[], value: string) => list.includes('*') || list.includes(value);
 
-function ruleAllows(rule: JsonObject, req: RbacRequest): boolean {
+// A rule resource `*` matches everything, `*` + `/<sub>` any resource's subresource <sub>, else exact.
+function resourceMatches(resources: unknown[], requested: string): boolean {
+  if (resources.includes('*') || resources.includes(requested)) return true;
+  const slash = requested.indexOf('/');
+  return slash >= 0 && resources.includes(`*${requested.slice(slash)}`);
+}
+
+export function ruleAllows(rule: JsonObject, req: Omit<RbacRequest, 'user' | 'groups'>): boolean {
   const names = arrayAt(rule, 'resourceNames');
   return (
     has(arrayAt(rule, 'verbs'), req.verb) &&
     has(arrayAt(rule, 'apiGroups'), req.group) &&
-    has(arrayAt(rule, 'resources'), req.resource) &&
+    resourceMatches(arrayAt(rule, 'resources'), req.resource) &&
+    // A rule that names resources never matches a request without a name (create by POST, list).
     (names.length === 0 || (req.name !== undefined && names.includes(req.name)))
   );
 }
 
-export function rbacAllows(store: ObjectStore, req: RbacRequest): boolean {
-  const rulesOf = (kind: 'Role' | 'ClusterRole', name: string, namespace?: string) =>
-    objectsAt(store.get(resourceTypeOfKind(kind), namespace, name), 'rules');
-  const bindingRules = (binding: JsonObject, namespace?: string): JsonObject[] => {
-    if (!objectsAt(binding, 'subjects').some((s) => subjectMatches(s, req))) return [];
+/** The rules the user holds in `namespace` (cluster-wide rules included), or cluster-wide only. */
+export function rulesFor(
+  store: ObjectStore,
+  subject: Pick<RbacRequest, 'user' | 'groups'>,
+  namespace?: string,
+): JsonObject[] {
+  const rulesOf = (kind: 'Role' | 'ClusterRole', name: string, ns?: string) =>
+    objectsAt(store.get(resourceTypeOfKind(kind), ns, name), 'rules');
+  const bindingRules = (binding: JsonObject, ns?: string): JsonObject[] => {
+    if (!objectsAt(binding, 'subjects').some((s) => subjectMatches(s, subject))) return [];
     const ref = child(binding, 'roleRef');
     const name = stringAt(ref, 'name') ?? '';
-    return stringAt(ref, 'kind') === 'Role' ? rulesOf('Role', name, namespace) : rulesOf('ClusterRole', name);
+    return stringAt(ref, 'kind') === 'Role' ? rulesOf('Role', name, ns) : rulesOf('ClusterRole', name);
   };
   const rules = store.list(resourceTypeOfKind('ClusterRoleBinding')).flatMap((b) => bindingRules(b));
-  if (req.namespace) {
-    for (const b of store.list(resourceTypeOfKind('RoleBinding'), req.namespace))
-      rules.push(...bindingRules(b, req.namespace));
+  if (namespace) {
+    for (const b of store.list(resourceTypeOfKind('RoleBinding'), namespace))
+      rules.push(...bindingRules(b, namespace));
   }
-  return rules.some((r) => ruleAllows(r, req));
+  return rules;
+}
+
+export function rbacAllows(store: ObjectStore, req: RbacRequest): boolean {
+  return rulesFor(store, req, req.namespace).some((r) => ruleAllows(r, req));
+}
+
+export type HeldPermission = (request: Omit<RbacRequest, 'user' | 'groups' | 'namespace'>) => boolean;
+
+/**
+ * The rules of `granted` the holder does not hold (kube-apiserver's "attempting to grant RBAC
+ * permissions not currently held"). Every verb × group × resource × name a granted rule spells out
+ * must be held; a `*` granted is only covered by a `*` held.
+ */
+export function uncoveredRules(holds: HeldPermission, granted: JsonObject[]): JsonObject[] {
+  return granted.filter((rule) => {
+    const names = arrayAt(rule, 'resourceNames').map(String);
+    const resources = arrayAt(rule, 'resources').map(String);
+    // Non-resource URLs (only meaningful in ClusterRoles) are held only by whoever holds `*` on them.
+    if (resources.length === 0) return arrayAt(rule, 'nonResourceURLs').length > 0;
+    for (const verb of arrayAt(rule, 'verbs').map(String))
+      for (const group of arrayAt(rule, 'apiGroups').map(String))
+        for (const resource of resources)
+          for (const name of names.length > 0 ? names : [undefined]) {
+            if (!holds({ verb, group, resource, ...(name !== undefined ? { name } : {}) })) return true;
+          }
+    return false;
+  });
+}
+
+/** The rules a Role/ClusterRole or a binding's referenced role grants, as stored now. */
+export function rulesReferencedBy(store: ObjectStore, binding: JsonObject, namespace?: string): JsonObject[] {
+  const ref = child(binding, 'roleRef');
+  const name = stringAt(ref, 'name') ?? '';
+  return stringAt(ref, 'kind') === 'Role'
+    ? objectsAt(store.get(resourceTypeOfKind('Role'), namespace, name), 'rules')
+    : objectsAt(store.get(resourceTypeOfKind('ClusterRole'), undefined, name), 'rules');
+}
+
+/** kube-apiserver's rendering of a rule in an escalation message. */
+export function describeRule(rule: JsonObject): string {
+  const list = (key: string) =>
+    arrayAt(rule, key)
+      .map((v) => JSON.stringify(v))
+      .join(' ');
+  const parts = [`APIGroups:[${list('apiGroups')}]`, `Resources:[${list('resources')}]`];
+  if (arrayAt(rule, 'resourceNames').length > 0) parts.push(`ResourceNames:[${list('resourceNames')}]`);
+  if (arrayAt(rule, 'nonResourceURLs').length > 0) parts.push(`NonResourceURLs:[${list('nonResourceURLs')}]`);
+  parts.push(`Verbs:[${list('verbs')}]`);
+  return `{${parts.join(', ')}}`;
 }
