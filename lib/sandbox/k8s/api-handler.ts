@@ -1,5 +1,7 @@
 // One Kubernetes API request from start to finish: route, count and fault injection,
 // authentication, authorization, then the verb; every failure becomes a `Status`.
+
+import { parse as parseYaml } from 'yaml';
 import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
 import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
 import { apiGroup, apiGroupList, apiResourceList, coreApiVersions, versionInfo } from './discovery.js';
@@ -8,7 +10,6 @@ import { checkFieldValidation } from './field-validation.js';
 import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import { openApiResponse } from './openapi-responses.js';
-import { parse as parseYaml } from 'yaml';
 import { patchObject } from './patch-bodies.js';
 import type { PodLogOptions } from './pod-runtime.js';
 import { decodeProtobufBody, decodesProtobuf, isProtobuf, protobufNotAccepted } from './protobuf-bodies.js';
