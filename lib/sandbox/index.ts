@@ -4,11 +4,14 @@
 // as its embedded default target; tests start it directly.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createSandboxAccount, type SandboxAccount } from './aws/index.js';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { type BrokerAccess, createSandboxAccount, type SandboxAccount } from './aws/index.js';
 import type { ClusterDescription } from './contracts.js';
 import { type CallCounts, createCallCounter, type SandboxCallCounter } from './counters.js';
 import { createFaultInjector, type FaultRule, type SeededFaultInjector } from './faults.js';
 import { type SandboxCluster, startSandboxCluster } from './k8s/index.js';
+import type { JsonObject } from './k8s/json.js';
 
 export interface SandboxClusterSpec {
   name: string;
@@ -17,6 +20,8 @@ export interface SandboxClusterSpec {
   webhook: 'builtin' | 'none';
   /** EKS add-ons installed and ACTIVE from the start (e.g. `eks-pod-identity-agent`). */
   addons?: readonly string[];
+  /** How the broker's role is admitted to this cluster (default: SandboxCloudOptions.brokerAccess). */
+  brokerAccess?: BrokerAccess;
 }
 
 /** The clusters `npm start` offers: one per path the bind workflow takes. */
@@ -42,6 +47,14 @@ export interface SandboxCloudOptions {
   /** Image repositories the registry has besides the known ones (k8s/image-catalog.ts); others fail to pull. */
   images?: readonly string[];
   faults?: { seed?: number; rules?: FaultRule[] };
+  /**
+   * `cluster-admin` (default): the broker's access entry has AmazonEKSClusterAdminPolicy.
+   * `least-privilege`: its access entry maps it to the Kubernetes group `irsa-broker` with no access
+   * policy, and each such cluster starts with `brokerRbacFile` applied, as its operator would.
+   */
+  brokerAccess?: BrokerAccess;
+  /** The RBAC manifests (multi-document YAML) for least-privilege clusters; default config/rbac/irsa-broker.yaml. */
+  brokerRbacFile?: string;
   /**
    * Where the account's and clusters' state is kept between runs (JSON). Absent: in memory only.
    * Loaded at start, written by `save()` and at `stop()`.
@@ -93,6 +106,25 @@ async function readState(file: string): Promise<PersistedState | undefined> {
   return parsed;
 }
 
+const DEFAULT_BROKER_RBAC_FILE = fileURLToPath(
+  new URL('../../config/rbac/irsa-broker.yaml', import.meta.url),
+);
+
+async function readManifests(file: string): Promise<Record<string, unknown>[]> {
+  const documents = parseAllDocuments(await readFile(file, 'utf8'));
+  const objects: Record<string, unknown>[] = [];
+  for (const document of documents) {
+    if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]!.message}`);
+    const object = document.toJS() as unknown;
+    if (object === null || object === undefined) continue;
+    if (typeof object !== 'object' || Array.isArray(object) || !('kind' in object)) {
+      throw new Error(`${file}: every document must be one Kubernetes object with a kind`);
+    }
+    objects.push(object as Record<string, unknown>);
+  }
+  return objects;
+}
+
 export async function startSandboxCloud(options: SandboxCloudOptions = {}): Promise<SandboxCloud> {
   const accountId = options.accountId ?? '111122223333';
   const region = options.region ?? 'us-east-1';
@@ -117,11 +149,18 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
   });
   account.linkAccount(peerAccount);
   const persisted = options.stateFile ? await readState(options.stateFile) : undefined;
+  const specs = (options.clusters ?? DEFAULT_CLUSTERS).map((spec) => ({
+    ...spec,
+    brokerAccess: spec.brokerAccess ?? options.brokerAccess ?? 'cluster-admin',
+  }));
+  const brokerRbac = specs.some((spec) => spec.brokerAccess === 'least-privilege')
+    ? await readManifests(options.brokerRbacFile ?? DEFAULT_BROKER_RBAC_FILE)
+    : [];
 
   const clusters = new Map<string, SandboxCluster>();
   const stops: (() => Promise<void>)[] = [];
   try {
-    for (const spec of options.clusters ?? DEFAULT_CLUSTERS) {
+    for (const spec of specs) {
       const cluster = await startSandboxCluster({
         name: spec.name,
         region,
@@ -142,6 +181,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
         ...(persisted?.clusters[spec.name] !== undefined
           ? { restoreFrom: persisted.clusters[spec.name] }
           : {}),
+        ...(spec.brokerAccess === 'least-privilege' ? { operatorObjects: brokerRbac as JsonObject[] } : {}),
       });
       stops.push(() => cluster.stop());
       clusters.set(spec.name, cluster);
@@ -149,9 +189,12 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     if (persisted) account.restore(persisted.account);
     if (persisted?.peerAccount !== undefined) peerAccount.restore(persisted.peerAccount);
     // After a restore the clusters listen on new ports: the account must describe them as they are now.
-    for (const spec of options.clusters ?? DEFAULT_CLUSTERS) {
+    for (const spec of specs) {
       const cluster = clusters.get(spec.name)!;
-      account.addCluster(cluster.description, cluster.issuer, { addons: spec.addons ?? [] });
+      account.addCluster(cluster.description, cluster.issuer, {
+        addons: spec.addons ?? [],
+        brokerAccess: spec.brokerAccess,
+      });
     }
     const server = await account.listen(0);
     stops.push(() => server.close());
@@ -196,3 +239,4 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     throw error;
   }
 }
+export type { BrokerAccess } from './aws/index.js';

@@ -59,6 +59,14 @@ export interface SandboxAccountOptions {
   now?: () => number;
 }
 
+/**
+ * How the broker's role is admitted to a cluster: an access entry with AmazonEKSClusterAdminPolicy, or
+ * one that maps it to the Kubernetes group `irsa-broker` (no access policy), whose RBAC the cluster's
+ * operator applied.
+ */
+export type BrokerAccess = 'cluster-admin' | 'least-privilege';
+export const BROKER_KUBERNETES_GROUP = 'irsa-broker';
+
 export interface KubernetesIdentity {
   username: string;
   groups: string[];
@@ -82,11 +90,11 @@ export interface SandboxAccount {
   linkAccount(other: SandboxAccount): void;
   /** This account as a linked account sees it (roles and issued credentials). */
   readonly peer: PeerAccount;
-  /** Registers (or, for a known name, refreshes) a cluster and its issuer keys; the broker role gets a cluster-admin access entry. */
+  /** Registers (or, for a known name, refreshes) a cluster and its issuer keys; the broker role gets an access entry (cluster-admin unless told otherwise). */
   addCluster(
     description: ClusterDescription,
     issuer: IssuerKeys,
-    options?: { addons?: readonly string[] },
+    options?: { addons?: readonly string[]; brokerAccess?: BrokerAccess },
   ): void;
   /** How access entries admit a principal (IAM role/user ARN or assumed-role session ARN) to a cluster, or undefined. */
   kubernetesIdentity(clusterName: string, principalArn: string): KubernetesIdentity | undefined;
@@ -320,27 +328,38 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     }
   };
 
+  const brokerAccess = new Map<string, BrokerAccess>();
   const grantBroker = (clusterName: string): void => {
     const record = state.clusters[clusterName]!;
-    if (record.accessEntries.some((e) => e.principalArn === brokerRoleArn)) return;
+    const leastPrivilege = brokerAccess.get(clusterName) === 'least-privilege';
+    const existing = record.accessEntries.find((e) => e.principalArn === brokerRoleArn);
+    // A state file from a run with the other mode: the entry the sandbox made follows the mode now.
+    const madeHere = existing?.accessEntryArn.endsWith(`/${BROKER_ROLE_NAME}/broker`) ?? false;
+    const asWanted = leastPrivilege
+      ? existing?.kubernetesGroups.includes(BROKER_KUBERNETES_GROUP) && existing.associations.length === 0
+      : existing?.associations.length !== 0;
+    if (existing && (!madeHere || asWanted)) return;
+    record.accessEntries = record.accessEntries.filter((e) => e !== existing);
     const at = new Date(now()).toISOString();
     record.accessEntries.push({
       principalArn: brokerRoleArn,
       accessEntryArn: `arn:aws:eks:${record.description.region}:${accountId}:access-entry/${clusterName}/role/${accountId}/${BROKER_ROLE_NAME}/broker`,
-      kubernetesGroups: [],
+      kubernetesGroups: leastPrivilege ? [BROKER_KUBERNETES_GROUP] : [],
       username: `arn:aws:sts::${accountId}:assumed-role/${BROKER_ROLE_NAME}/{{SessionName}}`,
       type: 'STANDARD',
       tags: {},
       createdAt: at,
       modifiedAt: at,
-      associations: [
-        {
-          policyArn: `${ACCESS_POLICY_ARN_PREFIX}AmazonEKSClusterAdminPolicy`,
-          accessScope: { type: 'cluster', namespaces: [] },
-          associatedAt: at,
-          modifiedAt: at,
-        },
-      ],
+      associations: leastPrivilege
+        ? []
+        : [
+            {
+              policyArn: `${ACCESS_POLICY_ARN_PREFIX}AmazonEKSClusterAdminPolicy`,
+              accessScope: { type: 'cluster', namespaces: [] },
+              associatedAt: at,
+              modifiedAt: at,
+            },
+          ],
     });
   };
 
@@ -389,6 +408,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
         ...state.issuers.filter((keys) => keys.issuer !== issuer.issuer),
         structuredClone(issuer),
       ];
+      brokerAccess.set(description.name, clusterOptions.brokerAccess ?? 'cluster-admin');
       grantBroker(description.name);
       registeredAddons.set(description.name, [...(clusterOptions.addons ?? [])]);
       installRegisteredAddons(description.name);

@@ -84,6 +84,11 @@ export interface SandboxClusterOptions {
   now?: () => number;
   /** Boots from a snapshot() of an earlier run (same CA, issuer keys and objects). */
   restoreFrom?: unknown;
+  /**
+   * What the cluster's operator applied after creating it (the broker's RBAC, its namespaces): there
+   * from the start, and created again at boot or restore when missing.
+   */
+  operatorObjects?: readonly JsonObject[];
 }
 
 export interface SandboxCluster {
@@ -259,6 +264,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
   } else {
     bootstrap(store, options.webhook === 'builtin', ca);
   }
+  applyOperatorObjects(store, options.operatorObjects ?? []);
   store.onChange(() => queueReconcile());
 
   const handler = new ApiHandler({
@@ -381,6 +387,7 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
       store.restore(value.store);
       webhooks.restore(value.webhooks);
       pods.restore(value.logs);
+      applyOperatorObjects(store, options.operatorObjects ?? []);
     },
     settle: () => scheduler.settle(),
     async stop() {
@@ -390,6 +397,28 @@ export async function startSandboxCluster(options: SandboxClusterOptions): Promi
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function applyOperatorObjects(store: ObjectStore, objects: readonly JsonObject[]): void {
+  for (const object of objects) {
+    const kind = stringAt(object, 'kind') ?? '';
+    const metadata = child(object, 'metadata');
+    const name = stringAt(metadata, 'name') ?? '';
+    const type = resourceTypeOfKind(kind);
+    if (store.get(type, stringAt(metadata, 'namespace'), name)) continue;
+    if (kind === 'Namespace') {
+      store.create(type, {
+        ...structuredClone(object),
+        metadata: {
+          ...metadata,
+          labels: { ...child(metadata, 'labels'), 'kubernetes.io/metadata.name': name },
+        },
+        spec: { finalizers: ['kubernetes'] },
+        status: { phase: 'Active' },
+      });
+      createDefaultServiceAccount(store, name);
+    } else store.create(type, structuredClone(object));
+  }
 }
 
 function createDefaultServiceAccount(store: ObjectStore, namespace: string): void {
