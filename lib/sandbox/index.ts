@@ -22,6 +22,8 @@ export interface SandboxClusterSpec {
   addons?: readonly string[];
   /** How the broker's role is admitted to this cluster (default: SandboxCloudOptions.brokerAccess). */
   brokerAccess?: BrokerAccess;
+  /** With least-privilege: the objects this cluster's operator applied instead of `brokerRbacFile`'s. */
+  brokerRbac?: readonly Record<string, unknown>[];
 }
 
 /** The clusters `npm start` offers: one per path the bind workflow takes. */
@@ -153,7 +155,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     ...spec,
     brokerAccess: spec.brokerAccess ?? options.brokerAccess ?? 'cluster-admin',
   }));
-  const brokerRbac = specs.some((spec) => spec.brokerAccess === 'least-privilege')
+  const brokerRbac = specs.some((spec) => spec.brokerAccess === 'least-privilege' && !spec.brokerRbac)
     ? await readManifests(options.brokerRbacFile ?? DEFAULT_BROKER_RBAC_FILE)
     : [];
 
@@ -181,7 +183,9 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
         ...(persisted?.clusters[spec.name] !== undefined
           ? { restoreFrom: persisted.clusters[spec.name] }
           : {}),
-        ...(spec.brokerAccess === 'least-privilege' ? { operatorObjects: brokerRbac as JsonObject[] } : {}),
+        ...(spec.brokerAccess === 'least-privilege'
+          ? { operatorObjects: (spec.brokerRbac ?? brokerRbac) as JsonObject[] }
+          : {}),
       });
       stops.push(() => cluster.stop());
       clusters.set(spec.name, cluster);
