@@ -1,7 +1,7 @@
 // `npm start`: runs irsa-broker on this machine (see runtime.ts) until Ctrl-C or SIGTERM.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { SandboxCloud } from '../sandbox/index.js';
+import type { BrokerAccess, SandboxCloud } from '../sandbox/index.js';
 import { awsCliExports } from './aws-cli-exports.js';
 import { localSandbox } from './local-sandbox.js';
 import { type RateLimit, validateRateLimit } from './rate-limiter.js';
@@ -31,6 +31,16 @@ function imagesFromEnv(name: 'SANDBOX_AWS_CLI_IMAGES' | 'SANDBOX_IMAGES'): strin
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
+}
+
+/** SANDBOX_BROKER_ACCESS: how the sandbox clusters admit the broker (unset: the sandbox's default). */
+function brokerAccessFromEnv(): { brokerAccess?: BrokerAccess } {
+  const raw = process.env.SANDBOX_BROKER_ACCESS;
+  if (raw === undefined || raw === '') return {};
+  if (raw !== 'cluster-admin' && raw !== 'least-privilege') {
+    throw new Error(`SANDBOX_BROKER_ACCESS=${raw} is not known; set it to least-privilege or cluster-admin`);
+  }
+  return { brokerAccess: raw };
 }
 
 function portFromEnv(): number {
@@ -82,6 +92,7 @@ async function main() {
         podStartDelayMs: 1000,
         awsCliImages: imagesFromEnv('SANDBOX_AWS_CLI_IMAGES'),
         images: imagesFromEnv('SANDBOX_IMAGES'),
+        ...brokerAccessFromEnv(),
       },
       (started) => {
         cloud = started;
