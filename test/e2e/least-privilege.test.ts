@@ -237,5 +237,6 @@ describe('least-privilege RBAC on the sandbox clusters', () => {
     expect(done.error?.message).toContain(
       `serviceaccounts "${request.serviceAccountName}" is forbidden: User "arn:aws:sts::111122223333:assumed-role/irsa-broker-local/irsa-broker" cannot get resource "serviceaccounts" in API group "" in the namespace "kube-system"`,
     );
+    expect(done.error?.message).toContain('config/rbac/irsa-broker.yaml');
   });
 });

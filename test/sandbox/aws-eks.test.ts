@@ -7,6 +7,7 @@ import {
   DescribeClusterCommand,
   InvalidParameterException,
   ListAccessEntriesCommand,
+  ListAssociatedAccessPoliciesCommand,
   ListClustersCommand,
   ResourceInUseException,
   ResourceNotFoundException,
@@ -111,6 +112,48 @@ describe('sandbox EKS through EKSClient', () => {
     expect(identity).toEqual({ username: session, groups: [] });
     expect(account.authorizeKubernetes('demo', session, 'create', 'clusterrolebindings')).toBe(true);
     expect(account.kubernetesIdentity('nope', session)).toBeUndefined();
+  });
+
+  it('maps the broker role to the irsa-broker group, with no access policy, on a least-privilege cluster', async () => {
+    // Prepare
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/irsa-broker-local/irsa-broker`;
+    const lean = await createTestIssuer();
+
+    // Act
+    account.addCluster(clusterDescription('lean', lean.issuer), lean.keys, {
+      brokerAccess: 'least-privilege',
+    });
+    const policies = await eks.send(
+      new ListAssociatedAccessPoliciesCommand({ clusterName: 'lean', principalArn: account.brokerRoleArn }),
+    );
+
+    // Assess: Kubernetes RBAC decides everything there
+    expect(account.kubernetesIdentity('lean', session)).toEqual({
+      username: session,
+      groups: ['irsa-broker'],
+    });
+    expect(policies.associatedAccessPolicies).toEqual([]);
+    expect(account.authorizeKubernetes('lean', session, 'get', 'namespaces', 'default')).toBe(false);
+    expect(account.authorizeKubernetes('demo', session, 'get', 'namespaces', 'default')).toBe(true);
+  });
+
+  it('turns the broker entry it made to the mode a cluster is registered with again (a state file of the other mode)', async () => {
+    // Prepare
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/irsa-broker-local/irsa-broker`;
+
+    // Act
+    account.addCluster(clusterDescription('demo', issuer.issuer), issuer.keys, {
+      brokerAccess: 'least-privilege',
+    });
+    const lean = account.kubernetesIdentity('demo', session);
+    account.addCluster(clusterDescription('demo', issuer.issuer), issuer.keys, {
+      brokerAccess: 'cluster-admin',
+    });
+
+    // Assess
+    expect(lean?.groups).toEqual(['irsa-broker']);
+    expect(account.kubernetesIdentity('demo', session)?.groups).toEqual([]);
+    expect(account.authorizeKubernetes('demo', session, 'create', 'clusterrolebindings')).toBe(true);
   });
 
   it('admits a namespace-scoped principal only inside its namespaces', async () => {

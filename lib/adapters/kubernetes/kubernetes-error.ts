@@ -53,8 +53,9 @@ export function kubernetesError(
   const causes = parsed.details?.causes ?? [];
   if (status === 401 || status === 403) {
     return new KubernetesAccessDeniedError(
-      `${message}. Grant the broker's IAM role access to cluster ${context.cluster}: an EKS access entry ` +
-        '(CreateAccessEntry + AssociateAccessPolicy) or RBAC for its Kubernetes identity that allows this.',
+      `${message}. Grant the broker's IAM role access to cluster ${context.cluster}: apply ` +
+        'config/rbac/irsa-broker.yaml there and map the role to the group irsa-broker with an EKS access entry ' +
+        '(kubernetesGroups), or add RBAC for its Kubernetes identity that allows this.',
     );
   }
   if (status === 404) return new NotFoundError(message);
