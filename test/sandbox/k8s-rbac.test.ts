@@ -334,6 +334,38 @@ describe('sandbox RBAC for an access entry with kubernetesGroups', () => {
     expect(webhook.status).toBe(201);
   });
 
+  it('counts non-resource URLs a writer holds as held, and no others', async () => {
+    // Prepare: testers may create ClusterRoles and GET /healthz
+    await raw(cluster, admin, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      metadata: { name: 'write-clusterroles' },
+      rules: [
+        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['create'] },
+        { nonResourceURLs: ['/healthz'], verbs: ['get'] },
+      ],
+    });
+    await raw(cluster, admin, 'POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      metadata: { name: 'testers-write-clusterroles' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'write-clusterroles' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'testers' }],
+    });
+    const clusterRoles = '/apis/rbac.authorization.k8s.io/v1/clusterroles';
+
+    // Act
+    const held = await raw(cluster, stranger, 'POST', clusterRoles, {
+      metadata: { name: 'health' },
+      rules: [{ nonResourceURLs: ['/healthz'], verbs: ['get'] }],
+    });
+    const more = await raw(cluster, stranger, 'POST', clusterRoles, {
+      metadata: { name: 'metrics' },
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    });
+
+    // Assess
+    expect(held.status).toBe(201);
+    expect(more.status).toBe(403);
+    expect(more.json().message).toContain('{NonResourceURLs:["/metrics"], Verbs:["get"]}');
+  });
+
   it('refuses a binding to a role the writer neither holds nor may bind', async () => {
     // Act
     const binding = await raw(

@@ -73,7 +73,22 @@ export function rbacAllows(store: ObjectStore, req: RbacRequest): boolean {
   return rulesFor(store, req, req.namespace).some((r) => ruleAllows(r, req));
 }
 
-export type HeldPermission = (request: Omit<RbacRequest, 'user' | 'groups' | 'namespace'>) => boolean;
+export type HeldPermission = (
+  request: Omit<RbacRequest, 'user' | 'groups' | 'namespace'> | { verb: string; nonResourceURL: string },
+) => boolean;
+
+/** Whether a rule allows `verb` on a non-resource URL (`/healthz`, or a `/prefix/*` pattern). */
+export function nonResourceRuleAllows(rule: JsonObject, verb: string, url: string): boolean {
+  return (
+    has(arrayAt(rule, 'verbs'), verb) &&
+    arrayAt(rule, 'nonResourceURLs').some(
+      (held) =>
+        held === '*' ||
+        held === url ||
+        (typeof held === 'string' && held.endsWith('*') && url.startsWith(held.slice(0, -1))),
+    )
+  );
+}
 
 /**
  * The rules of `granted` the holder does not hold (kube-apiserver's "attempting to grant RBAC
@@ -84,8 +99,11 @@ export function uncoveredRules(holds: HeldPermission, granted: JsonObject[]): Js
   return granted.filter((rule) => {
     const names = arrayAt(rule, 'resourceNames').map(String);
     const resources = arrayAt(rule, 'resources').map(String);
-    // Non-resource URLs (only meaningful in ClusterRoles) are held only by whoever holds `*` on them.
-    if (resources.length === 0) return arrayAt(rule, 'nonResourceURLs').length > 0;
+    if (resources.length === 0) {
+      return arrayAt(rule, 'nonResourceURLs').some((url) =>
+        arrayAt(rule, 'verbs').some((verb) => !holds({ verb: String(verb), nonResourceURL: String(url) })),
+      );
+    }
     for (const verb of arrayAt(rule, 'verbs').map(String))
       for (const group of arrayAt(rule, 'apiGroups').map(String))
         for (const resource of resources)
@@ -105,15 +123,22 @@ export function rulesReferencedBy(store: ObjectStore, binding: JsonObject, names
     : objectsAt(store.get(resourceTypeOfKind('ClusterRole'), undefined, name), 'rules');
 }
 
-/** kube-apiserver's rendering of a rule in an escalation message. */
+/** kube-apiserver's compact rendering of a rule in an escalation message (empty fields left out). */
 export function describeRule(rule: JsonObject): string {
-  const list = (key: string) =>
-    arrayAt(rule, key)
-      .map((v) => JSON.stringify(v))
-      .join(' ');
-  const parts = [`APIGroups:[${list('apiGroups')}]`, `Resources:[${list('resources')}]`];
-  if (arrayAt(rule, 'resourceNames').length > 0) parts.push(`ResourceNames:[${list('resourceNames')}]`);
-  if (arrayAt(rule, 'nonResourceURLs').length > 0) parts.push(`NonResourceURLs:[${list('nonResourceURLs')}]`);
-  parts.push(`Verbs:[${list('verbs')}]`);
+  const fields: [string, string][] = [
+    ['APIGroups', 'apiGroups'],
+    ['Resources', 'resources'],
+    ['NonResourceURLs', 'nonResourceURLs'],
+    ['ResourceNames', 'resourceNames'],
+    ['Verbs', 'verbs'],
+  ];
+  const parts = fields
+    .filter(([, key]) => arrayAt(rule, key).length > 0)
+    .map(
+      ([label, key]) =>
+        `${label}:[${arrayAt(rule, key)
+          .map((v) => JSON.stringify(v))
+          .join(' ')}]`,
+    );
   return `{${parts.join(', ')}}`;
 }

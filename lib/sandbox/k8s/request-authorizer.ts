@@ -6,6 +6,7 @@ import { child, type JsonObject, objectsAt, stringAt } from './json.js';
 import type { ObjectStore } from './object-store.js';
 import {
   describeRule,
+  nonResourceRuleAllows,
   type RbacRequest,
   rbacAllows,
   ruleAllows,
@@ -120,10 +121,13 @@ export class RequestAuthorizer {
     const held = rulesFor(this.store, caller, namespace);
     const missing = uncoveredRules(
       (request) =>
-        held.some((rule) => ruleAllows(rule, request)) ||
-        (caller.principalArn !== undefined &&
-          !caller.unmapped &&
-          (this.accessPolicies?.(caller.principalArn, request.verb, request.resource, namespace) ?? false)),
+        'nonResourceURL' in request
+          ? held.some((rule) => nonResourceRuleAllows(rule, request.verb, request.nonResourceURL))
+          : held.some((rule) => ruleAllows(rule, request)) ||
+            (caller.principalArn !== undefined &&
+              !caller.unmapped &&
+              (this.accessPolicies?.(caller.principalArn, request.verb, request.resource, namespace) ??
+                false)),
       granted,
     );
     if (missing.length === 0) return;
