@@ -1,5 +1,5 @@
 // `npm run package` offline, then the CloudFormation template it writes: routes, table, state machine and
-// least-privilege IAM per function.
+// least-privilege IAM per function, the table's stream and the status event bus.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { type Json, packagedResources, type TemplateResource } from '../support/packaged-template.js';
 
@@ -83,6 +83,8 @@ const UNBIND_FUNCTIONS = [
   'recordUnbind',
 ];
 const ROLLBACK_FUNCTIONS = ['deleteTestPods', 'removeServiceAccountBinding', 'deleteRole'];
+/** Functions behind events rather than routes or workflows: the execution monitor and the status events publisher. */
+const EVENT_FUNCTIONS = ['executionEnded', 'publishStatusEvents'];
 /** IAM actions that accept no resource ARN: the only ones allowed on "*". */
 const ACTIONS_WITHOUT_RESOURCES = new Set(['iam:ListOpenIDConnectProviders']);
 
@@ -102,6 +104,71 @@ describe('npm run package', () => {
       },
       Targets: [{ Arn: { 'Fn::GetAtt': ['ExecutionEndedLambdaFunction', 'Arn'] } }],
     });
+  });
+
+  it('streams every write of the table, before and after, to publishStatusEvents from the oldest record kept', () => {
+    const table = resources.BindingsTable;
+    expect(table?.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties);
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['BindingsTable', 'StreamArn'] },
+      FunctionName: { 'Fn::GetAtt': ['PublishStatusEventsLambdaFunction', 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: false,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      Enabled: true,
+    });
+    const filters = (mappings[0]?.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { dynamodb: { NewImage: { sk: { S: ['META'] } } } },
+    ]);
+  });
+
+  it('creates the status event bus and names it to the publisher', () => {
+    const buses = ofType('AWS::Events::EventBus');
+    expect(buses.map(([id, bus]) => [id, bus.Properties.Name])).toEqual([
+      ['StatusEventBus', 'irsa-broker-dev-events'],
+    ]);
+    const publisher = resources.PublishStatusEventsLambdaFunction;
+    const env = (publisher?.Properties.Environment as { Variables: Json }).Variables;
+    expect(env.EVENT_BUS_NAME).toEqual({ Ref: 'StatusEventBus' });
+  });
+
+  it('lets the publisher read only the table stream and put events only on its bus; no other function puts events', () => {
+    const statements = statementsOf(roleOfFunction('publishStatusEvents')).filter(
+      (s) => s.Sid !== 'OwnLogGroup',
+    );
+    expect(statements).toEqual([
+      {
+        Sid: 'ReadBindingsStream',
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+        Resource: [{ 'Fn::GetAtt': ['BindingsTable', 'StreamArn'] }],
+      },
+      {
+        Sid: 'PutStatusEvents',
+        Effect: 'Allow',
+        Action: ['events:PutEvents'],
+        Resource: [{ 'Fn::GetAtt': ['StatusEventBus', 'Arn'] }],
+      },
+    ]);
+    for (const key of [
+      ...API_FUNCTIONS,
+      ...STEP_FUNCTIONS,
+      ...LIFECYCLE_FUNCTIONS,
+      ...UNBIND_FUNCTIONS,
+      'executionEnded',
+    ]) {
+      const actions = actionsOf(statementsOf(roleOfFunction(key)));
+      expect({ key, events: actions.filter((a) => a.startsWith('events:')) }).toEqual({ key, events: [] });
+    }
   });
 
   it('routes each HTTP API route to its own function', () => {
@@ -303,9 +370,13 @@ describe('npm run package', () => {
   });
 
   it('gives every function a role of its own', () => {
-    const roles = [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS].map(
-      roleOfFunction,
-    );
+    const roles = [
+      ...API_FUNCTIONS,
+      ...STEP_FUNCTIONS,
+      ...LIFECYCLE_FUNCTIONS,
+      ...UNBIND_FUNCTIONS,
+      ...EVENT_FUNCTIONS,
+    ].map(roleOfFunction);
 
     expect(new Set(roles).size).toBe(roles.length);
   });
@@ -366,7 +437,13 @@ describe('npm run package', () => {
   });
 
   it('lets each function write only to its own log group', () => {
-    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS]) {
+    for (const key of [
+      ...API_FUNCTIONS,
+      ...STEP_FUNCTIONS,
+      ...LIFECYCLE_FUNCTIONS,
+      ...UNBIND_FUNCTIONS,
+      ...EVENT_FUNCTIONS,
+    ]) {
       const logs = statementsOf(roleOfFunction(key)).filter((s) =>
         list(s.Action).some((a) => a.startsWith('logs:')),
       );
