@@ -16,12 +16,14 @@ export function statusEventsHandler(deps: { publisher: EventPublisher; log?: (li
       return change ? [change] : [];
     });
     const result = await publishStatusEvents(changes, deps);
-    if (result.published.length > 0 || result.failedFrom) {
+    // Quiet when everything went out (the common case); a stopped batch says where and why.
+    if (result.failedFrom) {
       log(
         JSON.stringify({
           statusEvents: {
             published: result.published.map((e) => e.detail.eventId),
-            ...(result.failedFrom ? { failedFrom: result.failedFrom, failure: result.failure } : {}),
+            failedFrom: result.failedFrom,
+            failure: result.failure,
           },
         }),
       );
