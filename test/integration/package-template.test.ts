@@ -120,7 +120,8 @@ describe('npm run package', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       Enabled: true,
     });
-    const filters = (mappings[0]?.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    const criteria = mappings[0]?.FilterCriteria as { Filters: { Pattern: string }[] } | undefined;
+    const filters = criteria?.Filters ?? [];
     expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
       { dynamodb: { NewImage: { sk: { S: ['META'] } } } },
     ]);
@@ -132,7 +133,8 @@ describe('npm run package', () => {
       ['StatusEventBus', 'irsa-broker-dev-events'],
     ]);
     const publisher = resources.PublishStatusEventsLambdaFunction;
-    const env = (publisher?.Properties.Environment as { Variables: Json }).Variables;
+    if (!publisher) throw new Error('no PublishStatusEventsLambdaFunction in the template');
+    const env = (publisher.Properties.Environment as { Variables: Json }).Variables;
     expect(env.EVENT_BUS_NAME).toEqual({ Ref: 'StatusEventBus' });
   });
 
