@@ -36,12 +36,20 @@ async function eventsOf(id: string): Promise<SandboxEvent[]> {
   return items.filter((item) => item.event.detail.id === id);
 }
 
-/** Waits until the binding's events end with `status`, then a little longer: a duplicate would show. */
-async function settledEvents(id: string, status: string, timeoutMs = 20_000): Promise<SandboxEvent[]> {
+/**
+ * Waits until the binding has at least `count` events and the last is `status`, then a little longer: a
+ * duplicate would show.
+ */
+async function settledEvents(
+  id: string,
+  status: string,
+  count = 1,
+  timeoutMs = 20_000,
+): Promise<SandboxEvent[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const events = await eventsOf(id);
-    if (events.at(-1)?.event.detail.status === status) {
+    if (events.length >= count && events.at(-1)?.event.detail.status === status) {
       await new Promise((resolve) => setTimeout(resolve, 1500));
       return eventsOf(id);
     }
@@ -108,6 +116,37 @@ describe('status events on the local system', () => {
       ['Binding Deleting', 'unbind'],
       ['Binding Deleted', 'unbind'],
     ]);
+  });
+
+  it('publishes the runs of an update and of a drift check, each named by its workflow', async () => {
+    const created = await system.post(bindingRequest({ clusterName: 'demo' }));
+    const bound = await system.waitFor(created.json.id);
+    const send = (method: string, path: string, body: unknown) =>
+      fetch(`${system.url}/v1/bindings/${bound.id}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    expect((await send('PATCH', '', { tags: { cost: 'events' } })).status).toBe(202);
+    const afterUpdate = await settledEvents(bound.id, 'SUCCEEDED', 6);
+    expect((await send('POST', '/verify', {})).status).toBe(202);
+    const events = await settledEvents(bound.id, 'SUCCEEDED', 9);
+
+    expect(afterUpdate).toHaveLength(6);
+    expect(events.map((e) => [e.event['detail-type'], e.event.detail.workflow])).toEqual([
+      ['Binding Pending', 'bind'],
+      ['Binding Running', 'bind'],
+      ['Binding Succeeded', 'bind'],
+      ['Binding Pending', 'update'],
+      ['Binding Running', 'update'],
+      ['Binding Succeeded', 'update'],
+      ['Binding Pending', 'verify'],
+      ['Binding Running', 'verify'],
+      ['Binding Succeeded', 'verify'],
+    ]);
+    expect(events.at(-1)?.event.detail.drift).toEqual([]);
+    expect(new Set(events.map((e) => e.event.detail.eventId)).size).toBe(events.length);
   });
 
   it('publishes a FAILED binding with its error', async () => {
