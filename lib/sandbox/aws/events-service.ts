@@ -9,6 +9,8 @@ export interface EventsDeps {
   state(): AccountState;
   accountId: string;
   now(): number;
+  /** Told of each accepted event before PutEvents answers (EventBridge keeps what it accepted). */
+  onPublished?(record: PublishedEventRecord): void;
 }
 
 /** One awsJson1_1 operation: the JSON body in, the JSON result out; `region` is the signed region. */
@@ -175,6 +177,7 @@ export function createEventsService(deps: EventsDeps): EventsService {
         detail,
       },
     };
+    deps.onPublished?.(record);
     const events = deps.state().publishedEvents;
     events.push(record);
     if (events.length > EVENTS_KEPT) events.splice(0, events.length - EVENTS_KEPT);

@@ -36,7 +36,7 @@ import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-poli
 import { addonStatus, newAddon, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
 import { assumeRoleForPodIdentity, type EksAuthDeps, type PeerAccount } from './eks-auth.js';
 import { createEksService } from './eks-service.js';
-import { createEventsService } from './events-service.js';
+import { createEventsService, EVENTS_KEPT } from './events-service.js';
 import { createIamService } from './iam-service.js';
 import { accessKeyId, secretAccessKey, sessionToken, uniqueId } from './ids.js';
 import { faultError } from './injected-faults.js';
@@ -64,6 +64,8 @@ export interface SandboxAccountOptions {
   addonCreationDelayMs?: number;
   /** The account's clock (epoch ms): signature skew, token expiry, propagation. */
   now?: () => number;
+  /** Told of each event EventBridge accepts, before PutEvents answers: where to keep it durably. */
+  onEventPublished?: (record: PublishedEventRecord) => void;
 }
 
 export interface KubernetesIdentity {
@@ -119,6 +121,8 @@ export interface SandboxAccount {
   setPropagationDelayMs(ms: number): void;
   /** The events EventBridge accepted (PutEvents), oldest first, with the bus each was put on. */
   publishedEvents(): PublishedEventRecord[];
+  /** Replaces the accepted events (a journal read back at start). */
+  loadPublishedEvents(records: readonly PublishedEventRecord[]): void;
   /** The whole account as JSON (roles, policies, providers, clusters, access entries, issued credentials). */
   snapshot(): unknown;
   /** Replaces the account's state with a snapshot of the same account id. */
@@ -234,7 +238,12 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     sts: createStsService(webIdentity),
     eks: createEksService(deps),
     eksAuth,
-    events: createEventsService({ state: () => state, accountId, now }),
+    events: createEventsService({
+      state: () => state,
+      accountId,
+      now,
+      ...(options.onEventPublished ? { onPublished: options.onEventPublished } : {}),
+    }),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.counter ? { counter: options.counter } : {}),
     now,
@@ -442,6 +451,9 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     },
     publishedEvents() {
       return structuredClone(state.publishedEvents);
+    },
+    loadPublishedEvents(records) {
+      state.publishedEvents = structuredClone(records.slice(-EVENTS_KEPT));
     },
     snapshot(): AccountSnapshot {
       return structuredClone({
