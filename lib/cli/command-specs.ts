@@ -32,6 +32,14 @@ const maxSessionDuration: OptionSpec = {
   field: 'maxSessionDuration',
   description: 'Maximum session duration of the role, 3600..43200',
 };
+const mode: OptionSpec = {
+  name: 'mode',
+  kind: 'string',
+  value: '<mode>',
+  field: 'mode',
+  description:
+    'irsa, pod-identity or both (default auto: pod-identity where the agent add-on runs, else irsa)',
+};
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -72,6 +80,14 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'ServiceAccount name',
       },
       { ...policyArn, description: `${policyArn.description} (or --no-policies)` },
+      mode,
+      {
+        name: 'target-role-arn',
+        kind: 'string',
+        value: '<arn>',
+        field: 'targetRoleArn',
+        description: 'pod-identity: a role (e.g. in another account) to chain into; the test pod proves it',
+      },
       {
         name: 'role-name',
         kind: 'string',
@@ -239,13 +255,23 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'update',
-    summary: "Change a SUCCEEDED binding's policies, tags or session duration",
+    summary: "Change a SUCCEEDED binding's policies, tags, session duration or mode",
     description:
       'Sends the change (PATCH /v1/bindings/{id}) and follows the update workflow. --policy-arn and --tag ' +
-      'replace the whole list; options not given stay as they are.',
+      'replace the whole list; options not given stay as they are. --mode migrates one step at a time: ' +
+      'irsa → both → pod-identity, or back.',
     positionals: [id],
-    options: [policyArn, tag, maxSessionDuration, wait],
-    examples: ['irsa-broker update b-01k… --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    options: [
+      policyArn,
+      tag,
+      maxSessionDuration,
+      { ...mode, description: 'Migrate to irsa, both or pod-identity (one step from the current mode)' },
+      wait,
+    ],
+    examples: [
+      'irsa-broker update b-01k… --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess',
+      'irsa-broker update b-01k… --mode both',
+    ],
   },
   {
     name: 'verify',

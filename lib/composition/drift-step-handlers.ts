@@ -15,9 +15,16 @@ function repairOf(state: unknown): boolean {
   return repair;
 }
 
-export const checkDriftHandler = (deps: StepDeps<'config' | 'roles' | 'oidcProviders' | 'kubernetes'>) =>
-  stepHandler<DriftFacts>(deps, 'CheckDrift', (state, { binding }) =>
-    checkDrift(binding, requireFact(state, 'cluster', 'CheckDrift'), { repair: repairOf(state) }, deps),
+export const checkDriftHandler = (
+  deps: StepDeps<'config' | 'roles' | 'oidcProviders' | 'podIdentity' | 'kubernetes'>,
+) =>
+  stepHandler<DriftFacts>(deps, 'CheckDrift', (state, { binding, startedAt }) =>
+    checkDrift(
+      binding,
+      requireFact(state, 'cluster', 'CheckDrift'),
+      { repair: repairOf(state), startedAt },
+      deps,
+    ),
   );
 
 export function createDriftStepHandlers(deps: StepDependencies) {

@@ -6,7 +6,7 @@ import { systemClock } from '../adapters/system/system-clock.js';
 import { loadWorkflowConfig, type WorkflowConfig } from '../config/workflow-config.js';
 import type { BindingStore } from '../ports/binding-store.js';
 import type { Clock } from '../ports/clock.js';
-import type { EksClusters } from '../ports/eks.js';
+import type { EksClusters, EksPodIdentity } from '../ports/eks.js';
 import type { IamManagedPolicies, IamOidcProviders, IamRoles } from '../ports/iam.js';
 import type { KubernetesClusters } from '../ports/kubernetes.js';
 import type { ServingKeyGenerator } from '../ports/serving-key-generator.js';
@@ -16,6 +16,7 @@ export interface StepDependencies {
   store: BindingStore;
   clock: Clock;
   clusters: EksClusters;
+  podIdentity: EksPodIdentity;
   roles: IamRoles;
   policies: IamManagedPolicies;
   oidcProviders: IamOidcProviders;

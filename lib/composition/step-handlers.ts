@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { BindStepName, WorkflowStepName } from '../domain/binding.js';
 import { applyServiceAccount } from '../use-cases/bind/apply-service-account.js';
 import type {
+  AssociationFacts,
   BindState,
   ClusterFacts,
   OidcProviderFacts,
@@ -15,6 +16,10 @@ import type {
 } from '../use-cases/bind/bind-state.js';
 import { describeCluster } from '../use-cases/bind/describe-cluster.js';
 import { ensureOidcProvider } from '../use-cases/bind/ensure-oidc-provider.js';
+import {
+  associationSettled,
+  ensurePodIdentityAssociation,
+} from '../use-cases/bind/ensure-pod-identity-association.js';
 import { ensureRole } from '../use-cases/bind/ensure-role.js';
 import { type OutcomeResult, recordOutcome } from '../use-cases/bind/record-outcome.js';
 import { parseBindState, requireFact, runStep, type StepContext } from '../use-cases/bind/run-step.js';
@@ -47,22 +52,47 @@ export function stepHandler<R extends StepOutcome>(
 
 export const connection = (state: BindState, step: BindStepName) => requireFact(state, 'cluster', step);
 
-export const describeClusterHandler = (deps: StepDeps<'clusters'>) =>
+export const describeClusterHandler = (deps: StepDeps<'clusters' | 'podIdentity' | 'config'>) =>
   stepHandler<ClusterFacts>(deps, 'DescribeCluster', (_state, { binding }) => describeCluster(binding, deps));
 
 export const ensureOidcProviderHandler = (deps: StepDeps<'config' | 'oidcProviders'>) =>
-  stepHandler<OidcProviderFacts>(deps, 'EnsureOidcProvider', (state, { binding }) =>
-    ensureOidcProvider(binding, connection(state, 'EnsureOidcProvider'), deps),
+  stepHandler<OidcProviderFacts>(
+    deps,
+    'EnsureOidcProvider',
+    (state, { binding }) => ensureOidcProvider(binding, connection(state, 'EnsureOidcProvider'), deps),
+    (state) =>
+      state.cluster?.mode === 'pod-identity'
+        ? { status: 'SKIPPED', detail: 'pod-identity mode: EKS Pod Identity needs no OIDC provider', arn: '' }
+        : undefined,
   );
 
 export const ensureRoleHandler = (deps: StepDeps<'config' | 'roles' | 'policies'>) =>
-  stepHandler<RoleFacts>(deps, 'EnsureRole', (state, { binding }) =>
-    ensureRole(
+  stepHandler<RoleFacts>(deps, 'EnsureRole', (state, { binding }) => {
+    const cluster = connection(state, 'EnsureRole');
+    const irsa = (cluster.mode ?? 'irsa') !== 'pod-identity';
+    return ensureRole(
       binding,
-      connection(state, 'EnsureRole'),
-      requireFact(state, 'oidcProvider', 'EnsureRole'),
+      cluster,
+      irsa ? requireFact(state, 'oidcProvider', 'EnsureRole') : undefined,
       deps,
-    ),
+    );
+  });
+
+export const ensurePodIdentityAssociationHandler = (deps: StepDeps<'config' | 'podIdentity'>) =>
+  stepHandler<AssociationFacts>(
+    deps,
+    'EnsurePodIdentityAssociation',
+    (state, { binding, startedAt }) =>
+      ensurePodIdentityAssociation(
+        binding,
+        connection(state, 'EnsurePodIdentityAssociation'),
+        requireFact(state, 'role', 'EnsurePodIdentityAssociation'),
+        { startedAt },
+        deps,
+      ),
+    // A migration step runs it in every mode: leaving Pod Identity removes the association.
+    (state) =>
+      (state as { migrate?: unknown }).migrate === true ? undefined : associationSettled(state.cluster),
   );
 
 export const applyServiceAccountHandler = (deps: StepDeps<'config' | 'kubernetes'>) =>

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { Binding } from '../domain/binding.js';
 import { parseBindState } from '../use-cases/bind/run-step.js';
 import { reachCluster } from '../use-cases/unbind/cluster-connection.js';
+import { deletePodIdentityAssociation } from '../use-cases/unbind/delete-pod-identity-association.js';
 import { deleteRole } from '../use-cases/unbind/delete-role.js';
 import { deleteTestPods } from '../use-cases/unbind/delete-test-pods.js';
 import { type RecordUnbindResult, recordUnbind } from '../use-cases/unbind/record-unbind.js';
@@ -12,7 +13,10 @@ import { runUnbindStep, type UnbindTask } from '../use-cases/unbind/run-unbind-s
 import { phaseOf, type UnbindOutcome, type UnbindState } from '../use-cases/unbind/unbind-state.js';
 import type { StepDependencies } from './step-dependencies.js';
 
-type UnbindDeps = Pick<StepDependencies, 'config' | 'store' | 'clock' | 'clusters' | 'roles' | 'kubernetes'>;
+type UnbindDeps = Pick<
+  StepDependencies,
+  'config' | 'store' | 'clock' | 'clusters' | 'podIdentity' | 'roles' | 'kubernetes'
+>;
 /** What every unbind step's frame needs. */
 type UnbindFrame = Pick<StepDependencies, 'store' | 'clock'>;
 
@@ -42,6 +46,19 @@ export const deleteTestPodsHandler = (
     const cluster = await reachCluster(binding, state, deps);
     if (cluster.kind === 'gone') return { status: 'SKIPPED', detail: cluster.why };
     return deleteTestPods(binding, cluster.connection, deps);
+  });
+
+export const deletePodIdentityAssociationHandler = (
+  deps: UnbindFrame & Pick<StepDependencies, 'podIdentity'>,
+) =>
+  unbindHandler(deps, 'association', async (state, binding) => {
+    if (neverRan(binding, 'EnsurePodIdentityAssociation') && !binding.outputs?.podIdentityAssociation) {
+      return {
+        status: 'SKIPPED',
+        detail: 'EnsurePodIdentityAssociation never ran: no association was created',
+      };
+    }
+    return deletePodIdentityAssociation(binding, state, deps);
   });
 
 export const removeServiceAccountBindingHandler = (
@@ -78,6 +95,7 @@ export const recordUnbindHandler = (deps: UnbindFrame) =>
 export function createUnbindStepHandlers(deps: UnbindDeps) {
   return {
     deleteTestPods: deleteTestPodsHandler(deps),
+    deletePodIdentityAssociation: deletePodIdentityAssociationHandler(deps),
     removeServiceAccountBinding: removeServiceAccountBindingHandler(deps),
     deleteRole: deleteRoleHandler(deps),
     recordUnbind: recordUnbindHandler(deps),

@@ -7,8 +7,18 @@ import { requireFact } from '../use-cases/bind/run-step.js';
 import { connection, type StepDeps, stepHandler } from './step-handlers.js';
 
 export const ensureWebhookHandler = (deps: StepDeps<'config' | 'kubernetes' | 'keys'>) =>
-  stepHandler<EnsureWebhookResult>(deps, 'EnsureWebhook', (state, { binding }) =>
-    ensureWebhook({ bindingId: binding.id, cluster: connection(state, 'EnsureWebhook') }, deps),
+  stepHandler<EnsureWebhookResult>(
+    deps,
+    'EnsureWebhook',
+    (state, { binding }) =>
+      ensureWebhook({ bindingId: binding.id, cluster: connection(state, 'EnsureWebhook') }, deps),
+    (state) =>
+      state.cluster?.mode === 'pod-identity'
+        ? {
+            status: 'SKIPPED',
+            detail: 'pod-identity mode: EKS mutates the pods itself, no pod identity webhook needed',
+          }
+        : undefined,
   );
 
 export const approveCsrHandler = (deps: StepDeps<'config' | 'kubernetes' | 'keys'>) =>

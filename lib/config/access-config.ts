@@ -74,6 +74,10 @@ const tenantSchema = z.strictObject({
     z.boolean({ error: 'allowWildcardSubjects must be true or false' }),
     false,
   ),
+  targetAccounts: z._default(
+    z.array(z.string().check(z.regex(/^\d{12}$/, { error: 'targetAccounts are 12-digit AWS account ids' }))),
+    [],
+  ),
 });
 
 export const AccessPolicySchema = z.strictObject({

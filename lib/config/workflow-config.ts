@@ -75,6 +75,8 @@ const EnvSchema = z
     DENIED_POLICY_ARNS: policyArnList('DENIED_POLICY_ARNS'),
     CREATE_OIDC_PROVIDER: flag('CREATE_OIDC_PROVIDER'),
     CREATE_NAMESPACE: flag('CREATE_NAMESPACE'),
+    /** Install the eks-pod-identity-agent add-on on a cluster that lacks it, for Pod Identity bindings. */
+    INSTALL_POD_IDENTITY_AGENT: z._default(flag('INSTALL_POD_IDENTITY_AGENT'), false),
     /** The verification pod's image: it must carry the AWS CLI (`aws sts get-caller-identity`). */
     VERIFY_IMAGE: image('VERIFY_IMAGE', 'public.ecr.aws/aws-cli/aws-cli:2.22.0'),
     WEBHOOK_IMAGE: image('WEBHOOK_IMAGE', 'amazon/amazon-eks-pod-identity-webhook:v0.5.5'),
@@ -101,6 +103,8 @@ const EnvSchema = z
     TEST_POD_DEADLINE_SECONDS: seconds('TEST_POD_DEADLINE_SECONDS', 120, 3600),
     /** How long ApproveCsr waits for the webhook's CSR and then for the webhook to be ready. */
     WEBHOOK_READY_TIMEOUT_SECONDS: seconds('WEBHOOK_READY_TIMEOUT_SECONDS', 600, 3600),
+    /** How long EnsurePodIdentityAssociation waits for an add-on it installed to become ACTIVE. */
+    ADDON_READY_TIMEOUT_SECONDS: seconds('ADDON_READY_TIMEOUT_SECONDS', 600, 3600),
   })
   .check(
     z.refine((env) => env.IAM_PROPAGATION_WINDOW_SECONDS <= env.VERIFY_TIMEOUT_SECONDS, {
@@ -120,6 +124,7 @@ export interface WorkflowConfig {
   deniedPolicyArns: string[];
   createOidcProvider: boolean;
   createNamespace: boolean;
+  installPodIdentityAgent: boolean;
   /** VERIFY_IMAGE. */
   testPodImage: string;
   webhookImage: string;
@@ -129,6 +134,7 @@ export interface WorkflowConfig {
   stepPollBudgetSeconds: number;
   testPodDeadlineSeconds: number;
   webhookReadyTimeoutSeconds: number;
+  addonReadyTimeoutSeconds: number;
 }
 
 export class WorkflowConfigError extends Error {
@@ -161,6 +167,7 @@ export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): Workfl
     deniedPolicyArns: deniedPolicyArns(e.DENIED_POLICY_ARNS),
     createOidcProvider: e.CREATE_OIDC_PROVIDER,
     createNamespace: e.CREATE_NAMESPACE,
+    installPodIdentityAgent: e.INSTALL_POD_IDENTITY_AGENT,
     testPodImage: e.VERIFY_IMAGE,
     webhookImage: e.WEBHOOK_IMAGE,
     webhookNamespace: e.WEBHOOK_NAMESPACE,
@@ -169,5 +176,6 @@ export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): Workfl
     stepPollBudgetSeconds: e.STEP_POLL_BUDGET_SECONDS,
     testPodDeadlineSeconds: e.TEST_POD_DEADLINE_SECONDS,
     webhookReadyTimeoutSeconds: e.WEBHOOK_READY_TIMEOUT_SECONDS,
+    addonReadyTimeoutSeconds: e.ADDON_READY_TIMEOUT_SECONDS,
   };
 }

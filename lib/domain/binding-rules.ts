@@ -1,5 +1,6 @@
 // What a valid create-binding request is: the one schema that validates requests and documents the API.
 import * as z from 'zod/mini';
+import { IRSA_ONLY_FIELDS, REQUESTED_MODES } from './binding.js';
 import { type FieldIssue, InputError } from './errors.js';
 import {
   CLUSTER_NAME_MAX,
@@ -11,6 +12,7 @@ import {
   POLICY_ARN_PATTERN,
   REGION_PATTERN,
   RESERVED_TAG_PREFIXES,
+  ROLE_ARN_PATTERN,
   ROLE_DESCRIPTION_MAX,
   ROLE_DESCRIPTION_PATTERN,
   ROLE_NAME_PATTERN,
@@ -126,69 +128,120 @@ const tags = z
   )
   .register(z.globalRegistry, { description: 'Tags for the IAM role' });
 
-export const CreateBindingRequestSchema = z
-  .strictObject(
-    {
-      clusterName,
-      region,
-      namespace,
-      serviceAccountName,
-      policyArns,
-      roleName: z.optional(roleName),
-      createServiceAccount: z
-        ._default(flag('createServiceAccount'), true)
-        .register(z.globalRegistry, { description: 'Create the ServiceAccount when missing' }),
-      verify: z._default(flag('verify'), true).register(z.globalRegistry, {
-        description: 'Prove the binding with a test pod running sts get-caller-identity',
-      }),
-      tags: z._default(tags, {}),
-      maxSessionDuration: z.optional(
-        z
-          .int({ error: 'maxSessionDuration must be a whole number of seconds' })
-          .check(
-            z.minimum(3600, { error: 'maxSessionDuration must be at least 3600 seconds' }),
-            z.maximum(43200, { error: 'maxSessionDuration must be at most 43200 seconds' }),
-          ),
+/** The fields of a create request, without the rules between fields (what extending schemas build on). */
+export const CreateBindingRequestFields = z.strictObject(
+  {
+    clusterName,
+    region,
+    namespace,
+    serviceAccountName,
+    policyArns,
+    roleName: z.optional(roleName),
+    createServiceAccount: z
+      ._default(flag('createServiceAccount'), true)
+      .register(z.globalRegistry, { description: 'Create the ServiceAccount when missing' }),
+    verify: z._default(flag('verify'), true).register(z.globalRegistry, {
+      description: 'Prove the binding with a test pod running sts get-caller-identity',
+    }),
+    tags: z._default(tags, {}),
+    maxSessionDuration: z.optional(
+      z
+        .int({ error: 'maxSessionDuration must be a whole number of seconds' })
+        .check(
+          z.minimum(3600, { error: 'maxSessionDuration must be at least 3600 seconds' }),
+          z.maximum(43200, { error: 'maxSessionDuration must be at most 43200 seconds' }),
+        ),
+    ),
+    description: z.optional(
+      text('description').check(
+        z.maxLength(ROLE_DESCRIPTION_MAX, {
+          error: `description must be at most ${ROLE_DESCRIPTION_MAX} characters`,
+        }),
+        z.regex(ROLE_DESCRIPTION_PATTERN, {
+          error: 'description may hold only printable ASCII, Latin-1 letters, tabs and newlines',
+        }),
       ),
-      description: z.optional(
-        text('description').check(
-          z.maxLength(ROLE_DESCRIPTION_MAX, {
-            error: `description must be at most ${ROLE_DESCRIPTION_MAX} characters`,
-          }),
-          z.regex(ROLE_DESCRIPTION_PATTERN, {
-            error: 'description may hold only printable ASCII, Latin-1 letters, tabs and newlines',
+    ),
+    stsRegionalEndpoints: z.optional(flag('stsRegionalEndpoints')).register(z.globalRegistry, {
+      description: 'Annotate the ServiceAccount to use the regional STS endpoint',
+    }),
+    tokenExpirationSeconds: z.optional(
+      z
+        .int({ error: 'tokenExpirationSeconds must be a whole number of seconds' })
+        .check(
+          z.minimum(600, { error: 'tokenExpirationSeconds must be at least 600' }),
+          z.maximum(86400, { error: 'tokenExpirationSeconds must be at most 86400' }),
+        ),
+    ),
+    audience: z
+      .optional(
+        text('audience').check(
+          z.minLength(1, { error: 'audience must not be empty' }),
+          z.maxLength(256, { error: 'audience must be at most 256 characters' }),
+        ),
+      )
+      .register(z.globalRegistry, {
+        description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)',
+      }),
+    mode: z
+      .optional(
+        z.enum(REQUESTED_MODES, {
+          error: `mode must be one of ${REQUESTED_MODES.join(', ')}`,
+        }),
+      )
+      .register(z.globalRegistry, {
+        description:
+          'How pods get the role: irsa (OIDC web identity), pod-identity (EKS Pod Identity association), both ' +
+          '(the migration path), or auto (omitted): pod-identity where the cluster runs the eks-pod-identity-agent ' +
+          'add-on, else irsa',
+      }),
+    targetRoleArn: z
+      .optional(
+        text('targetRoleArn').check(
+          z.regex(ROLE_ARN_PATTERN, {
+            error: 'targetRoleArn must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>',
           }),
         ),
-      ),
-      stsRegionalEndpoints: z.optional(flag('stsRegionalEndpoints')).register(z.globalRegistry, {
-        description: 'Annotate the ServiceAccount to use the regional STS endpoint',
-      }),
-      tokenExpirationSeconds: z.optional(
-        z
-          .int({ error: 'tokenExpirationSeconds must be a whole number of seconds' })
-          .check(
-            z.minimum(600, { error: 'tokenExpirationSeconds must be at least 600' }),
-            z.maximum(86400, { error: 'tokenExpirationSeconds must be at most 86400' }),
-          ),
-      ),
-      audience: z
-        .optional(
-          text('audience').check(
-            z.minLength(1, { error: 'audience must not be empty' }),
-            z.maxLength(256, { error: 'audience must be at most 256 characters' }),
-          ),
-        )
-        .register(z.globalRegistry, {
-          description: 'Audience of the projected token (the webhook defaults to sts.amazonaws.com)',
-        }),
-      keepOnFailure: z.optional(flag('keepOnFailure')).register(z.globalRegistry, {
+      )
+      .register(z.globalRegistry, {
         description:
-          'Keep what a failed bind created (role, ServiceAccount annotation, test pods) instead of rolling it back',
+          'pod-identity mode only: a role, usually in another account, that the binding role chains into; its trust must admit the binding role. The test pod proves this role',
+        example: 'arn:aws:iam::444455556666:role/payments-reader',
       }),
-    },
-    { error: 'the request body must be a JSON object' },
-  )
-  .register(z.globalRegistry, { id: 'CreateBindingRequest' });
+    keepOnFailure: z.optional(flag('keepOnFailure')).register(z.globalRegistry, {
+      description:
+        'Keep what a failed bind created (role, ServiceAccount annotation, test pods) instead of rolling it back',
+    }),
+  },
+  { error: 'the request body must be a JSON object' },
+);
+
+export const CreateBindingRequestSchema = CreateBindingRequestFields.check(
+  z.superRefine((request, context) => {
+    if (request.targetRoleArn !== undefined && (request.mode === 'irsa' || request.mode === 'both')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['targetRoleArn'],
+        input: request.targetRoleArn,
+        message: `targetRoleArn works through EKS Pod Identity only; set mode to pod-identity (or leave it out), not ${request.mode}`,
+      });
+    }
+    // A target role makes auto mean pod-identity.
+    const podIdentity =
+      request.mode === 'pod-identity' ||
+      (request.targetRoleArn !== undefined && (request.mode ?? 'auto') === 'auto');
+    if (!podIdentity) return;
+    for (const field of IRSA_ONLY_FIELDS) {
+      if (request[field] === undefined) continue;
+      context.addIssue({
+        code: 'custom',
+        path: [field],
+        input: request[field],
+        message: `${field} applies to IRSA only; remove it or set mode to irsa or both`,
+      });
+    }
+  }),
+).register(z.globalRegistry, { id: 'CreateBindingRequest' });
 
 export type CreateBindingRequest = z.output<typeof CreateBindingRequestSchema>;
 

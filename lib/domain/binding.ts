@@ -12,6 +12,24 @@ export const ACTIVE_STATUSES: readonly BindingStatus[] = ['PENDING', 'RUNNING', 
 export const STEP_STATUSES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
+/**
+ * How the pods of the service account get the role's credentials: IRSA (OIDC web identity, the pod
+ * identity webhook, the ServiceAccount annotation), EKS Pod Identity (an association and the agent), or
+ * both at once while a workload migrates from one to the other.
+ */
+export const BINDING_MODES = ['irsa', 'pod-identity', 'both'] as const;
+export type BindingMode = (typeof BINDING_MODES)[number];
+/** What a request may ask for: a mode, or `auto` (pod-identity where the agent add-on runs, else irsa). */
+export const REQUESTED_MODES = ['auto', ...BINDING_MODES] as const;
+export type RequestedMode = (typeof REQUESTED_MODES)[number];
+
+/** Request fields that shape the IRSA token or annotation; a pod-identity binding has neither. */
+export const IRSA_ONLY_FIELDS = ['audience', 'tokenExpirationSeconds', 'stsRegionalEndpoints'] as const;
+/** Whether `mode` uses IRSA (OIDC provider, webhook, annotation). */
+export const usesIrsa = (mode: BindingMode): boolean => mode !== 'pod-identity';
+/** Whether `mode` uses EKS Pod Identity (agent add-on, association). */
+export const usesPodIdentity = (mode: BindingMode): boolean => mode !== 'irsa';
+
 /** The bind workflow's steps, in order; also `steps[].name` in the API. */
 export const BIND_STEPS = [
   'DescribeCluster',
@@ -19,16 +37,23 @@ export const BIND_STEPS = [
   'EnsureRole',
   'EnsureWebhook',
   'ApproveCsr',
+  'EnsurePodIdentityAssociation',
   'ApplyServiceAccount',
   'VerifyIdentity',
 ] as const;
 export type BindStepName = (typeof BIND_STEPS)[number];
 
 /** The bind workflow's rollback steps (after a failure, unless keepOnFailure), in order. */
-export const ROLLBACK_STEPS = ['RollbackTestPods', 'RollbackServiceAccount', 'RollbackRole'] as const;
+export const ROLLBACK_STEPS = [
+  'RollbackTestPods',
+  'RollbackPodIdentityAssociation',
+  'RollbackServiceAccount',
+  'RollbackRole',
+] as const;
 /** The unbind workflow's steps, in order. */
 export const UNBIND_STEPS = [
   'DeleteTestPods',
+  'DeletePodIdentityAssociation',
   'RemoveServiceAccountBinding',
   'DeleteRole',
   'RecordUnbind',
@@ -42,6 +67,24 @@ export const UPDATE_STEPS = [
   'EnsureRole',
   'VerifyIdentity',
 ] as const;
+
+/**
+ * The update workflow's steps for a PATCH that changes the mode (a migration step): the role gets the new
+ * mode's trust, the association and the annotation follow, and the test pod proves the new mode.
+ */
+export const MIGRATE_STEPS = [
+  'DescribeCluster',
+  'EnsureOidcProvider',
+  'EnsureRole',
+  'EnsurePodIdentityAssociation',
+  'ApplyServiceAccount',
+  'VerifyIdentity',
+] as const;
+
+/** A migration goes one step at a time: irsa ↔ both ↔ pod-identity, each proven before the next. */
+export function migrationAllowed(from: BindingMode, to: BindingMode): boolean {
+  return from !== to && (from === 'both' || to === 'both');
+}
 
 /** The drift check's steps, in order (POST /v1/bindings/{id}/verify). */
 export const VERIFY_STEPS = ['DescribeCluster', 'CheckDrift', 'VerifyIdentity'] as const;
@@ -75,6 +118,13 @@ export interface BindingRequest {
   audience?: string;
   /** Keep what a failed bind created (no rollback), e.g. to inspect it. Absent: false. */
   keepOnFailure?: boolean;
+  /** The mode asked for; absent (bindings made before modes existed, or omitted): `auto`. */
+  mode?: RequestedMode;
+  /**
+   * pod-identity only: a role (usually in another account) the association's role chains into; the pods
+   * get its credentials. Its own trust must admit the binding's role.
+   */
+  targetRoleArn?: string;
 }
 
 export interface StepRecord {
@@ -99,6 +149,24 @@ export interface BindingOutputs {
   verification?: Verification;
   /** Whether ApplyServiceAccount created the ServiceAccount (unbind may then delete it). */
   serviceAccountCreated?: boolean;
+  /** The mode DescribeCluster settled on (absent on bindings made before modes existed: irsa). */
+  mode?: BindingMode;
+  /**
+   * The EKS Pod Identity association this binding made or owns (pod-identity and both modes); null once
+   * a migration step back to irsa deleted it.
+   */
+  podIdentityAssociation?: PodIdentityAssociationRef | null;
+}
+
+export interface PodIdentityAssociationRef {
+  associationId: string;
+  associationArn: string;
+}
+
+/** The mode a stored binding runs in: the one its workflow settled on, or irsa for older bindings. */
+export function effectiveMode(binding: { outputs?: BindingOutputs; mode?: RequestedMode }): BindingMode {
+  if (binding.outputs?.mode) return binding.outputs.mode;
+  return binding.mode === undefined || binding.mode === 'auto' ? 'irsa' : binding.mode;
 }
 
 export interface BindingError {

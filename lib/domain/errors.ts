@@ -156,6 +156,16 @@ export class VerificationFailedError extends BrokerError {
   override readonly name = 'VerificationFailed';
   readonly retryable = false;
 }
+/** The binding needs EKS Pod Identity and the cluster does not run the eks-pod-identity-agent add-on. */
+export class PodIdentityAgentMissingError extends BrokerError {
+  override readonly name = 'PodIdentityAgentMissing';
+  readonly retryable = false;
+}
+/** A Pod Identity association for the service account exists and irsa-broker does not own it. */
+export class AssociationConflictError extends BrokerError {
+  override readonly name = 'AssociationConflict';
+  readonly retryable = false;
+}
 export class KubernetesAccessDeniedError extends BrokerError {
   override readonly name = 'KubernetesAccessDenied';
   readonly retryable = false;

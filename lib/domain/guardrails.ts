@@ -1,9 +1,16 @@
 // Guardrails every role irsa-broker creates must pass, whatever a caller or tenant asks for:
 // policies that are never attached, policies that would hand out IAM itself, and a trust policy that
 // admits exactly one service account.
+import { type BindingMode, usesIrsa, usesPodIdentity } from './binding.js';
 import { NotAllowedError } from './errors.js';
 import { issuerHostPath } from './oidc-issuer.js';
-import { assertTrustPolicyFits } from './trust-policy.js';
+import {
+  assertTrustPolicyFits,
+  DEFAULT_AUDIENCE,
+  POD_IDENTITY_ACTIONS,
+  POD_IDENTITY_PRINCIPAL,
+  podIdentityConditions,
+} from './trust-policy.js';
 
 /** AWS managed policies refused on every role, even when DENIED_POLICY_ARNS names others. */
 export const BUILT_IN_DENIED_POLICY_ARNS = [
@@ -152,71 +159,147 @@ export function assertPolicyDoesNotGrantIam(policyArn: string, document: unknown
 // ---- The trust policy: exactly one service account, one audience ----
 
 export interface ExpectedTrust {
-  oidcProviderArn: string;
-  issuer: string;
+  /** Absent: irsa (the only mode before Pod Identity). */
+  mode?: BindingMode;
   namespace: string;
   serviceAccountName: string;
-  audience: string;
+  /** IRSA's statement (irsa and both). */
+  oidcProviderArn?: string;
+  issuer?: string;
+  audience?: string;
+  /** Pod Identity's statement (pod-identity and both). */
+  podIdentity?: { accountId: string; clusterArn: string };
 }
 
 const WILDCARD = /[*?]/;
 
+function literalStringEquals(
+  at: string,
+  condition: unknown,
+  expected: Record<string, string>,
+  problems: string[],
+): void {
+  const keysWanted = Object.keys(expected).sort();
+  if (!condition || typeof condition !== 'object') {
+    problems.push(`${at}: a StringEquals condition on ${keysWanted.join(', ')} is required`);
+    return;
+  }
+  for (const operator of Object.keys(condition)) {
+    if (operator !== 'StringEquals') problems.push(`${at}: condition operator ${operator} is not allowed`);
+  }
+  const equals = ((condition as Record<string, unknown>).StringEquals ?? {}) as Record<string, unknown>;
+  const keys = Object.keys(equals).sort();
+  if (keys.join(',') !== keysWanted.join(',')) {
+    problems.push(`${at}: StringEquals must hold exactly ${keysWanted.join(', ')}, found ${keys.join(', ')}`);
+  }
+  for (const [key, value] of Object.entries(expected)) {
+    if (equals[key] !== value) problems.push(`${at}: ${key} must be exactly ${value}`);
+  }
+  for (const [key, value] of Object.entries(equals)) {
+    if (typeof value !== 'string' || WILDCARD.test(value)) {
+      problems.push(`${at}: ${key} must be one literal string without * or ?`);
+    }
+  }
+}
+
+function statementKeys(at: string, s: Record<string, unknown>, problems: string[]): void {
+  const allowed = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Condition']);
+  for (const key of Object.keys(s)) if (!allowed.has(key)) problems.push(`${at}: unexpected ${key}`);
+  if (s.Effect !== 'Allow') problems.push(`${at}: Effect must be Allow`);
+}
+
+function irsaViolations(at: string, s: Record<string, unknown>, expected: ExpectedTrust, problems: string[]) {
+  const providerArn = expected.oidcProviderArn ?? '';
+  const prefix = issuerHostPath(expected.issuer ?? '');
+  statementKeys(at, s, problems);
+  if (s.Action !== 'sts:AssumeRoleWithWebIdentity') {
+    problems.push(`${at}: Action must be exactly sts:AssumeRoleWithWebIdentity`);
+  }
+  const principal = s.Principal as Record<string, unknown> | undefined;
+  if (
+    !principal ||
+    typeof principal !== 'object' ||
+    Object.keys(principal).length !== 1 ||
+    principal.Federated !== providerArn
+  ) {
+    problems.push(`${at}: Principal must be exactly { Federated: ${providerArn} }`);
+  }
+  literalStringEquals(
+    at,
+    s.Condition,
+    {
+      [`${prefix}:sub`]: `system:serviceaccount:${expected.namespace}:${expected.serviceAccountName}`,
+      [`${prefix}:aud`]: expected.audience ?? DEFAULT_AUDIENCE,
+    },
+    problems,
+  );
+}
+
+function podIdentityViolations(
+  at: string,
+  s: Record<string, unknown>,
+  expected: ExpectedTrust,
+  problems: string[],
+) {
+  statementKeys(at, s, problems);
+  const actions = asList(s.Action);
+  if (
+    actions.length !== POD_IDENTITY_ACTIONS.length ||
+    !POD_IDENTITY_ACTIONS.every((action) => actions.includes(action))
+  ) {
+    problems.push(`${at}: Action must be exactly ${POD_IDENTITY_ACTIONS.join(' and ')}`);
+  }
+  const principal = s.Principal as Record<string, unknown> | undefined;
+  if (
+    !principal ||
+    typeof principal !== 'object' ||
+    Object.keys(principal).length !== 1 ||
+    principal.Service !== POD_IDENTITY_PRINCIPAL
+  ) {
+    problems.push(`${at}: Principal must be exactly { Service: ${POD_IDENTITY_PRINCIPAL} }`);
+  }
+  const pin = expected.podIdentity ?? { accountId: '', clusterArn: '' };
+  literalStringEquals(
+    at,
+    s.Condition,
+    podIdentityConditions({
+      ...pin,
+      namespace: expected.namespace,
+      serviceAccountName: expected.serviceAccountName,
+    }),
+    problems,
+  );
+}
+
 /**
- * Every way `policy` departs from the one IRSA trust irsa-broker grants: one Allow statement for
- * sts:AssumeRoleWithWebIdentity by the cluster's OIDC provider, with only StringEquals on exactly the
- * sub (this namespace and service account) and aud keys, and no wildcard anywhere.
+ * Every way `policy` departs from the trust irsa-broker grants in the binding's mode. IRSA: one Allow
+ * statement for sts:AssumeRoleWithWebIdentity by the cluster's OIDC provider, with only StringEquals on
+ * exactly the sub (this namespace and service account) and aud keys. Pod Identity: one Allow statement for
+ * pods.eks.amazonaws.com with exactly sts:AssumeRole and sts:TagSession, pinned by StringEquals to the
+ * account, the cluster and the service account. Both: the IRSA statement, then the Pod Identity one.
+ * No wildcard anywhere.
  */
 export function trustPolicyViolations(policy: unknown, expected: ExpectedTrust): string[] {
   const problems: string[] = [];
+  const mode = expected.mode ?? 'irsa';
   const doc = policy as { Version?: unknown; Statement?: unknown } | null;
   if (doc === null || typeof doc !== 'object') return ['the trust policy is not a JSON object'];
   if (doc.Version !== '2012-10-17') problems.push('Version must be 2012-10-17');
   const statements = asList(doc.Statement);
-  if (statements.length !== 1) problems.push(`expected exactly one statement, found ${statements.length}`);
-  const prefix = issuerHostPath(expected.issuer);
-  const subKey = `${prefix}:sub`;
-  const audKey = `${prefix}:aud`;
-  const sub = `system:serviceaccount:${expected.namespace}:${expected.serviceAccountName}`;
+  const kinds = [...(usesIrsa(mode) ? ['irsa'] : []), ...(usesPodIdentity(mode) ? ['pod-identity'] : [])];
+  if (statements.length !== kinds.length) {
+    problems.push(
+      `expected exactly ${kinds.length === 1 ? 'one statement' : `${kinds.length} statements (${kinds.join(', ')})`}` +
+        ` for mode ${mode}, found ${statements.length}`,
+    );
+  }
   for (const [index, raw] of statements.entries()) {
     const at = `statement ${index + 1}`;
     const s = (raw ?? {}) as Record<string, unknown>;
-    const allowed = new Set(['Sid', 'Effect', 'Principal', 'Action', 'Condition']);
-    for (const key of Object.keys(s)) if (!allowed.has(key)) problems.push(`${at}: unexpected ${key}`);
-    if (s.Effect !== 'Allow') problems.push(`${at}: Effect must be Allow`);
-    if (s.Action !== 'sts:AssumeRoleWithWebIdentity') {
-      problems.push(`${at}: Action must be exactly sts:AssumeRoleWithWebIdentity`);
-    }
-    const principal = s.Principal as Record<string, unknown> | undefined;
-    if (
-      !principal ||
-      typeof principal !== 'object' ||
-      Object.keys(principal).length !== 1 ||
-      principal.Federated !== expected.oidcProviderArn
-    ) {
-      problems.push(`${at}: Principal must be exactly { Federated: ${expected.oidcProviderArn} }`);
-    }
-    const condition = s.Condition as Record<string, unknown> | undefined;
-    if (!condition || typeof condition !== 'object') {
-      problems.push(`${at}: a StringEquals condition on ${subKey} and ${audKey} is required`);
-      continue;
-    }
-    for (const operator of Object.keys(condition)) {
-      if (operator !== 'StringEquals') problems.push(`${at}: condition operator ${operator} is not allowed`);
-    }
-    const equals = (condition.StringEquals ?? {}) as Record<string, unknown>;
-    const keys = Object.keys(equals).sort();
-    if (keys.join(',') !== [audKey, subKey].sort().join(',')) {
-      problems.push(
-        `${at}: StringEquals must hold exactly ${subKey} and ${audKey}, found ${keys.join(', ')}`,
-      );
-    }
-    if (equals[subKey] !== sub) problems.push(`${at}: ${subKey} must be exactly ${sub}`);
-    if (equals[audKey] !== expected.audience) problems.push(`${at}: ${audKey} must be ${expected.audience}`);
-    for (const [key, value] of Object.entries(equals)) {
-      if (typeof value !== 'string' || WILDCARD.test(value)) {
-        problems.push(`${at}: ${key} must be one literal string without * or ?`);
-      }
-    }
+    const kind = kinds[index];
+    // A statement beyond the mode's is refused by the count above, whatever it says.
+    if (kind === 'pod-identity') podIdentityViolations(at, s, expected, problems);
+    else if (kind === 'irsa') irsaViolations(at, s, expected, problems);
   }
   return problems;
 }
@@ -229,8 +312,8 @@ export function assertExactTrustPolicy(policy: unknown, expected: ExpectedTrust,
   const problems = trustPolicyViolations(policy, expected);
   if (problems.length > 0) {
     throw new NotAllowedError(
-      `The trust policy for ${expected.namespace}/${expected.serviceAccountName} is not the exact IRSA trust ` +
-        `irsa-broker grants (rule exact-trust-policy): ${problems.join('; ')}`,
+      `The trust policy for ${expected.namespace}/${expected.serviceAccountName} is not the exact ` +
+        `${expected.mode ?? 'irsa'} trust irsa-broker grants (rule exact-trust-policy): ${problems.join('; ')}`,
       GUARDRAIL_RULES.trustPolicy,
     );
   }

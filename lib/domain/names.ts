@@ -19,6 +19,14 @@ export const DNS1123_SUBDOMAIN_MAX = 253;
 export const POLICY_ARN_PATTERN =
   /^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,128}$/;
 
+/** IAM role ARN in an account (12 digits), optional path. */
+export const ROLE_ARN_PATTERN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+
+/** The account of an IAM ARN. */
+export function accountOfArn(arn: string): string | undefined {
+  return /^arn:[^:]+:[^:]+::(\d{12}):/.exec(arn)?.[1];
+}
+
 /** IAM role names; IAM compares them case-insensitively. */
 export const ROLE_NAME_PATTERN = /^[\w+=,.@-]{1,64}$/;
 

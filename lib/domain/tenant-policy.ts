@@ -2,6 +2,7 @@
 // Pure rules over an already validated policy; lib/config/access-config.ts reads and validates the document.
 import type { Binding } from './binding.js';
 import { InputError, NotAllowedError } from './errors.js';
+import { accountOfArn } from './names.js';
 
 export interface TenantRules {
   name: string;
@@ -16,6 +17,8 @@ export interface TenantRules {
   maxPoliciesPerRole: number;
   allowInlinePolicies: boolean;
   allowWildcardSubjects: boolean;
+  /** Accounts whose roles the tenant may name as a Pod Identity targetRoleArn; none by default. */
+  targetAccounts: readonly string[];
 }
 
 export interface TenantPolicy {
@@ -46,11 +49,16 @@ export interface BindRequestView {
   policyArns: readonly string[];
   /** Whether the request carries inline policy documents. */
   hasInlinePolicies: boolean;
+  /** A Pod Identity target role the request names. */
+  targetRoleArn?: string;
 }
 
 /** The parts of a validated create request the rules read; inline policies count when present at all. */
 export function bindRequestView(
-  request: Pick<BindRequestView, 'clusterName' | 'namespace' | 'serviceAccountName' | 'policyArns'>,
+  request: Pick<
+    BindRequestView,
+    'clusterName' | 'namespace' | 'serviceAccountName' | 'policyArns' | 'targetRoleArn'
+  >,
 ): BindRequestView {
   const extra = request as unknown as Record<string, unknown>;
   const inline = extra.inlinePolicies ?? extra.inlinePolicy;
@@ -59,6 +67,7 @@ export function bindRequestView(
     namespace: request.namespace,
     serviceAccountName: request.serviceAccountName,
     policyArns: request.policyArns,
+    ...(request.targetRoleArn === undefined ? {} : { targetRoleArn: request.targetRoleArn }),
     hasInlinePolicies:
       inline !== undefined &&
       inline !== null &&
@@ -145,6 +154,15 @@ function refusalBy(tenant: TenantRules, request: BindRequestView): Refusal | und
   }
   if (request.hasInlinePolicies && !tenant.allowInlinePolicies) {
     return { rule: rule('allowInlinePolicies'), reason: 'inline policies are not allowed' };
+  }
+  if (request.targetRoleArn !== undefined) {
+    const account = accountOfArn(request.targetRoleArn) ?? '';
+    if (!tenant.targetAccounts.includes(account)) {
+      return {
+        rule: rule('targetAccounts'),
+        reason: `target role account ${account} is not one of ${tenant.targetAccounts.join(', ') || '(none)'}`,
+      };
+    }
   }
   return undefined;
 }

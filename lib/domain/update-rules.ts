@@ -2,12 +2,13 @@
 // fields that identify the binding (and so its trust policy) are refused by name — and what a drift check
 // (POST /v1/bindings/{id}/verify) accepts.
 import * as z from 'zod/mini';
-import { CreateBindingRequestSchema, fieldIssues } from './binding-rules.js';
+import { BINDING_MODES } from './binding.js';
+import { CreateBindingRequestFields, fieldIssues } from './binding-rules.js';
 import { type FieldIssue, InputError } from './errors.js';
 import './validation-locale.js';
 
 /** Fields a PATCH may change. */
-export const UPDATABLE_FIELDS = ['policyArns', 'tags', 'maxSessionDuration'] as const;
+export const UPDATABLE_FIELDS = ['policyArns', 'tags', 'maxSessionDuration', 'mode'] as const;
 
 /** Fields of the create request that a PATCH may not change, with why. */
 const IDENTITY_FIELDS: Record<string, string> = {
@@ -22,9 +23,10 @@ const IDENTITY_FIELDS: Record<string, string> = {
   description: 'it cannot be changed after the binding is created',
   stsRegionalEndpoints: 'it cannot be changed after the binding is created',
   tokenExpirationSeconds: 'it cannot be changed after the binding is created',
+  targetRoleArn: 'the target role is what the binding proves; bind anew for another one',
 };
 
-const shape = CreateBindingRequestSchema.shape;
+const shape = CreateBindingRequestFields.shape;
 
 export const UpdateBindingRequestSchema = z
   .strictObject(
@@ -32,6 +34,12 @@ export const UpdateBindingRequestSchema = z
       policyArns: z.optional(shape.policyArns),
       tags: z.optional(shape.tags.def.innerType),
       maxSessionDuration: shape.maxSessionDuration,
+      mode: z
+        .optional(z.enum(BINDING_MODES, { error: `mode must be one of ${BINDING_MODES.join(', ')}` }))
+        .register(z.globalRegistry, {
+          description:
+            'Migrate the binding one step at a time: irsa → both → pod-identity (or back); each step is verified by a test pod',
+        }),
     },
     { error: 'the request body must be a JSON object' },
   )

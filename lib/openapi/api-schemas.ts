@@ -1,8 +1,8 @@
 // Response schemas of the HTTP API, for the OpenAPI document. Requests are validated by the schemas in
 // lib/domain and lib/http; these describe what the API sends back.
 import * as z from 'zod/mini';
-import { BINDING_STATUSES, STEP_STATUSES } from '../domain/binding.js';
-import { CreateBindingRequestSchema } from '../domain/binding-rules.js';
+import { BINDING_MODES, BINDING_STATUSES, STEP_STATUSES } from '../domain/binding.js';
+import { CreateBindingRequestFields } from '../domain/binding-rules.js';
 
 const timestamp = z.iso.datetime().register(z.globalRegistry, { description: 'UTC, ISO 8601' });
 
@@ -17,7 +17,7 @@ export const StepSchema = z
   .register(z.globalRegistry, { id: 'Step' });
 
 export const BindingSchema = z
-  .extend(CreateBindingRequestSchema, {
+  .extend(CreateBindingRequestFields, {
     id: z.string().register(z.globalRegistry, {
       description: 'Binding id; also the bind workflow execution name',
       example: 'b-01jz…',
@@ -35,8 +35,20 @@ export const BindingSchema = z
     steps: z.array(StepSchema),
     outputs: z.optional(
       z.object({
+        mode: z.optional(z.enum(BINDING_MODES)).register(z.globalRegistry, {
+          description:
+            'The mode the workflow bound in (what auto became); absent on bindings made before modes',
+        }),
         roleArn: z.optional(z.string()),
-        oidcProviderArn: z.optional(z.string()),
+        oidcProviderArn: z
+          .optional(z.string())
+          .register(z.globalRegistry, { description: 'The IAM OIDC provider (irsa and both modes)' }),
+        podIdentityAssociation: z
+          .optional(z.nullable(z.object({ associationId: z.string(), associationArn: z.string() })))
+          .register(z.globalRegistry, {
+            description:
+              'The EKS Pod Identity association the binding owns (pod-identity and both modes); null after a migration back to irsa removed it',
+          }),
         trustPolicy: z
           .optional(z.unknown())
           .register(z.globalRegistry, { description: 'The trust policy document as applied' }),

@@ -59,7 +59,7 @@ export interface Transition {
    */
   claimSlot?: boolean;
   /** Request fields a PATCH changed. */
-  request?: Partial<Pick<BindingRequest, 'policyArns' | 'tags' | 'maxSessionDuration'>>;
+  request?: Partial<Pick<BindingRequest, 'policyArns' | 'tags' | 'maxSessionDuration' | 'mode'>>;
   /** Replaces the binding's droppedTagKeys; `null` removes them (a run that succeeded removed the tags). */
   droppedTagKeys?: string[] | null;
 }

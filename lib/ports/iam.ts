@@ -94,6 +94,12 @@ export interface IamRoles {
   attachPolicy(name: string, policyArn: string): Promise<void>;
   /** Detaches a managed policy; absent attachments are ignored. Throws ThrottledError, TransientError. */
   detachPolicy(name: string, policyArn: string): Promise<void>;
+  /** The role's inline policy `policyName`; undefined when it has none by that name. */
+  getInlinePolicy(name: string, policyName: string): Promise<PolicyDocument | undefined>;
+  /** Adds or replaces an inline policy. Throws NotFoundError, InputError (malformed), QuotaExceededError. */
+  putInlinePolicy(name: string, policyName: string, document: PolicyDocument): Promise<void>;
+  /** Removes an inline policy; false when there was none by that name. */
+  deleteInlinePolicy(name: string, policyName: string): Promise<boolean>;
   /** Adds or overwrites tags. Throws NotFoundError, InputError, QuotaExceededError (50 tags), ThrottledError, TransientError. */
   tag(name: string, tags: Tags): Promise<void>;
   /** Removes tag keys. Throws NotFoundError, ThrottledError, TransientError. */

@@ -1,7 +1,13 @@
 // Use case: POST /v1/bindings/{id}/retry — re-run the bind workflow of a FAILED binding under the same id.
 // Also the frame every re-run (retry, update, drift check) starts through: one conditional status change
 // picks the single winner among concurrent callers, then the workflow starts under a new execution name.
-import { BIND_STEPS, type Binding, type BindingStatus, type StepRecord } from '../domain/binding.js';
+import {
+  BIND_STEPS,
+  type Binding,
+  type BindingStatus,
+  effectiveMode,
+  type StepRecord,
+} from '../domain/binding.js';
 import { NotFoundError, StatusConflictError, WorkflowStartFailedError } from '../domain/errors.js';
 import type { ApiPorts } from '../ports/api-ports.js';
 import type { Transition } from '../ports/binding-store.js';
@@ -97,6 +103,7 @@ export async function rerunBinding(run: Rerun, deps: RerunDeps): Promise<Binding
                 ...(current.maxSessionDuration !== undefined
                   ? { maxSessionDuration: current.maxSessionDuration }
                   : {}),
+                ...(run.request.mode !== undefined ? { mode: effectiveMode(current) } : {}),
               },
             }
           : {}),

@@ -40,7 +40,7 @@ function postRequests(run: string): Request[] {
       // A service account per request: every POST creates a binding (no 409 shortcut).
       setupRequest: (request: Request) => ({
         ...request,
-        body: bindingBody(`p-${run}-${sequence++}`, POST_CLUSTER),
+        body: bindingBody(`p-${run}-${sequence++}`, { clusterName: POST_CLUSTER }),
       }),
     },
   ];
@@ -54,7 +54,7 @@ export async function measureApi(
   const seed = await fetch(`${url}/v1/bindings`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: bindingBody(`get-target-${randomUUID().slice(0, 8)}`, POST_CLUSTER),
+    body: bindingBody(`get-target-${randomUUID().slice(0, 8)}`, { clusterName: POST_CLUSTER }),
   });
   const seeded = (await seed.json()) as { id?: string };
   if (seed.status !== 202 || !seeded.id) {

@@ -39,12 +39,22 @@ export async function startBenchSystem(dynamodb: DynamoDbMeter): Promise<BenchSy
   return { runtime, cloud, lambda, stop: () => runtime.stop() };
 }
 
-export function bindingBody(serviceAccountName: string, clusterName = 'demo'): string {
+/** What a workflow run binds: the cluster and the binding mode (absent: the request names none). */
+export interface BindingScenario {
+  clusterName: string;
+  mode?: 'irsa' | 'pod-identity' | 'both';
+}
+
+export function bindingBody(
+  serviceAccountName: string,
+  scenario: BindingScenario = { clusterName: 'demo' },
+): string {
   return JSON.stringify({
-    clusterName,
+    clusterName: scenario.clusterName,
     region: 'us-east-1',
     namespace: 'bench',
     serviceAccountName,
     policyArns: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+    ...(scenario.mode ? { mode: scenario.mode } : {}),
   });
 }

@@ -10,17 +10,27 @@ import { startDynamoDbLocal } from '../../lib/local/dynamodb-local.js';
 import { startLocalRuntime } from '../../lib/local/runtime.js';
 import { loadServiceConfig } from '../../lib/local/serverless-config.js';
 import { type LatencyResult, measureApi } from './api-latency.js';
-import { BENCH_ACCOUNT, startBenchSystem } from './bench-system.js';
+import { BENCH_ACCOUNT, type BenchSystem, type BindingScenario, startBenchSystem } from './bench-system.js';
 import { type ColdStartResult, measureColdStarts } from './cold-start.js';
-import { costFormula, costPerBinding, type PerBindingUsage } from './cost-model.js';
+import { type Architecture, costFormula, costPerBinding, type PerBindingUsage } from './cost-model.js';
 import { type FloorResult, measureDynamoDbFloor } from './dynamodb-floor.js';
-import { startDynamoDbMeter } from './dynamodb-meter.js';
+import { type DynamoDbMeter, startDynamoDbMeter } from './dynamodb-meter.js';
 import { startHeldStepFunctions } from './held-step-functions.js';
 import { measureSequentialDurations, runWorkflowBench, type WorkflowResult } from './workflow-bench.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SECTIONS = ['api', 'workflow', 'cold-start'] as const;
 type Section = (typeof SECTIONS)[number];
+/** The workflow section's runs: IRSA where the README's figures come from, then EKS Pod Identity. */
+const MODES = ['irsa', 'pod-identity', 'both'] as const;
+type Mode = (typeof MODES)[number];
+// IRSA as callers have always asked for it (no mode: auto, which picks irsa on demo, where no agent runs);
+// Pod Identity on modern, the sandbox cluster running the eks-pod-identity-agent add-on.
+const SCENARIOS: Record<Mode, BindingScenario> = {
+  irsa: { clusterName: 'demo' },
+  'pod-identity': { clusterName: 'modern', mode: 'pod-identity' },
+  both: { clusterName: 'modern', mode: 'both' },
+};
 
 // Latency targets are over the floor measured in the same run: DynamoDB Local serializes transactions,
 // so an absolute number says more about the machine than about irsa-broker.
@@ -30,15 +40,17 @@ const TARGETS = {
   /** POST p99 at 16 connections ≤ the create path's own DynamoDB calls' p99 + this. */
   postP99OverFloorMs: 25,
   writeUnitsPerBinding: 86,
-  transitionsPerDemoBinding: 20,
+  /** Step Functions state transitions of an IRSA binding on demo (Pod Identity's are reported beside). */
+  transitionsPerDemoBinding: 8,
   fiftyBindingsSeconds: 15,
   costPerBindingUsd: 0.0005,
 };
 
 function usage(problem: string): never {
   console.error(`${problem}
-usage: npm run bench -- [--bindings N] [--duration S] [--warmup S] [--runs N] [--only api,workflow,cold-start] [--out FILE]
-  --bindings   concurrent bindings in the workflow run (default 50, 1..500)
+usage: npm run bench -- [--bindings N] [--modes irsa,pod-identity,both] [--duration S] [--warmup S] [--runs N] [--only api,workflow,cold-start] [--out FILE]
+  --bindings   concurrent bindings in each workflow run (default 50, 1..500)
+  --modes      workflow runs: irsa on demo, pod-identity and both on modern (default all; irsa always runs)
   --duration   seconds per autocannon run (default 10, 1..60)
   --runs       node processes per cold start median (default 9, 1..51, odd)
   --warmup     seconds of GETs and POSTs before the API is measured (default 20, 0..300)
@@ -65,6 +77,7 @@ function parseOptions() {
         runs: { type: 'string' },
         warmup: { type: 'string' },
         only: { type: 'string' },
+        modes: { type: 'string' },
         out: { type: 'string' },
       },
       strict: true,
@@ -78,6 +91,10 @@ function parseOptions() {
       usage(`--only ${section}: sections are ${SECTIONS.join(', ')}`);
     }
   }
+  const modes = (parsed.values.modes ?? MODES.join(',')).split(',').map((s) => s.trim());
+  for (const mode of modes) {
+    if (!(MODES as readonly string[]).includes(mode)) usage(`--modes ${mode}: modes are ${MODES.join(', ')}`);
+  }
   const runs = intOption(parsed.values.runs, 'runs', 9, 1, 51);
   if (runs % 2 === 0) usage(`--runs ${runs}: use an odd number so the median is one run`);
   return {
@@ -86,6 +103,7 @@ function parseOptions() {
     warmupSeconds: intOption(parsed.values.warmup, 'warmup', 20, 0, 300),
     runs,
     only: new Set(only as Section[]),
+    modes: MODES.filter((mode) => mode === 'irsa' || modes.includes(mode)),
     out: parsed.values.out ?? join(ROOT, 'docs/bench-results.json'),
   };
 }
@@ -142,23 +160,30 @@ function printFloor(rows: FloorResult[]) {
   );
 }
 
-function printWorkflow(result: WorkflowResult) {
+function printWorkflow(result: WorkflowResult, mode: Mode) {
   const p = result.perBinding;
+  // The wall time and transition targets are IRSA's; Pod Identity's figures are reported beside them.
+  const irsa = mode === 'irsa';
   const rows: (string | number)[][] = [
     ['bindings started at once', result.bindings, ''],
     ['succeeded', result.succeeded, verdict(result.succeeded === result.bindings)],
     [
       'wall time until all finished',
       `${result.wallSeconds.toFixed(1)} s`,
-      result.bindings === 50
-        ? `≤ ${TARGETS.fiftyBindingsSeconds} s: ${verdict(result.wallSeconds <= TARGETS.fiftyBindingsSeconds)}`
-        : '(target is for 50)',
+      !irsa
+        ? ''
+        : result.bindings === 50
+          ? `≤ ${TARGETS.fiftyBindingsSeconds} s: ${verdict(result.wallSeconds <= TARGETS.fiftyBindingsSeconds)}`
+          : '(target is for 50)',
     ],
     [
       'state transitions / binding (mean, max)',
       `${p.stateTransitions.toFixed(1)}, ${p.maxStateTransitions}`,
-      `≤ ${TARGETS.transitionsPerDemoBinding}: ${verdict(p.maxStateTransitions <= TARGETS.transitionsPerDemoBinding)}`,
+      irsa
+        ? `≤ ${TARGETS.transitionsPerDemoBinding}: ${verdict(p.maxStateTransitions <= TARGETS.transitionsPerDemoBinding)}`
+        : '',
     ],
+    ['modes the bindings settled on', JSON.stringify(result.settledModes), ''],
     ['Lambda task invocations / binding', p.taskInvocations.toFixed(1), ''],
     ['retries / binding', p.retries.toFixed(2), ''],
     ['AWS calls / binding', p.awsCallsTotal.toFixed(1), ''],
@@ -166,12 +191,14 @@ function printWorkflow(result: WorkflowResult) {
     [
       'DynamoDB read / write units per binding',
       `${p.dynamoDbReadUnits.toFixed(1)} / ${p.dynamoDbWriteUnits.toFixed(1)}`,
-      `WRU ≤ ${TARGETS.writeUnitsPerBinding}: ${verdict(p.dynamoDbWriteUnits <= TARGETS.writeUnitsPerBinding)}`,
+      irsa
+        ? `WRU ≤ ${TARGETS.writeUnitsPerBinding}: ${verdict(p.dynamoDbWriteUnits <= TARGETS.writeUnitsPerBinding)}`
+        : '',
     ],
     ...Object.entries(p.dynamoDbUnitsBy).map(([part, units]) => [`  units: ${part}`, units.toFixed(1), '']),
   ];
   table(
-    `Workflow: ${result.bindings} concurrent bindings on cluster demo, no simulated latency`,
+    `Workflow: ${result.bindings} concurrent bindings on cluster ${result.clusterName}, mode ${result.requestedMode ?? 'omitted (auto)'}, no simulated latency`,
     ['measure', 'value', 'target'],
     rows,
   );
@@ -181,11 +208,114 @@ function printWorkflow(result: WorkflowResult) {
   }
   for (const [operation, count] of Object.entries(p.dynamoDbCalls))
     calls.push(['dynamodb', operation, count.toFixed(2)]);
-  table('Calls per binding by operation', ['service', 'operation', 'per binding'], calls);
+  table(
+    `Calls per binding by operation (${result.clusterName}, ${mode})`,
+    ['service', 'operation', 'per binding'],
+    calls,
+  );
   if (result.failures.length > 0) {
     console.log(`\n${result.failures.length} binding(s) did not succeed:`);
     for (const failure of result.failures.slice(0, 5)) console.log(`  ${JSON.stringify(failure)}`);
   }
+}
+
+interface ModeRun {
+  workflow: WorkflowResult;
+  cost: { usage: PerBindingUsage; formula: string[] } & Record<string, unknown>;
+  total: number;
+}
+
+/** The modes side by side: what one verified binding takes in each. */
+function printModes(runs: Partial<Record<Mode, ModeRun>>) {
+  const modes = MODES.filter((mode) => runs[mode]);
+  const column = (f: (run: ModeRun) => string) => modes.map((mode) => f(runs[mode] as ModeRun));
+  const lambdaInvocations = (run: ModeRun) =>
+    Object.values(run.cost.usage.lambda).reduce((sum, fn) => sum + fn.invocations, 0);
+  table(
+    'Per verified binding, by mode',
+    ['measure', ...modes.map((mode) => `${mode} on ${SCENARIOS[mode].clusterName}`)],
+    [
+      ['succeeded', ...column((r) => `${r.workflow.succeeded}/${r.workflow.bindings}`)],
+      ['wall time until all finished', ...column((r) => `${r.workflow.wallSeconds.toFixed(1)} s`)],
+      [
+        'state transitions (mean, max)',
+        ...column(
+          (r) =>
+            `${r.workflow.perBinding.stateTransitions.toFixed(1)}, ${r.workflow.perBinding.maxStateTransitions}`,
+        ),
+      ],
+      ['Lambda task invocations', ...column((r) => r.workflow.perBinding.taskInvocations.toFixed(1))],
+      ['Lambda invocations (with POST and GET)', ...column((r) => lambdaInvocations(r).toFixed(1))],
+      ['AWS calls', ...column((r) => r.workflow.perBinding.awsCallsTotal.toFixed(1))],
+      ['Kubernetes calls', ...column((r) => r.workflow.perBinding.kubernetesCallsTotal.toFixed(1))],
+      [
+        'DynamoDB RRU / WRU',
+        ...column(
+          (r) =>
+            `${r.workflow.perBinding.dynamoDbReadUnits.toFixed(1)} / ${r.workflow.perBinding.dynamoDbWriteUnits.toFixed(1)}`,
+        ),
+      ],
+      ['cost', ...column((r) => `$${r.total.toFixed(8)}`)],
+    ],
+  );
+}
+
+/** One mode's workflow run: counts from `bindings` concurrent bindings, handler durations from 5 alone. */
+async function benchMode(
+  mode: Mode,
+  system: BenchSystem,
+  meter: DynamoDbMeter,
+  bindings: number,
+  config: { functions: Record<string, { memorySize?: number } | undefined> },
+  architecture: Architecture,
+): Promise<ModeRun> {
+  const scenario = SCENARIOS[mode];
+  const workflow = await runWorkflowBench(system, meter, bindings, scenario, progress);
+  printWorkflow(workflow, mode);
+  const sequential = await measureSequentialDurations(system, 5, scenario, progress);
+  const perBinding: PerBindingUsage = {
+    stateTransitions: workflow.perBinding.stateTransitions,
+    lambda: Object.fromEntries(
+      Object.entries(workflow.perBinding.lambda).map(([key, fn]) => {
+        const alone = sequential[key];
+        const msPerInvocation =
+          alone && alone.invocations > 0
+            ? alone.billedMs / alone.invocations
+            : fn.billedMs / Math.max(fn.invocations, 1);
+        return [
+          key,
+          {
+            invocations: fn.invocations,
+            billedMs: msPerInvocation * fn.invocations,
+            memoryMb: config.functions[key]?.memorySize ?? 1024,
+          },
+        ];
+      }),
+    ),
+    dynamoDbReadUnits: workflow.perBinding.dynamoDbReadUnits,
+    dynamoDbWriteUnits: workflow.perBinding.dynamoDbWriteUnits,
+    httpApiRequests: workflow.perBinding.httpApiRequests,
+  };
+  const cost = costPerBinding(perBinding, architecture);
+  const alternative = costPerBinding(perBinding, architecture === 'arm64' ? 'x86_64' : 'arm64');
+  console.log(
+    `\nCost per verified binding, ${mode} on ${scenario.clusterName} (us-east-1 list prices; counts from the ${bindings} concurrent bindings, handler durations from 5 run one at a time; the caller's POST and one GET included)`,
+  );
+  for (const line of costFormula(perBinding, cost)) console.log(`  ${line}`);
+  console.log(`  on ${alternative.architecture}: $${alternative.total.toFixed(8)}`);
+  console.log(
+    `  target ≤ $${TARGETS.costPerBindingUsd}: ${verdict(cost.total <= TARGETS.costPerBindingUsd)}`,
+  );
+  return {
+    workflow,
+    cost: {
+      usage: perBinding,
+      [cost.architecture]: cost,
+      [alternative.architecture]: alternative,
+      formula: costFormula(perBinding, cost),
+    },
+    total: cost.total,
+  };
 }
 
 function printColdStarts(rows: ColdStartResult[]) {
@@ -291,49 +421,20 @@ async function main() {
     const system = await startBenchSystem(meter);
     try {
       if (options.only.has('workflow')) {
-        const workflow = await runWorkflowBench(system, meter, options.bindings, progress);
-        printWorkflow(workflow);
-        const sequential = await measureSequentialDurations(system, 5, progress);
-        const perBinding: PerBindingUsage = {
-          stateTransitions: workflow.perBinding.stateTransitions,
-          lambda: Object.fromEntries(
-            Object.entries(workflow.perBinding.lambda).map(([key, fn]) => {
-              const alone = sequential[key];
-              const msPerInvocation =
-                alone && alone.invocations > 0
-                  ? alone.billedMs / alone.invocations
-                  : fn.billedMs / Math.max(fn.invocations, 1);
-              return [
-                key,
-                {
-                  invocations: fn.invocations,
-                  billedMs: msPerInvocation * fn.invocations,
-                  memoryMb: config.functions[key]?.memorySize ?? 1024,
-                },
-              ];
-            }),
-          ),
-          dynamoDbReadUnits: workflow.perBinding.dynamoDbReadUnits,
-          dynamoDbWriteUnits: workflow.perBinding.dynamoDbWriteUnits,
-          httpApiRequests: workflow.perBinding.httpApiRequests,
-        };
-        const cost = costPerBinding(perBinding, architecture);
-        const alternative = costPerBinding(perBinding, architecture === 'arm64' ? 'x86_64' : 'arm64');
-        console.log(
-          `\nCost per verified binding (us-east-1 list prices; counts from the ${options.bindings} concurrent bindings, handler durations from 5 run one at a time; the caller's POST and one GET included)`,
+        const runs: Partial<Record<Mode, ModeRun>> = {};
+        for (const mode of options.modes) {
+          runs[mode] = await benchMode(mode, system, meter, options.bindings, config, architecture);
+        }
+        printModes(runs);
+        // IRSA keeps the keys earlier results used; the Pod Identity runs sit beside it.
+        results.workflow = runs.irsa?.workflow;
+        results.cost = runs.irsa?.cost;
+        const podIdentity = Object.fromEntries(
+          options.modes
+            .filter((mode) => mode !== 'irsa')
+            .map((mode) => [mode, { workflow: runs[mode]?.workflow, cost: runs[mode]?.cost }]),
         );
-        for (const line of costFormula(perBinding, cost)) console.log(`  ${line}`);
-        console.log(`  on ${alternative.architecture}: $${alternative.total.toFixed(8)}`);
-        console.log(
-          `  target ≤ $${TARGETS.costPerBindingUsd}: ${verdict(cost.total <= TARGETS.costPerBindingUsd)}`,
-        );
-        results.workflow = workflow;
-        results.cost = {
-          usage: perBinding,
-          [cost.architecture]: cost,
-          [alternative.architecture]: alternative,
-          formula: costFormula(perBinding, cost),
-        };
+        if (Object.keys(podIdentity).length > 0) results.podIdentity = podIdentity;
       }
       if (options.only.has('api')) {
         // For comparison: POSTs whose workflows run on the same two cores (each ends at DescribeCluster).

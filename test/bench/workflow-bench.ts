@@ -1,12 +1,17 @@
-// N bindings started at once on the sandbox cluster `demo`: wall time until every workflow ends, and
-// what each binding cost in state transitions, Lambda invocations, AWS and Kubernetes calls and
-// DynamoDB units.
+// N bindings started at once on one sandbox cluster in one mode (IRSA on `demo`, Pod Identity on
+// `modern`): wall time until every workflow ends, and what each binding cost in state transitions, Lambda
+// invocations, AWS and Kubernetes calls and DynamoDB units.
 import type { CallCounts } from '../../lib/sandbox/counters.js';
-import { type BenchSystem, bindingBody } from './bench-system.js';
+import { type BenchSystem, type BindingScenario, bindingBody } from './bench-system.js';
 import type { DynamoDbMeter, DynamoDbUsage } from './dynamodb-meter.js';
 import type { FunctionUsage } from './lambda-meter.js';
 
 export interface WorkflowResult {
+  clusterName: string;
+  /** The mode the requests asked for (absent: none, so auto). */
+  requestedMode?: string;
+  /** How many bindings ended in each mode (outputs.mode, as DescribeCluster settled it). */
+  settledModes: Record<string, number>;
   bindings: number;
   succeeded: number;
   failures: { id: string; status: string; error?: unknown }[];
@@ -48,23 +53,30 @@ const divide = (usage: DynamoDbUsage, n: number) => ({
   unitsBy: Object.fromEntries(Object.entries(usage.unitsBy).map(([key, u]) => [key, u / n])),
 });
 
+/** Service account names of one scenario: runs in different modes on one cluster must not collide (409). */
+const prefixOf = (scenario: BindingScenario, what: string) => `${what}-${scenario.mode ?? 'auto'}`;
+
 export async function runWorkflowBench(
   system: BenchSystem,
   dynamodb: DynamoDbMeter,
   count: number,
+  scenario: BindingScenario,
   progress: (line: string) => void,
 ): Promise<WorkflowResult> {
   const { runtime, cloud } = system;
+  const label = `${scenario.clusterName}/${scenario.mode ?? 'auto'}`;
   // Warm every handler once, so the measured run is the steady state a busy deployment sees.
-  progress('workflow: warm-up binding');
-  await bindAll(system, 1, 'warm', () => undefined);
+  progress(`workflow ${label}: warm-up binding`);
+  await bindAll(system, 1, prefixOf(scenario, 'warm'), scenario, () => undefined);
   cloud.counter.reset();
   dynamodb.reset();
   system.lambda.reset();
 
   const startedExecutions = runtime.sfn.executions().length;
   const started = performance.now();
-  const ids = await bindAll(system, count, 'bench', progress);
+  const ids = await bindAll(system, count, prefixOf(scenario, 'bench'), scenario, (line) =>
+    progress(`workflow ${label}: ${line}`),
+  );
   const wallSeconds = (performance.now() - started) / 1000;
 
   const executions = runtime.sfn.executions().slice(startedExecutions);
@@ -72,7 +84,12 @@ export async function runWorkflowBench(
   const finals = await Promise.all(
     ids.map(async (id) => {
       const response = await fetch(`${runtime.url}/v1/bindings/${id}`);
-      return (await response.json()) as { id: string; status: string; error?: unknown };
+      return (await response.json()) as {
+        id: string;
+        status: string;
+        error?: unknown;
+        outputs?: { mode?: string };
+      };
     }),
   );
   const failures = finals.filter((b) => b.status !== 'SUCCEEDED');
@@ -88,7 +105,15 @@ export async function runWorkflowBench(
     ]),
   );
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  const settledModes: Record<string, number> = {};
+  for (const binding of finals) {
+    const mode = binding.outputs?.mode ?? '(none)';
+    settledModes[mode] = (settledModes[mode] ?? 0) + 1;
+  }
   return {
+    clusterName: scenario.clusterName,
+    ...(scenario.mode ? { requestedMode: scenario.mode } : {}),
+    settledModes,
     bindings: count,
     succeeded: count - failures.length,
     failures: failures.map((f) => ({ id: f.id, status: f.status, ...(f.error ? { error: f.error } : {}) })),
@@ -117,6 +142,7 @@ async function bindAll(
   system: BenchSystem,
   count: number,
   prefix: string,
+  scenario: BindingScenario,
   progress: (line: string) => void,
 ): Promise<string[]> {
   const { runtime } = system;
@@ -125,7 +151,7 @@ async function bindAll(
       const response = await fetch(`${runtime.url}/v1/bindings`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: bindingBody(`${prefix}-${i}`),
+        body: bindingBody(`${prefix}-${i}`, scenario),
       });
       const body = (await response.json()) as { id?: string };
       if (response.status !== 202 || !body.id) {
@@ -136,7 +162,7 @@ async function bindAll(
   );
   const byName = new Map(runtime.sfn.executions().map((e) => [e.name, e]));
   let finished = 0;
-  const ticker = setInterval(() => progress(`workflow: ${finished}/${count} finished`), 1000);
+  const ticker = setInterval(() => progress(`${finished}/${count} finished`), 1000);
   try {
     await Promise.all(
       posted.map(async (id) => {
@@ -159,12 +185,15 @@ async function bindAll(
 export async function measureSequentialDurations(
   system: BenchSystem,
   runs: number,
+  scenario: BindingScenario,
   progress: (line: string) => void,
 ): Promise<Record<string, FunctionUsage>> {
   system.lambda.reset();
   for (let i = 0; i < runs; i++) {
-    progress(`workflow: sequential binding ${i + 1}/${runs} (handler durations)`);
-    const [id] = await bindAll(system, 1, `seq-${i}`, () => undefined);
+    progress(
+      `workflow ${scenario.clusterName}/${scenario.mode ?? 'auto'}: sequential binding ${i + 1}/${runs} (handler durations)`,
+    );
+    const [id] = await bindAll(system, 1, `${prefixOf(scenario, 'seq')}-${i}`, scenario, () => undefined);
     await fetch(`${system.runtime.url}/v1/bindings/${id}`);
   }
   return system.lambda.usage();

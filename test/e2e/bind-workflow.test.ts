@@ -41,6 +41,7 @@ describe('bind workflow on the sandbox', () => {
       EnsureRole: 'SUCCEEDED',
       EnsureWebhook: 'SKIPPED',
       ApproveCsr: 'SKIPPED',
+      EnsurePodIdentityAssociation: 'SKIPPED',
       ApplyServiceAccount: 'SUCCEEDED',
       VerifyIdentity: 'SUCCEEDED',
     });
@@ -111,8 +112,8 @@ describe('bind workflow on the sandbox', () => {
     expect(tls).toBeDefined();
   });
 
-  it('binds through IRSA on modern (1.33, Pod Identity agent running) and proves the role, not the agent', async () => {
-    const created = await system.post(bindingRequest({ clusterName: 'modern' }));
+  it('binds with mode irsa on modern (1.33, Pod Identity agent running) and proves the role, not the agent', async () => {
+    const created = await system.post(bindingRequest({ clusterName: 'modern', mode: 'irsa' }));
     const done = await system.waitFor(created.json.id);
 
     expect(done.status).toBe('SUCCEEDED');

@@ -16,7 +16,7 @@ import { loadServiceConfig, type ServiceConfig } from '../../lib/local/serverles
 import { loadStateMachineDefinition } from '../../lib/local/state-machine-definition.js';
 import type { BindingStore } from '../../lib/ports/binding-store.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
-import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
+import { clusterInfo, FakeEksClusters, FakeEksPodIdentity } from '../support/fakes/fake-eks.js';
 import { FakeIamManagedPolicies, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
@@ -74,6 +74,7 @@ function world(
   const store = options.store ?? new InMemoryBindingStore(binding);
   const clusters = new FakeEksClusters().add(clusterInfo());
   const roles = new FakeIamRoles();
+  const podIdentity = new FakeEksPodIdentity();
   const oidcProviders = new FakeOidcProviders();
   const k8s = new FakeWorkloadCluster(['default', 'kube-system', binding.namespace]);
   // EKS ≥ 1.21: the webhook is built into the control plane.
@@ -90,6 +91,7 @@ function world(
     store,
     clock: new FakeClock(),
     clusters,
+    podIdentity,
     roles,
     policies: new FakeIamManagedPolicies(),
     oidcProviders,
@@ -118,7 +120,7 @@ function world(
     handlers,
   });
   const run = () => runner.start({ bindingId: binding.id }).done;
-  return { binding, store, clusters, roles, oidcProviders, k8s, deps, runner, run, invoked };
+  return { binding, store, clusters, podIdentity, roles, oidcProviders, k8s, deps, runner, run, invoked };
 }
 
 describe('bind.asl.yaml', () => {
@@ -149,10 +151,12 @@ describe('bind.asl.yaml', () => {
       'EnsureRole',
       'EnsureWebhook',
       'ApproveCsr',
+      'EnsurePodIdentityAssociation',
       'ApplyServiceAccount',
       'VerifyIdentity',
       'RecordOutcome',
       'RollbackTestPods',
+      'RollbackPodIdentityAssociation',
       'RollbackServiceAccount',
       'RollbackRole',
       'RecordFailure',
@@ -170,7 +174,8 @@ describe('bind.asl.yaml', () => {
       // A bind step's failure rolls back; the outcome record and the rollback go on to RecordFailure.
       const next: Record<string, string> = {
         RecordOutcome: 'RecordFailure',
-        RollbackTestPods: 'RollbackServiceAccount',
+        RollbackTestPods: 'RollbackPodIdentityAssociation',
+        RollbackPodIdentityAssociation: 'RollbackServiceAccount',
         RollbackServiceAccount: 'RollbackRole',
         RollbackRole: 'RecordFailure',
       };
@@ -192,7 +197,11 @@ describe('bind.asl.yaml', () => {
     }
     expect(states.Rollback).toMatchObject({ Type: 'Pass', Result: 'rollback', ResultPath: '$.phase' });
     const pollers = tasks.filter(([, task]) => task.Retry?.some((r) => r.ErrorEquals.includes('NotYet')));
-    expect(pollers.map(([name]) => name)).toEqual(['ApproveCsr', 'VerifyIdentity']);
+    expect(pollers.map(([name]) => name)).toEqual([
+      'ApproveCsr',
+      'EnsurePodIdentityAssociation',
+      'VerifyIdentity',
+    ]);
   });
 
   it('binds on a cluster with the built-in webhook in 8 state transitions and records every step', async () => {
@@ -210,6 +219,7 @@ describe('bind.asl.yaml', () => {
     const role = await roles.get(binding.roleName);
     expect(stored?.status).toBe('SUCCEEDED');
     expect(stored?.outputs).toEqual({
+      mode: 'irsa',
       serviceAccountCreated: true,
       roleArn: role?.arn,
       oidcProviderArn: expect.stringMatching(/^arn:aws:iam::111122223333:oidc-provider\/oidc\.eks\./),
@@ -226,10 +236,17 @@ describe('bind.asl.yaml', () => {
       ['EnsureRole', 'SUCCEEDED'],
       ['EnsureWebhook', 'SKIPPED'],
       ['ApproveCsr', 'SKIPPED'],
+      ['EnsurePodIdentityAssociation', 'SKIPPED'],
       ['ApplyServiceAccount', 'SUCCEEDED'],
       ['VerifyIdentity', 'SUCCEEDED'],
     ]);
-    expect(stored?.steps.every((s) => s.startedAt && s.finishedAt && s.detail)).toBe(true);
+    // A step the state machine routed around was never started; it still says when and why it was skipped.
+    expect(
+      stored?.steps.every((s) => (s.startedAt || s.status === 'SKIPPED') && s.finishedAt && s.detail),
+    ).toBe(true);
+    expect(stored?.steps.find((s) => s.name === 'EnsurePodIdentityAssociation')?.detail).toBe(
+      'irsa mode: no Pod Identity association',
+    );
     expect(stored?.steps.find((s) => s.name === 'EnsureRole')?.detail).toBe(`created ${role?.arn}`);
   });
 
@@ -264,6 +281,7 @@ describe('bind.asl.yaml', () => {
       'SUCCEEDED',
       'SKIPPED',
       'SKIPPED',
+      'SKIPPED',
       'SUCCEEDED',
       'SUCCEEDED',
     ]);
@@ -288,6 +306,7 @@ describe('bind.asl.yaml', () => {
     expect(invoked).toEqual([
       'describeCluster',
       'deleteTestPods',
+      'deletePodIdentityAssociation',
       'removeServiceAccountBinding',
       'deleteRole',
       'recordOutcome',
@@ -303,6 +322,7 @@ describe('bind.asl.yaml', () => {
     expect(bindSteps.slice(1).every((s) => s.status === 'PENDING')).toBe(true);
     // Nothing was created, so the rollback had nothing to undo.
     expect(stored?.steps.filter((s) => s.name.startsWith('Rollback')).map((s) => s.status)).toEqual([
+      'SKIPPED',
       'SKIPPED',
       'SKIPPED',
       'SKIPPED',

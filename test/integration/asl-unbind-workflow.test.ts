@@ -136,6 +136,7 @@ describe('unbind.asl.yaml', () => {
 
     expect(tasks.map(([name]) => name)).toEqual([
       'DeleteTestPods',
+      'DeletePodIdentityAssociation',
       'RemoveServiceAccountBinding',
       'DeleteRole',
       'RecordUnbind',
@@ -165,7 +166,13 @@ describe('unbind.asl.yaml', () => {
     const execution = await run();
 
     expect(execution.status).toBe('SUCCEEDED');
-    expect(invoked).toEqual(['deleteTestPods', 'removeServiceAccountBinding', 'deleteRole', 'recordUnbind']);
+    expect(invoked).toEqual([
+      'deleteTestPods',
+      'deletePodIdentityAssociation',
+      'removeServiceAccountBinding',
+      'deleteRole',
+      'recordUnbind',
+    ]);
     const stored = await store.get(binding.id);
     expect(stored?.status).toBe('DELETED');
     expect(steps(stored)).toMatchObject({

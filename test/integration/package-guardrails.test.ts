@@ -1,7 +1,7 @@
 // The deployed stack's own permissions, read from the packaged CloudFormation template: roles are
 // created only under the path and prefix and only with the boundary, the boundary cannot be changed or
-// removed, nobody can pass roles, and the HTTP API is throttled.
-import { mkdtemp, rm } from 'node:fs/promises';
+// removed, roles are passed only to EKS Pod Identity, and the HTTP API is throttled.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -62,7 +62,14 @@ const allows = (action: string) =>
 describe('the packaged stack guards its own IAM powers', () => {
   it('lets only EnsureRole create roles; roles get boundaries and policies only under the path, prefix and boundary condition', () => {
     expect(allows('iam:CreateRole').map(([roleId]) => roleId)).toEqual(['EnsureRoleRole']);
-    for (const action of ['iam:CreateRole', 'iam:PutRolePermissionsBoundary', 'iam:AttachRolePolicy']) {
+    expect(allows('iam:PutRolePolicy').map(([roleId]) => roleId)).toEqual(['EnsureRoleRole']);
+    for (const action of [
+      'iam:CreateRole',
+      'iam:PutRolePermissionsBoundary',
+      'iam:AttachRolePolicy',
+      // The target-role permission of a Pod Identity binding: still only on boundary-capped broker roles.
+      'iam:PutRolePolicy',
+    ]) {
       const grants = allows(action);
       expect(grants.length).toBeGreaterThan(0);
       for (const [roleId, statement] of grants) {
@@ -167,16 +174,18 @@ describe('the packaged stack guards its own IAM powers', () => {
     expect(allows('iam:DeleteRole').length).toBeGreaterThan(0);
   });
 
-  it('grants no iam:PassRole and nothing that could change or remove the boundary', () => {
+  it('passes roles only to EKS Pod Identity and grants nothing that could change or remove the boundary', () => {
+    expect(allows('iam:PassRole').map(([roleId]) => roleId)).toEqual([
+      'EnsurePodIdentityAssociationRole',
+      'CheckDriftRole',
+    ]);
     for (const action of [
-      'iam:PassRole',
       'iam:DeleteRolePermissionsBoundary',
       'iam:DeletePolicy',
       'iam:CreatePolicyVersion',
       'iam:DeletePolicyVersion',
       'iam:SetDefaultPolicyVersion',
       'iam:CreatePolicy',
-      'iam:PutRolePolicy',
     ]) {
       expect({ action, grants: allows(action) }).toEqual({ action, grants: [] });
     }
@@ -217,6 +226,36 @@ describe('the packaged stack guards its own IAM powers', () => {
     ]);
     expect(code).not.toBe(0);
     expect(output).toMatch(/PERMISSIONS_BOUNDARY_ARN": Value not found at "param" source/);
+  }, 300_000);
+
+  it('scopes every EKS grant to the clusters eksClusterNamePattern names', async () => {
+    const dir = join(outDir, 'prod-clusters');
+    const { code, output } = await runPackage([
+      '--package',
+      dir,
+      '--param',
+      `permissionsBoundaryArn=${BOUNDARY}`,
+      '--param',
+      `accessPolicyFile=${TEST_ACCESS_POLICY_FILE}`,
+      '--param',
+      'eksClusterNamePattern=prod-*',
+    ]);
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    const template = JSON.parse(
+      await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as { Resources: Record<string, Resource> };
+    const eksResources = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Role')
+      .flatMap(
+        (r) => (r.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? [],
+      )
+      .flatMap((p) => p.PolicyDocument.Statement)
+      .filter((st) => list(st.Action).some((a) => a.startsWith('eks:')))
+      .flatMap((st) => list(st.Resource).map((r) => JSON.stringify(r)));
+    expect(eksResources.length).toBeGreaterThan(10);
+    for (const resource of eksResources) {
+      expect(resource).toMatch(/:(cluster|podidentityassociation|addon)\/prod-\*["/]/);
+    }
   }, 300_000);
 
   it('refuses to package without the access policy file the API functions read', async () => {

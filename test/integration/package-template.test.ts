@@ -70,6 +70,7 @@ const STEP_FUNCTIONS = [
   'ensureRole',
   'ensureWebhook',
   'approveCsr',
+  'ensurePodIdentityAssociation',
   'applyServiceAccount',
   'verifyIdentity',
   'recordOutcome',
@@ -78,11 +79,17 @@ const STEP_FUNCTIONS = [
 const UNBIND_FUNCTIONS = [
   'deleteBinding',
   'deleteTestPods',
+  'deletePodIdentityAssociation',
   'removeServiceAccountBinding',
   'deleteRole',
   'recordUnbind',
 ];
-const ROLLBACK_FUNCTIONS = ['deleteTestPods', 'removeServiceAccountBinding', 'deleteRole'];
+const ROLLBACK_FUNCTIONS = [
+  'deleteTestPods',
+  'deletePodIdentityAssociation',
+  'removeServiceAccountBinding',
+  'deleteRole',
+];
 /** Functions behind events rather than routes or workflows: the execution monitor and the status events publisher. */
 const EVENT_FUNCTIONS = ['executionEnded', 'publishStatusEvents'];
 /** IAM actions that accept no resource ARN: the only ones allowed on "*". */
@@ -287,6 +294,9 @@ describe('npm run package', () => {
         'DescribeClusterLambdaFunction',
         'EnsureOidcProviderLambdaFunction',
         'EnsureRoleLambdaFunction',
+        // A migration step (PATCH mode) also moves the association and the annotation.
+        'EnsurePodIdentityAssociationLambdaFunction',
+        'ApplyServiceAccountLambdaFunction',
         'VerifyIdentityLambdaFunction',
         'RecordOutcomeLambdaFunction',
       ]),
@@ -338,6 +348,7 @@ describe('npm run package', () => {
     expect(new Set(tasks)).toEqual(
       new Set([
         'DeleteTestPodsLambdaFunction',
+        'DeletePodIdentityAssociationLambdaFunction',
         'RemoveServiceAccountBindingLambdaFunction',
         'DeleteRoleLambdaFunction',
         'RecordUnbindLambdaFunction',
@@ -383,11 +394,26 @@ describe('npm run package', () => {
     expect(new Set(roles).size).toBe(roles.length);
   });
 
-  it('names an ARN wherever IAM can take one, and grants no iam:PassRole', () => {
+  it('names an ARN wherever IAM can take one, and passes only broker roles, only to EKS Pod Identity', () => {
     for (const [roleId] of ofType('AWS::IAM::Role')) {
       for (const statement of statementsOf(roleId)) {
         const actions = list(statement.Action);
-        expect(actions).not.toContain('iam:PassRole');
+        if (actions.includes('iam:PassRole')) {
+          // EKS checks iam:PassRole on an association's role at CreatePodIdentityAssociation.
+          expect({ roleId, statement }).toEqual({
+            roleId: expect.stringMatching(/^(EnsurePodIdentityAssociationRole|CheckDriftRole)$/),
+            statement: {
+              Sid: 'PassBrokerRolesToPodIdentity',
+              Effect: 'Allow',
+              Action: ['iam:PassRole'],
+              Resource: [
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, on purpose
+                { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/irsa-broker/irsa-*' },
+              ],
+              Condition: { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
+            },
+          });
+        }
         expect(actions.some((a) => a.endsWith(':*') || a === '*')).toBe(false);
         if (list(statement.Resource).includes('*')) {
           expect({ roleId, actions: actions.filter((a) => !ACTIONS_WITHOUT_RESOURCES.has(a)) }).toEqual({

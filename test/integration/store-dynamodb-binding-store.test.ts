@@ -502,6 +502,29 @@ describe('DynamoDbBindingStore.list', () => {
   });
 });
 
+describe('the binding item layout', () => {
+  it('stores each step under its name without repeating the name (billed at every write), and reads it back', async () => {
+    const table = await freshTable(client, 'store-layout');
+    const store = new DynamoDbBindingStore({ client, tableName: table });
+    const binding = newBinding();
+    await store.create(binding);
+    await store.recordStep(binding.id, { name: 'EnsureRole', status: 'RUNNING', startedAt: 't1' });
+
+    const raw = await client.send(
+      new GetItemCommand({ TableName: table, Key: marshall({ pk: `BINDING#${binding.id}`, sk: 'META' }) }),
+    );
+    const steps = raw.Item?.steps?.M ?? {};
+    expect(Object.keys(steps).sort()).toEqual(binding.steps.map((s) => s.name).sort());
+    expect(Object.values(steps).every((step) => step.M?.name === undefined)).toBe(true);
+    expect(steps.EnsureRole?.M?.status?.S).toBe('RUNNING');
+    expect((await store.get(binding.id))?.steps.find((s) => s.name === 'EnsureRole')).toEqual({
+      name: 'EnsureRole',
+      status: 'RUNNING',
+      startedAt: 't1',
+    });
+  });
+});
+
 describe('DynamoDbBindingStore on bindings written before 0.2', () => {
   // Before 0.2 the binding item itself carried the index keys and there was no LISTING item.
   function legacyItem(binding: ReturnType<typeof newBinding>) {
@@ -537,6 +560,8 @@ describe('DynamoDbBindingStore on bindings written before 0.2', () => {
     const legacyId = written[1] ?? '';
 
     expect((await mixed.get(legacyId))?.status).toBe('PENDING');
+    // Its steps carry their names inside (the layout before 0.3): read the same as today's.
+    expect((await mixed.get(legacyId))?.steps).toEqual((await mixed.get(written[0] ?? ''))?.steps);
     const seen: string[] = [];
     let cursor: string | undefined;
     do {

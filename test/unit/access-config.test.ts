@@ -29,6 +29,7 @@ describe('parseAccessPolicy', () => {
           maxPoliciesPerRole: 2,
           allowInlinePolicies: false,
           allowWildcardSubjects: false,
+          targetAccounts: [],
         },
       ],
     });

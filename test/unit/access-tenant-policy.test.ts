@@ -72,6 +72,27 @@ describe('namespaceMatches', () => {
   });
 });
 
+describe('Pod Identity target roles in the tenant rules', () => {
+  it('lets a tenant name target roles only in its targetAccounts; none by default', () => {
+    const inPeer = request({ targetRoleArn: 'arn:aws:iam::444455556666:role/reader' });
+    expect(authorizeBind(teamA, inPeer, policy)).toBe('team-a');
+    const elsewhere = refusal(() =>
+      authorizeBind(teamA, request({ targetRoleArn: 'arn:aws:iam::999988887777:role/reader' }), policy),
+    );
+    expect(elsewhere.rule).toBe('tenants.team-a.targetAccounts');
+    expect(elsewhere.message).toContain('target role account 999988887777 is not one of 444455556666');
+    const teamBRequest = request({
+      namespace: 'team-b',
+      policyArns: [],
+      targetRoleArn: inPeer.targetRoleArn,
+    });
+    expect(refusal(() => authorizeBind(teamB, teamBRequest, policy)).message).toContain(
+      'is not one of (none)',
+    );
+    expect(bindRequestView({ ...teamBRequest }).targetRoleArn).toBe(inPeer.targetRoleArn);
+  });
+});
+
 describe('authorizeBind', () => {
   it("returns the caller's tenant for a request inside its rules", () => {
     expect(authorizeBind(teamA, request(), policy)).toBe('team-a');

@@ -48,6 +48,7 @@ describe('RecordOutcome', () => {
     expect(result).toEqual({ bindingId: binding.id, status: 'SUCCEEDED' });
     expect(stored?.status).toBe('SUCCEEDED');
     expect(stored?.outputs).toEqual({
+      mode: 'irsa',
       roleArn,
       oidcProviderArn: providerArn,
       trustPolicy,

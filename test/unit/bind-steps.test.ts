@@ -18,12 +18,13 @@ import { ensureOidcProvider } from '../../lib/use-cases/bind/ensure-oidc-provide
 import { runStep } from '../../lib/use-cases/bind/run-step.js';
 import { DEMO_ISSUER, demoCluster } from '../support/fakes/cluster-facts.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
-import { clusterInfo, FakeEksClusters } from '../support/fakes/fake-eks.js';
+import { clusterInfo, FakeEksClusters, FakeEksPodIdentity } from '../support/fakes/fake-eks.js';
 import { FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 
 const issuer = DEMO_ISSUER;
+const noAgentInstall = { installPodIdentityAgent: false };
 const cluster = demoCluster;
 const role = {
   status: 'SUCCEEDED',
@@ -37,7 +38,11 @@ describe('DescribeCluster', () => {
   it('returns what later steps need to connect and build the trust policy', async () => {
     const clusters = new FakeEksClusters().add(clusterInfo());
 
-    const facts = await describeCluster(pendingBinding(), { clusters });
+    const facts = await describeCluster(pendingBinding(), {
+      clusters,
+      podIdentity: new FakeEksPodIdentity(),
+      config: noAgentInstall,
+    });
 
     expect(facts).toEqual({
       status: 'SUCCEEDED',
@@ -49,22 +54,39 @@ describe('DescribeCluster', () => {
       endpoint: 'https://demo.example.eks.amazonaws.com',
       caData: clusterInfo().caData,
       oidcIssuer: issuer,
+      mode: 'irsa',
+      podIdentityAgent: 'missing',
     });
+    expect(facts.detail).toContain('auto: irsa, the eks-pod-identity-agent add-on is missing');
   });
 
   it('fails ClusterNotFound for an unknown cluster', async () => {
     await expect(
-      describeCluster(pendingBinding({ clusterName: 'nope' }), { clusters: new FakeEksClusters() }),
+      describeCluster(pendingBinding({ clusterName: 'nope' }), {
+        clusters: new FakeEksClusters(),
+        podIdentity: new FakeEksPodIdentity(),
+        config: noAgentInstall,
+      }),
     ).rejects.toThrow(ClusterNotFoundError);
   });
 
   it('fails ClusterNotActive for a cluster that is not ACTIVE', async () => {
     const clusters = new FakeEksClusters().add(clusterInfo({ status: 'UPDATING' }));
 
-    await expect(describeCluster(pendingBinding(), { clusters })).rejects.toThrow(ClusterNotActiveError);
-    await expect(describeCluster(pendingBinding(), { clusters })).rejects.toThrow(
-      /is UPDATING; bind again once it is ACTIVE/,
-    );
+    await expect(
+      describeCluster(pendingBinding(), {
+        clusters,
+        podIdentity: new FakeEksPodIdentity(),
+        config: noAgentInstall,
+      }),
+    ).rejects.toThrow(ClusterNotActiveError);
+    await expect(
+      describeCluster(pendingBinding(), {
+        clusters,
+        podIdentity: new FakeEksPodIdentity(),
+        config: noAgentInstall,
+      }),
+    ).rejects.toThrow(/is UPDATING; bind again once it is ACTIVE/);
   });
 });
 

@@ -212,7 +212,7 @@ describe('requests from options', () => {
   it('update needs something to change; list filters are checked like the server checks them', () => {
     const update = (argv: string[]) => parseCommandLine(['update', 'b-1', ...argv], COMMANDS).values;
     expect(inputError(() => updateRequest(spec('update'), update([]))).issues).toEqual([
-      { path: '', message: 'send at least one of policyArns, tags, maxSessionDuration' },
+      { path: '', message: 'send at least one of policyArns, tags, maxSessionDuration, mode' },
     ]);
     expect(updateRequest(spec('update'), update(['--tag', 'a=b']))).toEqual({ tags: { a: 'b' } });
 

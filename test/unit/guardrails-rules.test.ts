@@ -176,7 +176,7 @@ describe('exact trust policy', () => {
       (p: ReturnType<typeof exact>) => {
         p.Statement.push(structuredClone(p.Statement[0]!));
       },
-      /exactly one statement, found 2/,
+      /exactly one statement for mode irsa, found 2/,
     ],
   ])('refuses %s (rule exact-trust-policy)', (_name, mutate, message) => {
     const policy = exact();

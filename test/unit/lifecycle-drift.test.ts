@@ -4,11 +4,12 @@ import type { Binding } from '../../lib/domain/binding.js';
 import { VerificationFailedError } from '../../lib/domain/errors.js';
 import { ROLE_ARN_ANNOTATION } from '../../lib/domain/manifests/service-account.js';
 import { ownershipTags } from '../../lib/domain/ownership.js';
-import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
+import { buildBindingTrustPolicy, buildTrustPolicy } from '../../lib/domain/trust-policy.js';
 import { recordOutcome } from '../../lib/use-cases/bind/record-outcome.js';
 import { checkDrift } from '../../lib/use-cases/drift/check-drift.js';
 import { DEMO_ISSUER, demoCluster } from '../support/fakes/cluster-facts.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
+import { FakeEksPodIdentity } from '../support/fakes/fake-eks.js';
 import { ACCOUNT_ID, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
@@ -64,6 +65,7 @@ function boundWorld() {
     config: { permissionsBoundaryArn: boundary },
     roles,
     oidcProviders,
+    podIdentity: new FakeEksPodIdentity(),
     kubernetes: new FakeWorkloadClusters(k8s),
     store,
     clock,
@@ -273,5 +275,160 @@ describe('RecordOutcome after a failed drift check', () => {
     expect((await store.get(binding.id))?.steps.find((s) => s.name === 'VerifyIdentity')?.status).toBe(
       'PENDING',
     );
+  });
+});
+
+/** A SUCCEEDED pod-identity binding: its role with the Pod Identity trust, its association, no annotation. */
+function podIdentityWorld() {
+  const world = boundWorld();
+  const { binding: irsaBinding, deps, roles, k8s } = world;
+  const piCluster = { ...cluster, mode: 'pod-identity' as const, podIdentityAgent: 'ACTIVE' };
+  const trustPolicy = buildBindingTrustPolicy({
+    mode: 'pod-identity',
+    podIdentity: {
+      accountId: ACCOUNT_ID,
+      clusterArn: cluster.arn,
+      namespace: irsaBinding.namespace,
+      serviceAccountName: irsaBinding.serviceAccountName,
+    },
+  });
+  roles.put({
+    ...(roles.roles.get(irsaBinding.roleName) as NonNullable<ReturnType<typeof roles.roles.get>>),
+    trustPolicy: structuredClone(trustPolicy) as unknown as Record<string, unknown>,
+  });
+  const podIdentity = deps.podIdentity;
+  const association = podIdentity.add('us-east-1', {
+    clusterName: 'demo',
+    namespace: irsaBinding.namespace,
+    serviceAccount: irsaBinding.serviceAccountName,
+    roleArn: world.role.arn,
+    disableSessionTags: false,
+    tags: ownershipTags(irsaBinding.id),
+  });
+  const binding: Binding = {
+    ...irsaBinding,
+    mode: 'pod-identity',
+    outputs: {
+      roleArn: world.role.arn,
+      trustPolicy,
+      mode: 'pod-identity',
+      podIdentityAssociation: {
+        associationId: association.associationId,
+        associationArn: association.associationArn,
+      },
+    },
+  };
+  k8s.put(
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: binding.serviceAccountName, namespace: binding.namespace },
+    },
+    'irsa-broker',
+  );
+  return { ...world, binding, piCluster, trustPolicy, podIdentity, association };
+}
+
+describe('CheckDrift of a Pod Identity binding', () => {
+  it('finds nothing when role, trust and association are as bound, and asks no OIDC provider', async () => {
+    const { binding, deps, piCluster, trustPolicy, association } = podIdentityWorld();
+    deps.oidcProviders.providers.clear();
+
+    const result = await checkDrift(binding, piCluster, { repair: false }, deps);
+
+    expect(result).toMatchObject({
+      detail: 'no drift',
+      trustPolicy,
+      drift: [],
+      oidcProvider: { status: 'SKIPPED', arn: '' },
+      association: { status: 'SUCCEEDED', association: { associationId: association.associationId } },
+    });
+  });
+
+  it('reports a hand-edited association (role, target role, session tags) and, with repair, puts it back', async () => {
+    const { binding, deps, piCluster, podIdentity, association, role } = podIdentityWorld();
+    const other = 'arn:aws:iam::111122223333:role/someone-elses';
+    await podIdentity.updateAssociation('us-east-1', 'demo', association.associationId, {
+      roleArn: other,
+      targetRoleArn: 'arn:aws:iam::444455556666:role/target',
+      disableSessionTags: true,
+    });
+
+    const checked = await checkDrift(binding, piCluster, { repair: false }, deps).catch((e: Error) => e);
+    expect(checked).toBeInstanceOf(VerificationFailedError);
+    expect((await deps.store.get(binding.id))?.drift).toEqual([
+      { what: 'podIdentityAssociation.roleArn', expected: role.arn, actual: other },
+      {
+        what: 'podIdentityAssociation.targetRoleArn',
+        expected: null,
+        actual: 'arn:aws:iam::444455556666:role/target',
+      },
+      { what: 'podIdentityAssociation.disableSessionTags', expected: false, actual: true },
+    ]);
+
+    const repaired = await checkDrift(binding, piCluster, { repair: true }, deps);
+
+    expect(repaired.drift).toEqual([]);
+    expect(repaired.repaired).toEqual(['pod identity association']);
+    const live = await podIdentity.describeAssociation('us-east-1', 'demo', association.associationId);
+    expect(live).toMatchObject({ roleArn: role.arn, disableSessionTags: false });
+    expect(live).not.toHaveProperty('targetRoleArn');
+  });
+
+  it('re-creates a deleted association with the ownership tags, and records the new one', async () => {
+    const { binding, deps, piCluster, podIdentity, association } = podIdentityWorld();
+    await podIdentity.deleteAssociation('us-east-1', 'demo', association.associationId);
+
+    const result = await checkDrift(binding, piCluster, { repair: true }, deps);
+
+    const made = await podIdentity.findAssociation(
+      'us-east-1',
+      'demo',
+      binding.namespace,
+      binding.serviceAccountName,
+    );
+    expect(made?.tags).toMatchObject(ownershipTags(binding.id));
+    expect(result.association.association?.associationId).toBe(made?.associationId);
+    expect(result.detail).toBe('drift in podIdentityAssociation; repaired pod identity association');
+  });
+
+  it('never takes over an association someone else made for the service account', async () => {
+    const { binding, deps, piCluster, podIdentity, association } = podIdentityWorld();
+    await podIdentity.deleteAssociation('us-east-1', 'demo', association.associationId);
+    const theirs = podIdentity.add('us-east-1', {
+      clusterName: 'demo',
+      namespace: binding.namespace,
+      serviceAccount: binding.serviceAccountName,
+      roleArn: 'arn:aws:iam::111122223333:role/theirs',
+      disableSessionTags: false,
+      tags: {},
+    });
+
+    await expect(checkDrift(binding, piCluster, { repair: true }, deps)).rejects.toThrow(
+      /no longer works: drift in podIdentityAssociation.roleArn, podIdentityAssociationOwnership/,
+    );
+    expect(await podIdentity.describeAssociation('us-east-1', 'demo', theirs.associationId)).toEqual(theirs);
+  });
+
+  it('reports an IRSA annotation on a pod-identity ServiceAccount: the SDKs would use it first', async () => {
+    const { binding, deps, piCluster, k8s, role } = podIdentityWorld();
+    k8s.put(
+      {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: binding.serviceAccountName,
+          namespace: binding.namespace,
+          annotations: { [ROLE_ARN_ANNOTATION]: role.arn },
+        },
+      },
+      'kubectl-edit',
+    );
+
+    const result = await checkDrift(binding, piCluster, { repair: false }, deps);
+
+    expect(result.drift).toEqual([
+      { what: `serviceAccount.annotations.${ROLE_ARN_ANNOTATION}`, expected: null, actual: role.arn },
+    ]);
   });
 });

@@ -1,7 +1,13 @@
 // Retry, update and drift-check requests over fake ports: who may re-run a binding from which status,
 // what the store records, which workflow starts under which name, and the HTTP answers.
 import { describe, expect, it } from '@jest/globals';
-import { BIND_STEPS, type Binding, UPDATE_STEPS, VERIFY_STEPS } from '../../lib/domain/binding.js';
+import {
+  BIND_STEPS,
+  type Binding,
+  MIGRATE_STEPS,
+  UPDATE_STEPS,
+  VERIFY_STEPS,
+} from '../../lib/domain/binding.js';
 import { InputError, StatusConflictError, WorkflowStartFailedError } from '../../lib/domain/errors.js';
 import { parseUpdateBindingRequest } from '../../lib/domain/update-rules.js';
 import { retryBindingHandler } from '../../lib/http/handlers/retry-binding-handler.js';
@@ -165,6 +171,35 @@ describe('update', () => {
     // Kept on the binding, so EnsureRole of this run, or of a retry if this run fails, removes it.
     expect(retagged).toMatchObject({ tags: { cost: 'y', owner: 'z' }, droppedTagKeys: ['team'] });
     expect((await deps.store.get('b-1'))?.droppedTagKeys).toEqual(['team']);
+  });
+
+  it('migrates one mode step at a time: the migration steps, migrate in the input, the mode on the binding', async () => {
+    const irsa = { roleArn: ROLE_ARN, trustPolicy: {}, mode: 'irsa' as const };
+    const deps = world(stored('SUCCEEDED', { outputs: irsa }));
+
+    await expect(
+      updateBinding({ id: 'b-1', actor: 'bob', body: { mode: 'pod-identity' } }, deps),
+    ).rejects.toThrow(/bound in mode irsa; a migration goes one step at a time, so go to mode "both" first/);
+    expect(deps.workflow.started).toEqual([]);
+
+    const pending = await updateBinding({ id: 'b-1', actor: 'bob', body: { mode: 'both' } }, deps);
+
+    expect(pending).toMatchObject({ status: 'PENDING', mode: 'both' });
+    expect(pending.steps).toEqual(MIGRATE_STEPS.map((name) => ({ name, status: 'PENDING' })));
+    expect(deps.workflow.started).toEqual([{ name: 'b-1-u1', input: { bindingId: 'b-1', migrate: true } }]);
+    expect(deps.store.events.at(-1)).toMatchObject({ detail: 'update: mode irsa → both' });
+
+    // The mode it is in already is no migration: a plain update.
+    deps.store.bindings.set('b-1', stored('SUCCEEDED', { mode: 'both', outputs: { ...irsa, mode: 'both' } }));
+    const same = await updateBinding(
+      { id: 'b-1', actor: 'bob', body: { mode: 'both', tags: { x: 'y' } } },
+      deps,
+    );
+    expect(same.steps).toEqual(UPDATE_STEPS.map((name) => ({ name, status: 'PENDING' })));
+    expect(deps.workflow.started[1]).toEqual({ name: 'b-1-u2', input: { bindingId: 'b-1' } });
+    expect(() => parseUpdateBindingRequest({ mode: 'auto' })).toThrow(
+      /mode must be one of irsa, pod-identity, both/,
+    );
   });
 
   it('keeps tag keys an earlier update dropped until a run removes them, unless set again', async () => {

@@ -7,8 +7,10 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   type IAMClient,
   PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
   paginateListAttachedRolePolicies,
   paginateListRolePolicies,
   type Role,
@@ -194,6 +196,42 @@ export class AwsIamRoles implements IamRoles {
       );
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+
+  async getInlinePolicy(name: string, policyName: string): Promise<PolicyDocument | undefined> {
+    try {
+      const out = await awsCall(`iam:GetRolePolicy ${policyName} on ${name}`, () =>
+        this.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
+      );
+      return out.PolicyDocument ? decodePolicyDocument(out.PolicyDocument) : undefined;
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async putInlinePolicy(name: string, policyName: string, document: PolicyDocument): Promise<void> {
+    await awsCall(`iam:PutRolePolicy ${policyName} on ${name}`, () =>
+      this.iam.send(
+        new PutRolePolicyCommand({
+          RoleName: name,
+          PolicyName: policyName,
+          PolicyDocument: JSON.stringify(document),
+        }),
+      ),
+    );
+  }
+
+  async deleteInlinePolicy(name: string, policyName: string): Promise<boolean> {
+    try {
+      await awsCall(`iam:DeleteRolePolicy ${policyName} on ${name}`, () =>
+        this.iam.send(new DeleteRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
     }
   }
 

@@ -6,6 +6,8 @@
 // rewritten in every index at each update: steps now update META alone (one write instead of three),
 // and only status changes touch the indexes, through the small LISTING item. Bindings written before
 // 0.2 (META with index keys, no LISTING) are still read, listed and updated as they are.
+// Since 0.3 a step is stored under its name without repeating it (see stepValue); steps written before
+// carry their name inside and read the same.
 import {
   BIND_STEPS,
   type Binding,
@@ -67,6 +69,20 @@ function indexKeys(binding: Binding): Item {
   };
 }
 
+/**
+ * A step as stored under its name in the steps map: without the name, which the key holds (every byte of
+ * the binding item is billed again at each of its writes). Items written before 0.3 carry it; read alike.
+ */
+export function stepValue(step: StepRecord): Omit<StepRecord, 'name'> {
+  const { name: _name, ...value } = step;
+  return value;
+}
+
+/** The steps map of a binding item: step name → stepValue. */
+export function stepsMap(steps: readonly StepRecord[]): Record<string, Omit<StepRecord, 'name'>> {
+  return Object.fromEntries(steps.map((step) => [step.name, stepValue(step)]));
+}
+
 /** Steps live in a map keyed by name so one step is updated in place without a read-modify-write. */
 export function bindingToItem(binding: Binding): Item {
   const { steps, outputs, ...rest } = binding;
@@ -75,7 +91,7 @@ export function bindingToItem(binding: Binding): Item {
     pk: bindingPk(binding.id),
     sk: META,
     type: 'binding',
-    steps: Object.fromEntries(steps.map((step) => [step.name, step])),
+    steps: stepsMap(steps),
     outputs: outputs ?? {},
   };
 }
@@ -117,9 +133,9 @@ function stepOrder(name: string): number {
 export function itemToBinding(item: Item): Binding {
   const record: Item = { ...item };
   for (const key of KEY_ATTRIBUTES) delete record[key];
-  const steps = Object.values((item.steps ?? {}) as Record<string, StepRecord>).sort(
-    (a, b) => stepOrder(a.name) - stepOrder(b.name) || a.name.localeCompare(b.name),
-  );
+  const steps = Object.entries((item.steps ?? {}) as Record<string, Omit<StepRecord, 'name'>>)
+    .map(([name, value]): StepRecord => ({ ...value, name }))
+    .sort((a, b) => stepOrder(a.name) - stepOrder(b.name) || a.name.localeCompare(b.name));
   const outputs = item.outputs as Binding['outputs'];
   const binding = { ...record, steps } as unknown as Binding;
   if (!outputs || Object.keys(outputs).length === 0) delete binding.outputs;

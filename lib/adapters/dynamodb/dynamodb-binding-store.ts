@@ -59,6 +59,8 @@ import {
   META,
   SLOT,
   slotPk,
+  stepsMap,
+  stepValue,
   tenantPk,
 } from './binding-item.js';
 import { cursorKeyOf, decodeCursor, encodeCursor, type IndexName } from './list-cursor.js';
@@ -404,12 +406,12 @@ export class DynamoDbBindingStore implements BindingStore {
     if (change.steps && change.step)
       throw new StatusConflictError(`Transition of ${id} gives both steps and step; give one`);
     if (change.steps) {
-      values[':steps'] = Object.fromEntries(change.steps.map((step) => [step.name, step]));
+      values[':steps'] = stepsMap(change.steps);
       sets.push('steps = :steps');
     }
     if (change.step) {
       names['#stepName'] = change.step.name;
-      values[':step'] = change.step;
+      values[':step'] = stepValue(change.step);
       sets.push('steps.#stepName = :step');
     }
     Object.entries(change.request ?? {}).forEach(([key, value], i) => {
@@ -585,7 +587,8 @@ export class DynamoDbBindingStore implements BindingStore {
   async recordStep(id: string, step: StepRecord, guard?: StepGuard): Promise<boolean> {
     const at = step.finishedAt ?? step.startedAt;
     const names: Record<string, string> = { '#name': step.name };
-    const values: Record<string, unknown> = at ? { ':step': step, ':at': at } : { ':step': step };
+    const value = stepValue(step);
+    const values: Record<string, unknown> = at ? { ':step': value, ':at': at } : { ':step': value };
     let condition = 'attribute_exists(pk)';
     if (guard) {
       names['#stepStatus'] = 'status';

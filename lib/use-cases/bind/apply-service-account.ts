@@ -39,10 +39,13 @@ export async function applyServiceAccount(
     notes.push(`created namespace ${namespace}`);
   }
 
+  // Pod Identity needs no annotation: in that mode the apply carries none, and removes ours if a
+  // migration's earlier step (both) set it.
+  const annotate = (cluster.mode ?? 'irsa') !== 'pod-identity';
   const input = {
     namespace,
     name,
-    roleArn: role.arn,
+    ...(annotate ? { roleArn: role.arn } : {}),
     ...(binding.stsRegionalEndpoints === undefined
       ? {}
       : { stsRegionalEndpoints: binding.stsRegionalEndpoints }),
@@ -66,13 +69,23 @@ export async function applyServiceAccount(
     buildServiceAccount(input, { annotateOnly: !binding.createServiceAccount }),
   );
   const annotation = applied.metadata.annotations?.[ROLE_ARN_ANNOTATION];
-  if (annotation !== role.arn) {
+  if (annotate && annotation !== role.arn) {
     throw new TransientError(
       `ServiceAccount ${namespace}/${name} reads ${ROLE_ARN_ANNOTATION}=${annotation ?? '(none)'} after the apply, expected ${role.arn}`,
     );
   }
-  notes.push(
-    `${binding.createServiceAccount ? 'applied' : 'annotated'} ${namespace}/${name} with ${role.arn}`,
-  );
+  if (annotate) {
+    notes.push(
+      `${binding.createServiceAccount ? 'applied' : 'annotated'} ${namespace}/${name} with ${role.arn}`,
+    );
+  } else {
+    const foreign =
+      annotation === undefined
+        ? ''
+        : ` (its ${ROLE_ARN_ANNOTATION}=${annotation} is someone else's and stays)`;
+    notes.push(
+      `${existing ? 'kept' : 'created'} ${namespace}/${name}, no role annotation: Pod Identity's association names it${foreign}`,
+    );
+  }
   return { status: 'SUCCEEDED', detail: notes.join('; '), namespace, name, created: existing === undefined };
 }

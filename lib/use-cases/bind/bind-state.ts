@@ -1,6 +1,6 @@
 // The bind workflow's execution state: the start input plus each step's result, placed by ResultPath.
 // It travels through every Step Functions transition, so it holds facts later steps need and nothing more.
-import type { Verification } from '../../domain/binding.js';
+import type { BindingMode, PodIdentityAssociationRef, Verification } from '../../domain/binding.js';
 import type { TrustPolicy } from '../../domain/trust-policy.js';
 import type { ClusterConnection } from '../../ports/kubernetes.js';
 
@@ -14,7 +14,17 @@ export interface StepOutcome {
 export interface ClusterFacts extends StepOutcome, ClusterConnection {
   arn: string;
   version: string;
+  /** '' when the cluster has none (allowed in pod-identity mode only). */
   oidcIssuer: string;
+  /** The mode this run binds in: the request's, or what `auto` chose. Absent in states from before modes: irsa. */
+  mode?: BindingMode;
+  /** Status of the eks-pod-identity-agent add-on (`missing` when not installed); absent when not looked at. */
+  podIdentityAgent?: string;
+}
+
+/** $.association — EnsurePodIdentityAssociation. */
+export interface AssociationFacts extends StepOutcome {
+  association?: PodIdentityAssociationRef;
 }
 
 /** $.oidcProvider — EnsureOidcProvider. */
@@ -57,6 +67,7 @@ export interface BindState {
   role?: RoleFacts;
   webhook?: unknown;
   csr?: unknown;
+  association?: AssociationFacts;
   serviceAccount?: ServiceAccountFacts;
   verification?: VerificationFacts;
   error?: CaughtError;

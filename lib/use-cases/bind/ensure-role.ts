@@ -3,7 +3,7 @@
 // binding owns (or inherits from a binding that no longer holds it); never touches any other.
 // Every guardrail (deny-list, no policy granting IAM, exact trust, length, path and prefix) is checked
 // before the first IAM write.
-import { ACTIVE_STATUSES, type Binding } from '../../domain/binding.js';
+import { ACTIVE_STATUSES, type Binding, type BindingMode, usesIrsa } from '../../domain/binding.js';
 import { RoleConflictError } from '../../domain/errors.js';
 import {
   assertExactTrustPolicy,
@@ -13,10 +13,11 @@ import {
 } from '../../domain/guardrails.js';
 import { ownerOf, ownershipTags } from '../../domain/ownership.js';
 import {
-  buildTrustPolicy,
-  DEFAULT_AUDIENCE,
+  buildBindingTrustPolicy,
   samePolicy,
+  TARGET_ROLE_POLICY_NAME,
   type TrustPolicy,
+  targetRolePolicy,
 } from '../../domain/trust-policy.js';
 import type { BindingStore } from '../../ports/binding-store.js';
 import type { IamManagedPolicies, IamRoles, RoleState, Tags } from '../../ports/iam.js';
@@ -113,29 +114,53 @@ async function reconcile(
   return changes;
 }
 
+/** The account of a cluster, from its ARN (`arn:aws:eks:<region>:<account>:cluster/<name>`). */
+export function clusterAccount(clusterArn: string): string {
+  const account = /^arn:[^:]+:eks:[^:]+:(\d{12}):cluster\//.exec(clusterArn)?.[1];
+  if (!account) throw new Error(`${clusterArn} is not an EKS cluster ARN`);
+  return account;
+}
+
+/** The exact trust of the binding in `mode`: what EnsureRole applies and the drift check expects. */
+export function bindingTrust(
+  binding: Binding,
+  cluster: Pick<ClusterFacts, 'arn' | 'oidcIssuer'>,
+  mode: BindingMode,
+  oidcProviderArn: string | undefined,
+): { policy: TrustPolicy; expected: Parameters<typeof assertExactTrustPolicy>[1] } {
+  const who = { namespace: binding.namespace, serviceAccountName: binding.serviceAccountName };
+  const podIdentity = { accountId: clusterAccount(cluster.arn), clusterArn: cluster.arn };
+  if (usesIrsa(mode) && !oidcProviderArn) {
+    throw new Error(`A ${mode} binding needs the OIDC provider EnsureOidcProvider found`);
+  }
+  const irsa = usesIrsa(mode)
+    ? {
+        oidcProviderArn: oidcProviderArn as string,
+        issuer: cluster.oidcIssuer,
+        ...who,
+        ...(binding.audience === undefined ? {} : { audience: binding.audience }),
+      }
+    : undefined;
+  const policy = buildBindingTrustPolicy({
+    mode,
+    ...(irsa ? { irsa } : {}),
+    podIdentity: { ...podIdentity, ...who },
+  });
+  return { policy, expected: { mode, ...who, ...(irsa ?? {}), podIdentity } };
+}
+
 export async function ensureRole(
   binding: Binding,
   cluster: ClusterFacts,
-  oidcProvider: OidcProviderFacts,
+  oidcProvider: OidcProviderFacts | undefined,
   deps: EnsureRoleDeps,
 ): Promise<RoleFacts> {
   const { rolePath, permissionsBoundaryArn } = deps.config;
   assertRolePlacement({ name: binding.roleName }, deps.config);
   assertNoDeniedPolicy(binding.policyArns, deps.config.deniedPolicyArns);
-  const trustPolicy = buildTrustPolicy({
-    oidcProviderArn: oidcProvider.arn,
-    issuer: cluster.oidcIssuer,
-    namespace: binding.namespace,
-    serviceAccountName: binding.serviceAccountName,
-    ...(binding.audience === undefined ? {} : { audience: binding.audience }),
-  });
-  assertExactTrustPolicy(trustPolicy, {
-    oidcProviderArn: oidcProvider.arn,
-    issuer: cluster.oidcIssuer,
-    namespace: binding.namespace,
-    serviceAccountName: binding.serviceAccountName,
-    audience: binding.audience ?? DEFAULT_AUDIENCE,
-  });
+  const mode = cluster.mode ?? 'irsa';
+  const { policy: trustPolicy, expected } = bindingTrust(binding, cluster, mode, oidcProvider?.arn);
+  assertExactTrustPolicy(trustPolicy, expected);
   // Read every policy before the first write, so a refused one leaves nothing half made.
   for (const policyArn of binding.policyArns) {
     assertPolicyDoesNotGrantIam(policyArn, await deps.policies.document(policyArn));
@@ -177,9 +202,19 @@ export async function ensureRole(
   for (const policyArn of binding.policyArns) {
     await deps.roles.attachPolicy(role.name, policyArn);
   }
+  let target = '';
+  if (binding.targetRoleArn !== undefined) {
+    // Across accounts the role needs its own permission to assume the target; the target's trust decides.
+    const wanted = targetRolePolicy(binding.targetRoleArn);
+    const current = await deps.roles.getInlinePolicy(role.name, TARGET_ROLE_POLICY_NAME);
+    if (!current || !samePolicy(current, wanted)) {
+      await deps.roles.putInlinePolicy(role.name, TARGET_ROLE_POLICY_NAME, wanted);
+      target = `; may assume target role ${binding.targetRoleArn}`;
+    }
+  }
   return {
     status: 'SUCCEEDED',
-    detail: `${action} ${role.arn}`,
+    detail: `${action} ${role.arn}${target}`,
     name: role.name,
     arn: role.arn,
     trustPolicy,

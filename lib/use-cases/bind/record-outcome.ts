@@ -5,6 +5,7 @@ import {
   BIND_STEPS,
   type Binding,
   type BindingError,
+  type BindingMode,
   type BindingOutputs,
   type StepRecord,
   VERIFY_STEPS,
@@ -54,14 +55,25 @@ export function messageOf(caught: CaughtError): string {
 }
 
 function outputsOf(state: BindState): BindingOutputs | undefined {
-  if (!state.role || !state.oidcProvider) return undefined;
+  if (!state.role) return undefined;
+  const mode = state.cluster?.mode ?? 'irsa';
+  if (mode !== 'pod-identity' && !state.oidcProvider?.arn) return undefined;
   return {
     roleArn: state.role.arn,
-    oidcProviderArn: state.oidcProvider.arn,
+    ...(state.oidcProvider?.arn ? { oidcProviderArn: state.oidcProvider.arn } : {}),
     trustPolicy: state.role.trustPolicy,
+    mode,
+    ...(state.association?.association ? { podIdentityAssociation: state.association.association } : {}),
     ...(state.verification?.identity ? { verification: state.verification.identity } : {}),
     ...(state.serviceAccount ? { serviceAccountCreated: state.serviceAccount.created } : {}),
   };
+}
+
+/** Why a bind step the state machine did not enter was not needed. */
+export function notRunDetail(step: string, mode: BindingMode): string {
+  if (step === 'ApproveCsr') return 'no webhook was installed, so there is no CSR to approve';
+  if (step === 'EnsurePodIdentityAssociation') return `${mode} mode: no Pod Identity association`;
+  return `not needed in ${mode} mode`;
 }
 
 export async function recordOutcome(state: BindState, deps: RecordOutcomeDeps): Promise<OutcomeResult> {
@@ -69,6 +81,16 @@ export async function recordOutcome(state: BindState, deps: RecordOutcomeDeps): 
   if (!binding) return { bindingId: state.bindingId, status: 'MISSING' };
   const at = deps.clock.now().toISOString();
   const outputs = outputsOf(state);
+  if (outputs) {
+    // A migration step reuses the ServiceAccount the bind created: it stays the binding's to delete.
+    if (outputs.serviceAccountCreated === false && binding.outputs?.serviceAccountCreated) {
+      outputs.serviceAccountCreated = true;
+    }
+    // Back in irsa mode, the association the binding had is gone (EnsurePodIdentityAssociation deleted it).
+    if (outputs.mode === 'irsa' && binding.outputs?.podIdentityAssociation && state.association) {
+      outputs.podIdentityAssociation = null;
+    }
+  }
 
   let change: {
     to: 'SUCCEEDED' | 'FAILED';
@@ -76,12 +98,33 @@ export async function recordOutcome(state: BindState, deps: RecordOutcomeDeps): 
     error?: BindingError;
     detail: string;
     droppedTagKeys?: null;
+    steps?: StepRecord[];
   };
   if (!state.error && outputs) {
+    const mode = outputs.mode ?? 'irsa';
+    // Steps the state machine routed around (no CSR to approve, no association in irsa mode) end SKIPPED
+    // in this same write.
+    const notRun = binding.steps.filter(
+      (s) => s.status === 'PENDING' && BIND_STEPS.includes(s.name as never),
+    );
     change = {
       to: 'SUCCEEDED',
       outputs,
-      detail: `bound to ${outputs.roleArn}`,
+      detail: `bound to ${outputs.roleArn} (${mode})`,
+      ...(notRun.length > 0
+        ? {
+            steps: binding.steps.map((s) =>
+              notRun.includes(s)
+                ? {
+                    name: s.name,
+                    status: 'SKIPPED' as const,
+                    finishedAt: at,
+                    detail: notRunDetail(s.name, mode),
+                  }
+                : s,
+            ),
+          }
+        : {}),
       // The run's EnsureRole removed the tag keys an update dropped: nothing is left to remove.
       ...(binding.droppedTagKeys ? { droppedTagKeys: null } : {}),
     };

@@ -11,8 +11,12 @@ import {
   WebhookDidNotMutateError,
 } from '../../domain/errors.js';
 import { BINDING_LABEL } from '../../domain/manifests/labels.js';
-import { buildTestPod, TEST_POD_CONTAINER, testPodName } from '../../domain/manifests/test-pod.js';
-import { decideVerification, isPodMutated } from '../../domain/verification.js';
+import { buildTestPod, testPodContainers, testPodName } from '../../domain/manifests/test-pod.js';
+import {
+  decideVerification,
+  podMutationProblems,
+  type VerificationDecision,
+} from '../../domain/verification.js';
 import type { Clock } from '../../ports/clock.js';
 import type { KubernetesCluster, KubernetesClusters, KubernetesObject } from '../../ports/kubernetes.js';
 import type { ClusterFacts, RoleFacts, VerificationFacts } from './bind-state.js';
@@ -108,6 +112,7 @@ class TestPodRun {
         image: this.config.testPodImage,
         activeDeadlineSeconds: this.config.testPodDeadlineSeconds,
         region: this.binding.region,
+        mode: this.cluster.mode ?? 'irsa',
       });
       try {
         this.pod = await this.k8s.create(manifest);
@@ -132,10 +137,10 @@ class TestPodRun {
     return this.pod;
   }
 
-  async log(): Promise<string> {
+  async log(container: string): Promise<string> {
     return this.k8s.readPodLog(this.binding.namespace, this.name, {
       limitBytes: LOG_LIMIT_BYTES,
-      container: TEST_POD_CONTAINER,
+      container,
     });
   }
 
@@ -176,6 +181,26 @@ class TestPodRun {
   }
 }
 
+/**
+ * One verdict from each container's: failed if any failed, retry if any must retry, else succeeded with
+ * the first container's identity. Mode both names the mechanism in each message.
+ */
+function combined(decisions: { proves: string; decision: VerificationDecision }[]): VerificationDecision {
+  const label = (proves: string, text: string) =>
+    decisions.length > 1 ? `${proves === 'irsa' ? 'IRSA' : 'Pod Identity'}: ${text}` : text;
+  const failed = decisions.filter((d) => d.decision.kind === 'failed');
+  if (failed.length > 0) {
+    return {
+      kind: 'failed',
+      message: failed.map((d) => label(d.proves, (d.decision as { message: string }).message)).join(' | '),
+    };
+  }
+  const retry = decisions.find((d) => d.decision.kind === 'retry');
+  if (retry)
+    return { kind: 'retry', reason: label(retry.proves, (retry.decision as { reason: string }).reason) };
+  return decisions[0]!.decision;
+}
+
 export async function verifyIdentity(
   binding: Binding,
   cluster: ClusterFacts,
@@ -191,6 +216,7 @@ export async function verifyIdentity(
   const stepEnd = context.startedAt.getTime() + config.verifyTimeoutSeconds * 1000;
   const elapsedSeconds = () => (clock.now().getTime() - context.startedAt.getTime()) / 1000;
   const run = new TestPodRun(deps.kubernetes.connect(cluster), binding, cluster, config);
+  const mode = cluster.mode ?? 'irsa';
   let pollDelay = POLL_FIRST_MS;
   let rerunDelay = RERUN_FIRST_MS;
   /** Why the previous pod was re-run, for a timeout message that explains itself. */
@@ -209,26 +235,51 @@ export async function verifyIdentity(
   try {
     let pod = (await run.resume()) ?? (await run.next());
     for (;;) {
-      if (!isPodMutated(pod)) {
+      const unmutated = podMutationProblems(pod, mode);
+      if (unmutated.includes('irsa')) {
         throw new WebhookDidNotMutateError(
           `The pod identity webhook did not inject AWS_ROLE_ARN and the token volume into ${run.describe()}; ` +
             'check that the MutatingWebhookConfiguration pod-identity-webhook exists and its service is ready',
         );
       }
+      if (unmutated.includes('pod-identity')) {
+        // EKS learns of a new association within seconds; a pod created before that is not mutated.
+        if (elapsedSeconds() >= config.iamPropagationWindowSeconds) {
+          throw new WebhookDidNotMutateError(
+            `EKS did not inject the Pod Identity credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI and the ` +
+              `eks-pod-identity-token volume) into ${run.describe()} within ${config.iamPropagationWindowSeconds} s; ` +
+              'check the Pod Identity association of the service account (aws eks list-pod-identity-associations)',
+          );
+        }
+        lastRerunReason = `attempt ${run.attempt} was created before EKS knew the association`;
+        await run.remove();
+        await wait(rerunDelay, 're-running: the pod got no Pod Identity credentials');
+        rerunDelay = Math.min(rerunDelay * 2, RERUN_MAX_MS);
+        pod = await run.next();
+        continue;
+      }
       const phase = phaseOf(pod);
       if (FINISHED_PHASES.has(phase)) {
         // A pod that failed before its container started (image pull, deadline) has no log to read.
-        const log = await run.log().catch((error: unknown) => {
-          if (error instanceof NotYetError) return '';
-          throw error;
-        });
-        const decision = decideVerification(log, {
-          roleArn: role.arn,
-          elapsedSeconds: elapsedSeconds(),
-          propagationWindowSeconds: config.iamPropagationWindowSeconds,
-        });
+        const decisions: { proves: string; decision: VerificationDecision }[] = [];
+        for (const container of testPodContainers(mode)) {
+          const log = await run.log(container.name).catch((error: unknown) => {
+            if (error instanceof NotYetError) return '';
+            throw error;
+          });
+          const decision = decideVerification(log, {
+            // Chained through Pod Identity, the pod runs as the target role.
+            roleArn: container.proves === 'pod-identity' ? (binding.targetRoleArn ?? role.arn) : role.arn,
+            elapsedSeconds: elapsedSeconds(),
+            propagationWindowSeconds: config.iamPropagationWindowSeconds,
+          });
+          decisions.push({ proves: container.proves, decision });
+        }
+        const decision = combined(decisions);
         if (decision.kind === 'succeeded') {
-          const detail = `${run.name} attempt ${run.attempt}: ${decision.identity.arn}`;
+          const through =
+            mode === 'both' ? ' (IRSA and Pod Identity)' : mode === 'pod-identity' ? ' (Pod Identity)' : '';
+          const detail = `${run.name} attempt ${run.attempt}: ${decision.identity.arn}${through}`;
           const facts: VerificationFacts = {
             status: 'SUCCEEDED',
             detail,

@@ -1,24 +1,39 @@
 // CheckDrift (a step of the verify workflow): compares what the binding set up with what is live — the
-// OIDC provider, the role's ownership, permissions boundary, trust policy, attachments, tags and maximum
-// session duration, the ServiceAccount's annotation — and, when asked, repairs what irsa-broker owns and
+// OIDC provider (irsa, both), the role's ownership, permissions boundary, trust policy, attachments, tags
+// and maximum session duration, the ServiceAccount's annotation, the Pod Identity association (pod-identity,
+// both: role, target role, session tags, ownership) — and, when asked, repairs what irsa-broker owns and
 // checks again.
 // Records what still differs on the binding; the fresh test pod (VerifyIdentity) runs next.
-import type { Binding, DriftItem } from '../../domain/binding.js';
+import {
+  type Binding,
+  type BindingMode,
+  type DriftItem,
+  effectiveMode,
+  usesIrsa,
+  usesPodIdentity,
+} from '../../domain/binding.js';
 import { VerificationFailedError } from '../../domain/errors.js';
 import { buildServiceAccount, ROLE_ARN_ANNOTATION } from '../../domain/manifests/service-account.js';
-import { ownerOf } from '../../domain/ownership.js';
-import { buildTrustPolicy, samePolicy, type TrustPolicy } from '../../domain/trust-policy.js';
+import { ownerOf, ownershipTags } from '../../domain/ownership.js';
+import { samePolicy, type TrustPolicy } from '../../domain/trust-policy.js';
 import type { BindingStore } from '../../ports/binding-store.js';
 import type { Clock } from '../../ports/clock.js';
+import type { EksPodIdentity, PodIdentityAssociation } from '../../ports/eks.js';
 import type { IamOidcProviders, IamRoles, RoleState } from '../../ports/iam.js';
 import type { KubernetesCluster, KubernetesClusters } from '../../ports/kubernetes.js';
-import type { ClusterFacts, OidcProviderFacts, RoleFacts } from '../bind/bind-state.js';
+import type { AssociationFacts, ClusterFacts, OidcProviderFacts, RoleFacts } from '../bind/bind-state.js';
+import { associationRequestToken } from '../bind/ensure-pod-identity-association.js';
+import { bindingTrust } from '../bind/ensure-role.js';
 
 export interface CheckDriftDeps {
   /** The boundary every role of this deployment must carry. */
   config: { permissionsBoundaryArn: string };
   roles: IamRoles;
   oidcProviders: IamOidcProviders;
+  podIdentity: Pick<
+    EksPodIdentity,
+    'describeAssociation' | 'findAssociation' | 'createAssociation' | 'updateAssociation'
+  >;
   kubernetes: KubernetesClusters;
   store: Pick<BindingStore, 'recordDrift'>;
   clock: Pick<Clock, 'now'>;
@@ -27,6 +42,8 @@ export interface CheckDriftDeps {
 /** $.role of the verify workflow: the role as VerifyIdentity needs it, plus what the check found. */
 export interface DriftFacts extends RoleFacts {
   oidcProvider: OidcProviderFacts;
+  /** The association as it stands after the check (pod-identity, both); SKIPPED in irsa mode. */
+  association: AssociationFacts;
   drift: DriftItem[];
   repaired: string[];
 }
@@ -38,6 +55,15 @@ interface Live {
   owned: boolean;
   serviceAccountAnnotation?: string | null;
   oidcProviderArn?: string;
+  /** pod-identity and both: the service account's association, if any. */
+  association?: PodIdentityAssociation;
+}
+
+/** What the binding expects live: its mode, role and trust. */
+interface Expected {
+  mode: BindingMode;
+  roleArn: string;
+  trust: TrustPolicy | undefined;
 }
 
 const sorted = (values: readonly string[]) => [...values].sort();
@@ -49,20 +75,62 @@ function staleTagKeys(binding: Binding, role: RoleState): string[] {
   return Object.keys(binding.tags).filter((key) => role.tags[key] !== binding.tags[key]);
 }
 
+/** The association's differences from what the binding made: its role, no target role, session tags on. */
+function associationDrift(
+  association: PodIdentityAssociation,
+  binding: Binding,
+  roleArn: string,
+): DriftItem[] {
+  const drift: DriftItem[] = [];
+  if (association.roleArn !== roleArn) {
+    drift.push({ what: 'podIdentityAssociation.roleArn', expected: roleArn, actual: association.roleArn });
+  }
+  if (association.targetRoleArn !== binding.targetRoleArn) {
+    drift.push({
+      what: 'podIdentityAssociation.targetRoleArn',
+      expected: binding.targetRoleArn ?? null,
+      actual: association.targetRoleArn ?? null,
+    });
+  }
+  // The trust policy admits only sessions tagged with the namespace and service account.
+  if (association.disableSessionTags) {
+    drift.push({ what: 'podIdentityAssociation.disableSessionTags', expected: false, actual: true });
+  }
+  const owner = ownerOf(association.tags, binding.id);
+  if (owner.kind !== 'this-binding') {
+    drift.push({
+      what: 'podIdentityAssociationOwnership',
+      expected: `irsa-broker binding ${binding.id}`,
+      actual: owner.kind === 'other-binding' ? `irsa-broker binding ${owner.bindingId}` : 'not irsa-broker',
+    });
+  }
+  return drift;
+}
+
+async function liveAssociation(binding: Binding, deps: CheckDriftDeps) {
+  const { region, clusterName, namespace, serviceAccountName } = binding;
+  const recorded = binding.outputs?.podIdentityAssociation;
+  const byId = recorded
+    ? await deps.podIdentity.describeAssociation(region, clusterName, recorded.associationId)
+    : undefined;
+  // Deleted and made anew by hand, or never recorded: what EKS holds for the service account now.
+  return byId ?? deps.podIdentity.findAssociation(region, clusterName, namespace, serviceAccountName);
+}
+
 async function inspect(
   binding: Binding,
   cluster: ClusterFacts,
-  expectedTrust: TrustPolicy | undefined,
-  roleArn: string,
+  expected: Expected,
   k8s: KubernetesCluster,
   deps: CheckDriftDeps,
 ): Promise<Live> {
+  const { mode, roleArn, trust: expectedTrust } = expected;
   const drift: DriftItem[] = [];
-  const provider = await deps.oidcProviders.find(cluster.oidcIssuer);
+  const provider = usesIrsa(mode) ? await deps.oidcProviders.find(cluster.oidcIssuer) : undefined;
   const expectedProvider = binding.outputs?.oidcProviderArn;
-  if (!provider) {
+  if (usesIrsa(mode) && !provider) {
     drift.push({ what: 'oidcProvider', expected: expectedProvider ?? cluster.oidcIssuer, actual: null });
-  } else if (expectedProvider && provider.arn !== expectedProvider) {
+  } else if (provider && expectedProvider && provider.arn !== expectedProvider) {
     drift.push({ what: 'oidcProvider', expected: expectedProvider, actual: provider.arn });
   }
 
@@ -116,22 +184,39 @@ async function inspect(
     name: binding.serviceAccountName,
   });
   const annotation = sa ? (sa.metadata.annotations?.[ROLE_ARN_ANNOTATION] ?? null) : undefined;
+  // pod-identity: no annotation, or the webhook would inject IRSA's variables, which the SDKs try first.
+  const wantedAnnotation = usesIrsa(mode) ? roleArn : null;
   if (annotation === undefined) {
     drift.push({
       what: 'serviceAccount',
       expected: `${binding.namespace}/${binding.serviceAccountName}`,
       actual: null,
     });
-  } else if (annotation !== roleArn) {
+  } else if (annotation !== wantedAnnotation) {
     drift.push({
       what: `serviceAccount.annotations.${ROLE_ARN_ANNOTATION}`,
-      expected: roleArn,
+      expected: wantedAnnotation,
       actual: annotation,
     });
+  }
+
+  let association: PodIdentityAssociation | undefined;
+  if (usesPodIdentity(mode)) {
+    association = await liveAssociation(binding, deps);
+    if (!association) {
+      drift.push({
+        what: 'podIdentityAssociation',
+        expected: `${binding.namespace}/${binding.serviceAccountName} → ${roleArn}`,
+        actual: null,
+      });
+    } else {
+      drift.push(...associationDrift(association, binding, roleArn));
+    }
   }
   return {
     drift,
     owned,
+    ...(association ? { association } : {}),
     ...(role ? { role } : {}),
     ...(annotation === undefined ? {} : { serviceAccountAnnotation: annotation }),
     ...(provider ? { oidcProviderArn: provider.arn } : {}),
@@ -142,11 +227,12 @@ async function inspect(
 async function repair(
   binding: Binding,
   live: Live,
-  expectedTrust: TrustPolicy | undefined,
-  roleArn: string,
+  expected: Expected,
+  context: { startedAt: Date },
   k8s: KubernetesCluster,
   deps: CheckDriftDeps,
 ): Promise<string[]> {
+  const { mode, roleArn, trust: expectedTrust } = expected;
   const done: string[] = [];
   const { role } = live;
   if (role && live.owned) {
@@ -178,7 +264,8 @@ async function repair(
     }
   }
   const saMissing = live.serviceAccountAnnotation === undefined;
-  const annotationWrong = !saMissing && live.serviceAccountAnnotation !== roleArn;
+  const wantedAnnotation = usesIrsa(mode) ? roleArn : null;
+  const annotationWrong = !saMissing && live.serviceAccountAnnotation !== wantedAnnotation;
   // A missing ServiceAccount is re-created only when irsa-broker was asked to create it in the first place.
   if (role && live.owned && (annotationWrong || (saMissing && binding.createServiceAccount))) {
     // No force: an annotation another field manager took over stays theirs (FieldOwnershipConflict).
@@ -187,7 +274,8 @@ async function repair(
         {
           namespace: binding.namespace,
           name: binding.serviceAccountName,
-          roleArn,
+          // Without an annotation the apply drops the one irsa-broker set; someone else's stays theirs.
+          ...(usesIrsa(mode) ? { roleArn } : {}),
           ...(binding.stsRegionalEndpoints === undefined
             ? {}
             : { stsRegionalEndpoints: binding.stsRegionalEndpoints }),
@@ -201,6 +289,32 @@ async function repair(
     );
     done.push(saMissing ? 'service account' : 'role-arn annotation');
   }
+  if (role && live.owned && usesPodIdentity(mode)) {
+    const { region, clusterName } = binding;
+    const association = live.association;
+    if (!association) {
+      await deps.podIdentity.createAssociation(region, {
+        clusterName,
+        namespace: binding.namespace,
+        serviceAccount: binding.serviceAccountName,
+        roleArn,
+        ...(binding.targetRoleArn === undefined ? {} : { targetRoleArn: binding.targetRoleArn }),
+        tags: { ...binding.tags, ...ownershipTags(binding.id) },
+        clientRequestToken: associationRequestToken(binding.id, roleArn, context.startedAt),
+      });
+      done.push('pod identity association');
+    } else if (
+      ownerOf(association.tags, binding.id).kind === 'this-binding' &&
+      associationDrift(association, binding, roleArn).length > 0
+    ) {
+      await deps.podIdentity.updateAssociation(region, clusterName, association.associationId, {
+        roleArn,
+        targetRoleArn: binding.targetRoleArn ?? null,
+        disableSessionTags: false,
+      });
+      done.push('pod identity association');
+    }
+  }
   return done;
 }
 
@@ -209,7 +323,7 @@ const whatOf = (drift: DriftItem[]) => drift.map((d) => d.what).join(', ');
 export async function checkDrift(
   binding: Binding,
   cluster: ClusterFacts,
-  options: { repair: boolean },
+  options: { repair: boolean; startedAt?: Date },
   deps: CheckDriftDeps,
 ): Promise<DriftFacts> {
   const roleArn = binding.outputs?.roleArn;
@@ -219,23 +333,20 @@ export async function checkDrift(
     );
   }
   const k8s = deps.kubernetes.connect(cluster);
+  const mode = cluster.mode ?? effectiveMode(binding);
   const providerArn = binding.outputs?.oidcProviderArn;
-  const expectedTrust = providerArn
-    ? buildTrustPolicy({
-        oidcProviderArn: providerArn,
-        issuer: cluster.oidcIssuer,
-        namespace: binding.namespace,
-        serviceAccountName: binding.serviceAccountName,
-        ...(binding.audience === undefined ? {} : { audience: binding.audience }),
-      })
-    : undefined;
+  // Without the provider it was bound through, an IRSA trust cannot be rebuilt: the role is not repaired.
+  const expectedTrust =
+    usesIrsa(mode) && !providerArn ? undefined : bindingTrust(binding, cluster, mode, providerArn).policy;
+  const expected: Expected = { mode, roleArn, trust: expectedTrust };
+  const startedAt = options.startedAt ?? deps.clock.now();
 
-  let live = await inspect(binding, cluster, expectedTrust, roleArn, k8s, deps);
+  let live = await inspect(binding, cluster, expected, k8s, deps);
   const found = live.drift;
   let repaired: string[] = [];
   if (options.repair && found.length > 0) {
-    repaired = await repair(binding, live, expectedTrust, roleArn, k8s, deps);
-    if (repaired.length > 0) live = await inspect(binding, cluster, expectedTrust, roleArn, k8s, deps);
+    repaired = await repair(binding, live, expected, { startedAt }, k8s, deps);
+    if (repaired.length > 0) live = await inspect(binding, cluster, expected, k8s, deps);
   }
   await deps.store.recordDrift(binding.id, live.drift, deps.clock.now().toISOString());
 
@@ -243,7 +354,10 @@ export async function checkDrift(
     found.length === 0
       ? 'no drift'
       : `drift in ${whatOf(found)}${repaired.length ? `; repaired ${repaired.join(', ')}` : options.repair ? '' : ' (not repaired: send {"repair": true})'}${repaired.length && live.drift.length ? `; still differs: ${whatOf(live.drift)}` : ''}`;
-  if (!live.role || !live.owned || !providerArn || !expectedTrust) {
+  const associationWorks =
+    !usesPodIdentity(mode) ||
+    (live.association !== undefined && associationDrift(live.association, binding, roleArn).length === 0);
+  if (!live.role || !live.owned || !expectedTrust || !associationWorks) {
     // Without its own role there is nothing a test pod could prove.
     throw new VerificationFailedError(`Binding ${binding.id} no longer works: ${summary}`);
   }
@@ -253,7 +367,21 @@ export async function checkDrift(
     name: live.role.name,
     arn: live.role.arn,
     trustPolicy: expectedTrust,
-    oidcProvider: { status: 'SUCCEEDED', detail: 'from the binding', arn: providerArn },
+    oidcProvider:
+      usesIrsa(mode) && providerArn
+        ? { status: 'SUCCEEDED', detail: 'from the binding', arn: providerArn }
+        : { status: 'SKIPPED', detail: `${mode} mode: no OIDC provider`, arn: '' },
+    association:
+      usesPodIdentity(mode) && live.association
+        ? {
+            status: 'SUCCEEDED',
+            detail: `association ${live.association.associationId}`,
+            association: {
+              associationId: live.association.associationId,
+              associationArn: live.association.associationArn,
+            },
+          }
+        : { status: 'SKIPPED', detail: `${mode} mode: no Pod Identity association` },
     drift: live.drift,
     repaired,
   };

@@ -16,16 +16,22 @@ export interface UnbindFrameDeps {
   clock: Clock;
 }
 
-/** The three removals, each recorded under its own name in either phase. */
-export type UnbindTask = 'testPods' | 'serviceAccount' | 'role';
+/** The removals, each recorded under its own name in either phase. */
+export type UnbindTask = 'testPods' | 'association' | 'serviceAccount' | 'role';
 
 const STEP_NAMES: Record<UnbindPhase, Record<UnbindTask, UnbindStepName>> = {
   unbind: {
     testPods: 'DeleteTestPods',
+    association: 'DeletePodIdentityAssociation',
     serviceAccount: 'RemoveServiceAccountBinding',
     role: 'DeleteRole',
   },
-  rollback: { testPods: 'RollbackTestPods', serviceAccount: 'RollbackServiceAccount', role: 'RollbackRole' },
+  rollback: {
+    testPods: 'RollbackTestPods',
+    association: 'RollbackPodIdentityAssociation',
+    serviceAccount: 'RollbackServiceAccount',
+    role: 'RollbackRole',
+  },
 };
 
 export function stepNameOf(phase: UnbindPhase, task: UnbindTask): UnbindStepName {

@@ -9,7 +9,7 @@ export interface UnbindState extends BindState {
   phase?: UnbindPhase;
 }
 
-/** $.testPods, $.serviceAccountRemoval, $.roleRemoval — what each step did. */
+/** $.testPods, $.associationRemoval, $.serviceAccountRemoval, $.roleRemoval — what each step did. */
 export interface UnbindOutcome {
   status: 'SUCCEEDED' | 'SKIPPED';
   detail: string;

@@ -133,6 +133,27 @@ export class FakeIamRoles implements IamRoles {
     if (role) role.attachedPolicyArns = role.attachedPolicyArns.filter((arn) => arn !== policyArn);
   }
 
+  /** Inline policies by role name (lower case), then policy name. */
+  readonly inline = new Map<string, Map<string, PolicyDocument>>();
+
+  async getInlinePolicy(name: string, policyName: string): Promise<PolicyDocument | undefined> {
+    const found = this.inline.get(name.toLowerCase())?.get(policyName);
+    return found && structuredClone(found);
+  }
+
+  async putInlinePolicy(name: string, policyName: string, document: PolicyDocument): Promise<void> {
+    this.must(name);
+    this.writes.push(`putInlinePolicy ${name} ${policyName}`);
+    const policies = this.inline.get(name.toLowerCase()) ?? new Map<string, PolicyDocument>();
+    policies.set(policyName, structuredClone(document));
+    this.inline.set(name.toLowerCase(), policies);
+  }
+
+  async deleteInlinePolicy(name: string, policyName: string): Promise<boolean> {
+    this.writes.push(`deleteInlinePolicy ${name} ${policyName}`);
+    return this.inline.get(name.toLowerCase())?.delete(policyName) ?? false;
+  }
+
   async tag(name: string, tags: Tags): Promise<void> {
     this.writes.push(`tag ${name}`);
     Object.assign(this.must(name).tags, tags);

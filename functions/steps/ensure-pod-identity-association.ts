@@ -1,0 +1,6 @@
+// Step Lambda: its handler and only the dependencies it calls (lib/composition).
+import { eksDependencies } from '../../lib/composition/aws-step-dependencies.js';
+import { coreDependencies } from '../../lib/composition/step-dependencies.js';
+import { ensurePodIdentityAssociationHandler } from '../../lib/composition/step-handlers.js';
+
+export const handler = ensurePodIdentityAssociationHandler({ ...coreDependencies(), ...eksDependencies() });
