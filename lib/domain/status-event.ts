@@ -6,7 +6,6 @@ import {
   type BindingStatus,
   type DriftItem,
   UNBIND_STEPS,
-  UPDATE_STEPS,
 } from './binding.js';
 
 export const STATUS_EVENT_SOURCE = 'irsa-broker';
@@ -73,18 +72,18 @@ export function detailTypeOf(status: BindingStatus): StatusEventDetailType {
 }
 
 const UNBIND_STEP_NAMES: readonly string[] = UNBIND_STEPS;
-const UPDATE_STEP_NAMES: readonly string[] = UPDATE_STEPS;
 
 /**
  * The workflow a status belongs to, read from the steps the binding records: every run replaces them
- * (bind and retry: the bind steps; update and verify: their own), and an unbind adds its own.
+ * (bind and retry: all the bind steps, EnsureWebhook among them; an update or a migration: its own, without
+ * EnsureWebhook; a drift check: its own, with CheckDrift), and an unbind adds its own.
  */
 export function workflowOf(binding: Binding): StatusEventWorkflow {
   const names = binding.steps.map((step) => step.name);
   if (binding.status === 'DELETING' || binding.status === 'DELETED') return 'unbind';
   if (names.some((name) => UNBIND_STEP_NAMES.includes(name))) return 'unbind';
   if (names.includes('CheckDrift')) return 'verify';
-  if (names.length > 0 && names.every((name) => UPDATE_STEP_NAMES.includes(name))) return 'update';
+  if (names.length > 0 && !names.includes('EnsureWebhook')) return 'update';
   return 'bind';
 }
 

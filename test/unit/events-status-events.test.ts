@@ -6,6 +6,7 @@ import {
   BIND_STEPS,
   type Binding,
   type BindingStatus,
+  MIGRATE_STEPS,
   UNBIND_STEPS,
   UPDATE_STEPS,
   VERIFY_STEPS,
@@ -123,6 +124,7 @@ describe('status events', () => {
     const steps = (names: readonly string[]) => names.map((name) => ({ name, status: 'PENDING' as const }));
     expect(workflowOf(binding('RUNNING', { steps: steps(BIND_STEPS) }))).toBe('bind');
     expect(workflowOf(binding('RUNNING', { steps: steps(UPDATE_STEPS) }))).toBe('update');
+    expect(workflowOf(binding('RUNNING', { steps: steps(MIGRATE_STEPS) }))).toBe('update');
     expect(workflowOf(binding('RUNNING', { steps: steps(VERIFY_STEPS) }))).toBe('verify');
     expect(workflowOf(binding('DELETING', { steps: steps(BIND_STEPS) }))).toBe('unbind');
     expect(workflowOf(binding('FAILED', { steps: steps([...BIND_STEPS, ...UNBIND_STEPS]) }))).toBe('unbind');
