@@ -40,9 +40,18 @@ export interface StreamPoller {
 
 type Checkpoints = Record<string, string>;
 
-/** Whether a value matches an event pattern of exact values: `{ a: { b: ['x', 'y'] } }`. */
+/**
+ * Whether a value matches an event pattern of exact values and existence tests, the part of Lambda's
+ * filter syntax serverless.yml uses: `{ a: { b: ['x', 'y'] }, c: { S: [{ exists: true }] } }`.
+ */
 export function matchesPattern(value: unknown, pattern: unknown): boolean {
-  if (Array.isArray(pattern)) return pattern.some((allowed) => allowed === value);
+  if (Array.isArray(pattern)) {
+    return pattern.some((allowed) =>
+      typeof allowed === 'object' && allowed !== null && 'exists' in allowed
+        ? (value !== undefined) === Boolean((allowed as { exists: unknown }).exists)
+        : allowed === value,
+    );
+  }
   if (typeof pattern !== 'object' || pattern === null) return pattern === value;
   if (typeof value !== 'object' || value === null) return false;
   return Object.entries(pattern).every(([key, inner]) =>

@@ -91,7 +91,7 @@ const ROLLBACK_FUNCTIONS = [
   'deleteRole',
 ];
 /** Functions behind events rather than routes or workflows: the execution monitor and the status events publisher. */
-const EVENT_FUNCTIONS = ['executionEnded', 'publishStatusEvents'];
+const EVENT_FUNCTIONS = ['executionEnded', 'publishStatusEvents', 'deliverCallbacks'];
 /** IAM actions that accept no resource ARN: the only ones allowed on "*". */
 const ACTIONS_WITHOUT_RESOURCES = new Set(['iam:ListOpenIDConnectProviders']);
 
@@ -116,7 +116,9 @@ describe('npm run package', () => {
   it('streams every write of the table, before and after, to publishStatusEvents from the oldest record kept', () => {
     const table = resources.BindingsTable;
     expect(table?.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
-    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, mapping]) => mapping.Properties);
+    const mappings = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, mapping]) => mapping.Properties)
+      .filter((m) => JSON.stringify(m.FunctionName).includes('PublishStatusEvents'));
     expect(mappings).toHaveLength(1);
     expect(mappings[0]).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': ['BindingsTable', 'StreamArn'] },
@@ -132,6 +134,50 @@ describe('npm run package', () => {
     expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
       { dynamodb: { NewImage: { sk: { S: ['META'] } } } },
     ]);
+  });
+
+  it('streams the binding items that name a callback URL to deliverCallbacks, which reads only that stream and the signing secret', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, mapping]) => mapping.Properties)
+      .filter((m) => JSON.stringify(m.FunctionName).includes('DeliverCallbacks'));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['BindingsTable', 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      MaximumRetryAttempts: 2,
+    });
+    const criteria = mappings[0]?.FilterCriteria as { Filters: { Pattern: string }[] } | undefined;
+    expect((criteria?.Filters ?? []).map((f) => JSON.parse(f.Pattern))).toEqual([
+      { dynamodb: { NewImage: { sk: { S: ['META'] }, callbackUrl: { S: [{ exists: true }] } } } },
+    ]);
+    const statements = statementsOf(roleOfFunction('deliverCallbacks')).filter(
+      (s) => s.Sid !== 'OwnLogGroup',
+    );
+    expect(statements.map((s) => [s.Sid, s.Action])).toEqual([
+      [
+        'ReadBindingsStream',
+        [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+      ],
+      ['ReadSigningSecret', ['ssm:GetParameter']],
+    ]);
+    expect(JSON.stringify(statements[1]?.Resource)).toContain(
+      ':parameter/irsa-broker/callback-signing-secret',
+    );
+    const env = (
+      resources.DeliverCallbacksLambdaFunction?.Properties.Environment as { Variables: Json } | undefined
+    )?.Variables;
+    expect(env).toMatchObject({
+      CALLBACK_ALLOWED_HOSTS: 'none',
+      CALLBACK_ALLOW_LOOPBACK_HTTP: 'false',
+      CALLBACK_SECRET_PARAMETER: '/irsa-broker/callback-signing-secret',
+      CALLBACK_SECRET: 'none',
+    });
   });
 
   it('creates the status event bus and names it to the publisher', () => {
