@@ -423,3 +423,74 @@ describe('bind.asl.yaml', () => {
     expect(k8s.pods()).toEqual([]);
   });
 });
+
+describe('bind.asl.yaml in Pod Identity mode', () => {
+  function podIdentityWorld(options: { mode?: 'pod-identity' | 'both'; failVerify?: boolean } = {}) {
+    const w = world({ binding: pendingBinding({ mode: options.mode ?? 'pod-identity' }) });
+    w.podIdentity.withAgent(region, 'demo');
+    w.k8s.podIdentityAssociated = (namespace, serviceAccount) =>
+      [...w.podIdentity.associations.values()].some(
+        (a) => a.namespace === namespace && a.serviceAccount === serviceAccount,
+      );
+    if (options.failVerify) {
+      w.k8s.podOutcome = () => ({ phase: 'Succeeded', log: 'An error occurred (AccessDenied) when calling' });
+    }
+    return w;
+  }
+
+  it('binds pod-identity in 9 transitions: no OIDC provider or webhook, an owned association, no annotation', async () => {
+    const { binding, store, run, invoked, podIdentity, k8s, oidcProviders } = podIdentityWorld();
+
+    const execution = await run();
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.stats.stateTransitions).toBe(9);
+    expect(invoked).toEqual([
+      'describeCluster',
+      'ensureOidcProvider',
+      'ensureRole',
+      'ensureWebhook',
+      'ensurePodIdentityAssociation',
+      'applyServiceAccount',
+      'verifyIdentity',
+      'recordOutcome',
+    ]);
+    const stored = await store.get(binding.id);
+    expect(stored?.outputs).toMatchObject({
+      mode: 'pod-identity',
+      podIdentityAssociation: expect.any(Object),
+    });
+    expect(stored?.steps.map((s) => [s.name, s.status])).toEqual([
+      ['DescribeCluster', 'SUCCEEDED'],
+      ['EnsureOidcProvider', 'SKIPPED'],
+      ['EnsureRole', 'SUCCEEDED'],
+      ['EnsureWebhook', 'SKIPPED'],
+      ['ApproveCsr', 'SKIPPED'],
+      ['EnsurePodIdentityAssociation', 'SUCCEEDED'],
+      ['ApplyServiceAccount', 'SUCCEEDED'],
+      ['VerifyIdentity', 'SUCCEEDED'],
+    ]);
+    expect(oidcProviders.providers.size).toBe(0);
+    expect(podIdentity.associations.size).toBe(1);
+    const sa = await k8s.get({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace: 'payments',
+      name: 'api',
+    });
+    expect(sa?.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
+  });
+
+  it('rolls back the association it created, then the role, when the test pod is refused', async () => {
+    const { binding, store, run, podIdentity, roles } = podIdentityWorld({ mode: 'both', failVerify: true });
+
+    const execution = await run();
+
+    expect(execution.status).toBe('FAILED');
+    const stored = await store.get(binding.id);
+    expect(stored?.error?.step).toBe('VerifyIdentity');
+    expect(stored?.steps.find((s) => s.name === 'RollbackPodIdentityAssociation')?.status).toBe('SUCCEEDED');
+    expect(podIdentity.associations.size).toBe(0);
+    expect(await roles.get(binding.roleName)).toBeUndefined();
+  });
+});

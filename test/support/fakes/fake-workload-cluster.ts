@@ -46,6 +46,8 @@ export class FakeWorkloadCluster implements KubernetesCluster {
   readonly annotationOwners = new Map<string, Map<string, string>>();
   /** Whether a pod identity webhook mutates new pods. */
   webhookInstalled = true;
+  /** Whether EKS knows a Pod Identity association for a service account (it then injects the agent's variables). */
+  podIdentityAssociated: (namespace: string, serviceAccount: string) => boolean = () => false;
   /** How many reads of a pod it takes to finish. */
   pollsUntilDone = 2;
   /** What the n-th test pod (1-based, counted across attempts) prints and how it ends. */
@@ -181,9 +183,31 @@ export class FakeWorkloadCluster implements KubernetesCluster {
         name: spec.serviceAccountName ?? 'default',
       }),
     );
+    if (
+      this.podIdentityAssociated(pod.metadata.namespace ?? 'default', spec.serviceAccountName ?? 'default')
+    ) {
+      for (const container of spec.containers) {
+        container.env = [
+          ...(container.env ?? []),
+          { name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: 'http://169.254.170.23/v1/credentials' },
+          {
+            name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+            value: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token',
+          },
+        ];
+        container.volumeMounts = [
+          ...(container.volumeMounts ?? []),
+          {
+            name: 'eks-pod-identity-token',
+            mountPath: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount',
+          },
+        ];
+      }
+    }
     const roleArn = sa?.metadata.annotations?.['eks.amazonaws.com/role-arn'];
     if (!roleArn) return;
-    for (const container of spec.containers) {
+    const skipped = (pod.metadata.annotations?.['eks.amazonaws.com/skip-containers'] ?? '').split(',');
+    for (const container of spec.containers.filter((c) => !skipped.includes(c.name))) {
       container.env = [
         ...(container.env ?? []),
         { name: 'AWS_ROLE_ARN', value: roleArn },
