@@ -3,6 +3,7 @@
 import {
   type Binding,
   type BindingError,
+  type BindingMode,
   type BindingStatus,
   type DriftItem,
   UNBIND_STEPS,
@@ -50,6 +51,8 @@ export interface StatusEventDetail {
   /** When the status changed (the binding's updatedAt). */
   at: string;
   roleArn?: string;
+  /** How pods get the role (irsa, pod-identity, both), once a workflow settled it. */
+  mode?: BindingMode;
   /** Why the binding FAILED (absent otherwise). */
   error?: BindingError;
   /** What the drift check found still differing (verify outcomes only; empty: none). */
@@ -108,6 +111,7 @@ export function statusEventOf(change: BindingChange): StatusEvent | undefined {
     workflow,
     at: after.updatedAt,
     ...(roleArn ? { roleArn } : {}),
+    ...(after.outputs?.mode ? { mode: after.outputs.mode } : {}),
     ...(after.status === 'FAILED' && after.error ? { error: after.error } : {}),
     ...(workflow === 'verify' && (after.status === 'SUCCEEDED' || after.status === 'FAILED') && after.drift
       ? { drift: after.drift }

@@ -3,7 +3,7 @@
 // document (components and webhooks) and docs/status-event.schema.json; the events themselves are built
 // by lib/domain/status-event.ts, and a test holds the two together.
 import * as z from 'zod/mini';
-import { BINDING_STATUSES } from '../domain/binding.js';
+import { BINDING_MODES, BINDING_STATUSES } from '../domain/binding.js';
 import { STATUS_EVENT_SOURCE } from '../domain/status-event.js';
 
 const DETAIL_TYPES = BINDING_STATUSES.map((s) => `Binding ${s[0]}${s.slice(1).toLowerCase()}`) as [
@@ -40,6 +40,9 @@ export const StatusEventDetailSchema = z
     roleArn: z
       .optional(z.string())
       .register(z.globalRegistry, { description: 'Once the binding has a role' }),
+    mode: z
+      .optional(z.enum(BINDING_MODES))
+      .register(z.globalRegistry, { description: 'How pods get the role, once a workflow settled it' }),
     error: z
       .optional(z.strictObject({ step: z.string(), code: z.string(), message: z.string() }))
       .register(z.globalRegistry, { description: 'Why the binding FAILED (FAILED only)' }),

@@ -94,6 +94,11 @@ describe('status events', () => {
       at: '2026-01-01T00:01:00.000Z',
     });
     expect(event?.detail).not.toHaveProperty('error');
+    expect(event?.detail).not.toHaveProperty('mode');
+    const podIdentity = statusEventOf(
+      change('301', before, { ...after, outputs: { roleArn: ROLE_ARN, mode: 'pod-identity' } }),
+    );
+    expect(podIdentity?.detail).toMatchObject({ mode: 'pod-identity' });
   });
 
   it('carries the error of a FAILED binding', () => {
