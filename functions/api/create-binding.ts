@@ -17,4 +17,5 @@ export const handler = createBindingHandler({
   ids: randomIdGenerator,
   access: policyAccessControl(loadAccessPolicy()),
   deniedPolicyArns: config.deniedPolicyArns,
+  callbacks: config.callbacks,
 });

@@ -8,6 +8,7 @@ export function bindingLines(binding: Binding, now: number): string[] {
     `  cluster          ${binding.clusterName} (${binding.region})`,
     `  service account  ${binding.namespace}/${binding.serviceAccountName}`,
     `  role             ${binding.outputs?.roleArn ?? binding.roleName}`,
+    `  mode             ${binding.outputs?.mode ?? binding.mode ?? 'auto'}${binding.targetRoleArn ? ` → target ${binding.targetRoleArn}` : ''}`,
     `  policies         ${binding.policyArns.length > 0 ? binding.policyArns.join(', ') : 'none'}`,
   ];
   const tags = Object.entries(binding.tags ?? {});

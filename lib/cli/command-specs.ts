@@ -151,6 +151,13 @@ export const COMMANDS: readonly CommandSpec[] = [
         description: 'Keep what a failed bind created instead of rolling it back',
       },
       {
+        name: 'callback-url',
+        kind: 'string',
+        value: '<url>',
+        field: 'callbackUrl',
+        description: 'POST each status event there, signed (https; a host the operator allows)',
+      },
+      {
         name: 'idempotency-key',
         kind: 'string',
         value: '<key>',

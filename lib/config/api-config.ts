@@ -3,6 +3,8 @@ import * as z from 'zod/mini';
 import { deniedPolicyArns } from '../domain/guardrails.js';
 import { REGION_PATTERN } from '../domain/names.js';
 import '../domain/validation-locale.js';
+import type { CallbackPolicy } from '../domain/callback-url.js';
+import { callbackEnv, callbackPolicyOf } from './callback-config.js';
 import { policyArnList } from './workflow-config.js';
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
@@ -26,6 +28,7 @@ const createEnv = z.extend(storeEnv, {
     ),
   /** Comma-separated policy ARNs refused at POST besides the built-in deny-list. */
   DENIED_POLICY_ARNS: policyArnList('DENIED_POLICY_ARNS'),
+  ...callbackEnv,
 });
 
 const deleteEnv = z.extend(storeEnv, {
@@ -48,6 +51,8 @@ export interface CreateBindingConfig extends StoreConfig {
   bindStateMachineArn: string;
   /** The built-in deny-list plus DENIED_POLICY_ARNS. */
   deniedPolicyArns: string[];
+  /** Which callback URLs a request may name (CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_LOOPBACK_HTTP). */
+  callbacks: CallbackPolicy;
 }
 
 type Env = Record<string, string | undefined>;
@@ -75,6 +80,7 @@ export function loadCreateBindingConfig(env: Env = process.env): CreateBindingCo
     region: parsed.AWS_REGION,
     bindStateMachineArn: parsed.BIND_STATE_MACHINE_ARN,
     deniedPolicyArns: deniedPolicyArns(parsed.DENIED_POLICY_ARNS),
+    callbacks: callbackPolicyOf(parsed),
   };
 }
 

@@ -1,6 +1,7 @@
 // What a valid create-binding request is: the one schema that validates requests and documents the API.
 import * as z from 'zod/mini';
 import { IRSA_ONLY_FIELDS, REQUESTED_MODES } from './binding.js';
+import { CALLBACK_URL_MAX_LENGTH } from './callback-url.js';
 import { type FieldIssue, InputError } from './errors.js';
 import {
   CLUSTER_NAME_MAX,
@@ -207,6 +208,18 @@ export const CreateBindingRequestFields = z.strictObject(
         description:
           'pod-identity mode only: a role, usually in another account, that the binding role chains into; its trust must admit the binding role. The test pod proves this role',
         example: 'arn:aws:iam::444455556666:role/payments-reader',
+      }),
+    callbackUrl: z
+      .optional(
+        text('callbackUrl').check(
+          z.maxLength(CALLBACK_URL_MAX_LENGTH, {
+            error: `callbackUrl must be at most ${CALLBACK_URL_MAX_LENGTH} characters`,
+          }),
+        ),
+      )
+      .register(z.globalRegistry, {
+        description:
+          'HTTPS URL each status event of the binding is POSTed to, signed with HMAC-SHA256 (X-Irsa-Broker-Signature); its host must be on the operator allow-list',
       }),
     keepOnFailure: z.optional(flag('keepOnFailure')).register(z.globalRegistry, {
       description:

@@ -125,6 +125,8 @@ export interface BindingRequest {
    * get its credentials. Its own trust must admit the binding's role.
    */
   targetRoleArn?: string;
+  /** Where each status event of the binding is POSTed too (signed), for portals that cannot read EventBridge. */
+  callbackUrl?: string;
 }
 
 export interface StepRecord {

@@ -211,6 +211,18 @@ export class NotYetError extends BrokerError {
   override readonly name = 'NotYet';
   readonly retryable = true;
 }
+/** The event bus did not accept every event; `firstUnpublished` is the index of the first it refused. */
+export class EventPublishFailedError extends BrokerError {
+  override readonly name = 'EventPublishFailed';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly firstUnpublished: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 
 /** Error names the state machine retries. Everything else is final. */
 export const RETRYABLE_ERROR_NAMES = ['Transient', 'Throttled'] as const;

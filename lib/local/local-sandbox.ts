@@ -49,9 +49,9 @@ function problem(status: number, title: string, detail: string): LocalEndpointRe
   return { status, body: { type: 'about:blank', title, status, detail } };
 }
 
-/** `/_sandbox/*`: clusters, call counters, faults and a state summary of the running sandbox. */
+/** `/_sandbox/*`: clusters, call counters, faults, published events and a state summary of the running sandbox. */
 export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
-  return async ({ method, path, body }) => {
+  return async ({ method, path, query, body }) => {
     if (!path.startsWith('/_sandbox/')) return undefined;
     const route = `${method} ${path.replace(/\/+$/, '')}`;
     switch (route) {
@@ -114,6 +114,21 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
           status: 200,
           body: { roleArn: cloud.account.brokerRoleArn, ...cloud.account.brokerCredentials },
         };
+      case 'GET /_sandbox/events': {
+        // What EventBridge accepted, oldest first; `bus`, `source` and `detail-type` narrow it down.
+        const bus = query.get('bus');
+        const source = query.get('source');
+        const detailType = query.get('detail-type');
+        const items = cloud.account
+          .publishedEvents()
+          .filter(
+            (e) =>
+              (bus === null || e.eventBusName === bus) &&
+              (source === null || e.event.source === source) &&
+              (detailType === null || e.event['detail-type'] === detailType),
+          );
+        return { status: 200, body: { items } };
+      }
       case 'GET /_sandbox/state':
         return {
           status: 200,
@@ -123,7 +138,7 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
         return problem(
           404,
           'Not Found',
-          `No sandbox endpoint ${method} ${path}. Try GET /_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/credentials or /_sandbox/state.`,
+          `No sandbox endpoint ${method} ${path}. Try GET /_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/credentials, /_sandbox/events or /_sandbox/state.`,
         );
     }
   };

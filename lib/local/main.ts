@@ -136,7 +136,7 @@ irsa-broker is running locally (started in ${((Date.now() - started) / 1000).toF
   Step Functions  ${runtime.sfnEndpoint}  (${Object.values(runtime.stateMachineArns).join(', ')})
   DynamoDB Local  ${runtime.dynamodbEndpoint}  table ${runtime.tableName}, data in ${dataDir}
 ${runtime.sandboxSummary.map((line) => `  ${line}`).join('\n')}
-  Sandbox views   ${runtime.url}/_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/credentials, /_sandbox/state
+  Sandbox views   ${runtime.url}/_sandbox/clusters, /_sandbox/calls, /_sandbox/faults, /_sandbox/credentials, /_sandbox/events, /_sandbox/state
 ${missing.length > 0 ? `  Not loaded      ${missing.join(', ')} (their calls fail until fixed; see the warnings above)\n` : ''}  Bearer tokens   ${tokens} (local-admin, local-team-a, local-team-b in the example)
 
 ${awsSection}Try:

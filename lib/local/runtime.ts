@@ -8,6 +8,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbBindingStore } from '../adapters/dynamodb/dynamodb-binding-store.js';
 import { ensureTable } from '../adapters/dynamodb/table-definition.js';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.js';
+import { startStreamPoller } from './dynamodb-stream-poller.js';
+import { declaredEventBuses, ensureEventBuses } from './event-buses.js';
 import { type HttpGateway, type LocalEndpoints, startHttpGateway } from './http-gateway.js';
 import { failInterruptedBindings } from './interrupted-bindings.js';
 import { LambdaInvoker, type ModuleImporter } from './lambda-invoker.js';
@@ -74,6 +76,12 @@ export interface LocalRuntimeOptions {
   recoverInterrupted?: boolean;
   /** Import every handler at start-up and report those that fail (default true). */
   preload?: boolean;
+  /**
+   * Create the declared event buses and run the functions subscribed to the table's stream on DynamoDB
+   * Local's stream, as Lambda's event source mapping would (default: with a sandbox, whose EventBridge
+   * they publish to; without one there is nowhere local to publish).
+   */
+  streams?: boolean;
   /**
    * How routes with an authorizer authenticate. `{ tokensFile }`: `Authorization: Bearer <token>` must
    * name a token of that file (config/local-tokens.example.yaml), else 401. Absent: every request runs as
@@ -314,6 +322,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const type = (resource as { Type?: unknown }).Type;
       if (type === 'AWS::DynamoDB::Table') refs[logicalId] = tableName;
     }
+    const eventBuses = declaredEventBuses(config.resources);
+    Object.assign(refs, eventBuses);
     for (const [key, arn] of Object.entries(stateMachineArns)) {
       const logicalId = config.stateMachines[key]?.logicalId;
       if (logicalId) refs[logicalId] = arn;
@@ -365,6 +375,36 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         now: () => new Date(),
         log: progress,
       });
+    }
+
+    if (options.streams ?? options.sandbox !== undefined) {
+      progress('Creating event buses and reading the table stream');
+      await ensureEventBuses(Object.values(eventBuses), region);
+      for (const subscription of config.streams) {
+        const streamTable = (config.resources[subscription.tableLogicalId] as { Type?: unknown } | undefined)
+          ?.Type;
+        if (streamTable !== 'AWS::DynamoDB::Table') {
+          log(
+            `warning: ${subscription.functionName} reads the stream of ${subscription.tableLogicalId}, not a table here`,
+          );
+          continue;
+        }
+        const poller = await startStreamPoller({
+          dynamodb,
+          endpoint: dynamodbEndpoint,
+          region,
+          credentials: LOCAL_CREDENTIALS_PAIR,
+          tableName,
+          subscription,
+          invoke: (event) => invoke(subscription.functionName, event),
+          // Next to DynamoDB Local's files: a restart delivers only what it had not delivered yet.
+          ...('dataDir' in source
+            ? { checkpointFile: join(source.dataDir, `stream-${subscription.functionName}.json`) }
+            : {}),
+          log,
+        });
+        cleanups.push(() => poller.stop());
+      }
     }
 
     const authorizer: LocalAuthorizer = options.auth

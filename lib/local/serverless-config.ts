@@ -28,6 +28,19 @@ export interface FunctionSpec {
   environment: Record<string, unknown>;
 }
 
+/** A function subscribed to a table's DynamoDB stream (`events: - stream: { type: dynamodb, ... }`). */
+export interface StreamSubscription {
+  functionName: string;
+  /** The table whose stream it reads: `arn: { Fn::GetAtt: [<logical id>, StreamArn] }`. */
+  tableLogicalId: string;
+  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  batchSize: number;
+  /** Whether a response's batchItemFailures say where to deliver from again (ReportBatchItemFailures). */
+  reportBatchItemFailures: boolean;
+  /** Event filter patterns (any one must match); none: every record. */
+  filterPatterns: unknown[];
+}
+
 export interface StateMachineSpec {
   /** The key under `stepFunctions.stateMachines:` (e.g. `bind`). */
   key: string;
@@ -44,6 +57,8 @@ export interface ServiceConfig {
   region: string;
   functions: Record<string, FunctionSpec>;
   routes: HttpRoute[];
+  /** DynamoDB stream subscriptions, in declaration order. */
+  streams: StreamSubscription[];
   stateMachines: Record<string, StateMachineSpec>;
   /** `resources.Resources` with variables resolved (CloudFormation intrinsics left as objects). */
   resources: Record<string, unknown>;
@@ -230,6 +245,7 @@ export async function loadServiceConfig(options: LoadServiceConfigOptions): Prom
 
   const functions: Record<string, FunctionSpec> = {};
   const routes: HttpRoute[] = [];
+  const streams: StreamSubscription[] = [];
   const rawFunctions = isRecord(raw.functions) ? raw.functions : {};
   for (const [name, definition] of Object.entries(rawFunctions)) {
     if (!isRecord(definition)) continue;
@@ -251,6 +267,10 @@ export async function loadServiceConfig(options: LoadServiceConfigOptions): Prom
     };
     const events = Array.isArray(definition.events) ? definition.events : [];
     for (const event of events) {
+      if (isRecord(event) && event.stream !== undefined) {
+        streams.push(streamSubscription(file, name, resolve(event.stream)));
+        continue;
+      }
       if (!isRecord(event) || event.httpApi === undefined) continue;
       const httpApi = resolve(event.httpApi);
       if (typeof httpApi === 'string') {
@@ -296,9 +316,33 @@ export async function loadServiceConfig(options: LoadServiceConfigOptions): Prom
     region: region(),
     functions,
     routes,
+    streams,
     stateMachines,
     resources: isRecord(resources) ? resources : {},
     variable,
     resolve,
+  };
+}
+
+function streamSubscription(file: string, functionName: string, stream: unknown): StreamSubscription {
+  const where = `${file}: functions.${functionName}.events[].stream`;
+  if (!isRecord(stream) || stream.type !== 'dynamodb') {
+    throw new Error(`${where} must be { type: dynamodb, arn: { Fn::GetAtt: [<table>, StreamArn] } }`);
+  }
+  const getAtt = isRecord(stream.arn) ? stream.arn['Fn::GetAtt'] : undefined;
+  if (!Array.isArray(getAtt) || getAtt[1] !== 'StreamArn' || typeof getAtt[0] !== 'string') {
+    throw new Error(`${where}.arn must be { Fn::GetAtt: [<table logical id>, StreamArn] }`);
+  }
+  const position = stream.startingPosition ?? 'TRIM_HORIZON';
+  if (position !== 'TRIM_HORIZON' && position !== 'LATEST') {
+    throw new Error(`${where}.startingPosition must be TRIM_HORIZON or LATEST locally`);
+  }
+  return {
+    functionName,
+    tableLogicalId: getAtt[0],
+    startingPosition: position,
+    batchSize: Number(stream.batchSize ?? 100),
+    reportBatchItemFailures: stream.functionResponseType === 'ReportBatchItemFailures',
+    filterPatterns: Array.isArray(stream.filterPatterns) ? stream.filterPatterns : [],
   };
 }

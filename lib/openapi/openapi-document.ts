@@ -12,6 +12,7 @@ import {
   HealthSchema,
   ProblemSchema,
 } from './api-schemas.js';
+import { BindingStatusEventSchema, CallbackEventSchema } from './event-schemas.js';
 
 function problem(description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemSchema } } };
@@ -44,12 +45,42 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         "tenants (others' ids are 404); admins see all.",
     },
     components: {
+      // Published on the stack's EventBridge bus, not served by a path.
+      schemas: { BindingStatusEvent: BindingStatusEventSchema },
       securitySchemes: {
         bearer: {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
           description: 'A token of the identity provider the deployment trusts (sub, groups claims)',
+        },
+      },
+    },
+    webhooks: {
+      bindingStatusEvent: {
+        post: {
+          operationId: 'bindingStatusEvent',
+          summary: "A binding's status changed (sent to its callbackUrl)",
+          description:
+            'Each status event of a binding that names a callbackUrl, POSTed there. Verify X-Irsa-Broker-Signature ' +
+            '(t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>"> with the shared secret) and de-duplicate on ' +
+            'X-Irsa-Broker-Event-Id. Not answered 2xx: tried again on 5xx, 408, 429 or no answer (4 tries in all).',
+          parameters: [
+            {
+              name: 'X-Irsa-Broker-Signature',
+              in: 'header',
+              required: true,
+              schema: { type: 'string', example: 't=1796591041,v1=5f0c…' },
+            },
+            {
+              name: 'X-Irsa-Broker-Event-Id',
+              in: 'header',
+              required: true,
+              schema: { type: 'string' },
+            },
+          ],
+          requestBody: { required: true, content: { 'application/json': { schema: CallbackEventSchema } } },
+          responses: { '2XX': { description: 'Received' } },
         },
       },
     },

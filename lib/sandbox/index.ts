@@ -2,11 +2,17 @@
 // together the way AWS wires them (clusters authenticate through the account's STS and authorize
 // through its EKS access entries; the account describes the clusters). The local runtime starts it
 // as its embedded default target; tests start it directly.
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { type BrokerAccess, createSandboxAccount, type SandboxAccount } from './aws/index.js';
+import {
+  type BrokerAccess,
+  createSandboxAccount,
+  type PublishedEventRecord,
+  type SandboxAccount,
+} from './aws/index.js';
 import type { ClusterDescription } from './contracts.js';
 import { type CallCounts, createCallCounter, type SandboxCallCounter } from './counters.js';
 import { createFaultInjector, type FaultRule, type SeededFaultInjector } from './faults.js';
@@ -127,6 +133,41 @@ async function readManifests(file: string): Promise<Record<string, unknown>[]> {
   return objects;
 }
 
+/**
+ * The events EventBridge accepted, one JSON line each, appended before PutEvents answers: unlike the rest
+ * of the state (saved every few seconds), an accepted event survives a SIGKILL, as it does in AWS.
+ */
+function eventJournal(stateFile: string | undefined) {
+  if (!stateFile) return undefined;
+  const file = `${stateFile}.events.jsonl`;
+  return {
+    append(record: PublishedEventRecord) {
+      mkdirSync(dirname(file), { recursive: true });
+      appendFileSync(file, `${JSON.stringify(record)}\n`);
+    },
+    async read(): Promise<PublishedEventRecord[]> {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+      // A line cut short by a kill mid-write is the only one that may not parse (it was never answered);
+      // the next record starts on a line of its own.
+      if (text !== '' && !text.endsWith('\n')) appendFileSync(file, '\n');
+      return text.split('\n').flatMap((line) => {
+        if (line.trim() === '') return [];
+        try {
+          return [JSON.parse(line) as PublishedEventRecord];
+        } catch {
+          return [];
+        }
+      });
+    },
+  };
+}
+
 export async function startSandboxCloud(options: SandboxCloudOptions = {}): Promise<SandboxCloud> {
   const accountId = options.accountId ?? '111122223333';
   const region = options.region ?? 'us-east-1';
@@ -135,12 +176,14 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     ...(options.faults?.seed !== undefined ? { seed: options.faults.seed } : {}),
     rules: options.faults?.rules ?? [],
   });
+  const journal = eventJournal(options.stateFile);
   const account = createSandboxAccount({
     accountId,
     region,
     propagationDelayMs: options.propagationDelayMs ?? 0,
     faults,
     counter,
+    ...(journal ? { onEventPublished: (record: PublishedEventRecord) => journal.append(record) } : {}),
   });
   const peerAccount = createSandboxAccount({
     accountId: options.peerAccountId ?? '444455556666',
@@ -191,6 +234,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
       clusters.set(spec.name, cluster);
     }
     if (persisted) account.restore(persisted.account);
+    if (journal) account.loadPublishedEvents(await journal.read());
     if (persisted?.peerAccount !== undefined) peerAccount.restore(persisted.peerAccount);
     // After a restore the clusters listen on new ports: the account must describe them as they are now.
     for (const spec of specs) {
@@ -211,7 +255,8 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
       if (!options.stateFile) return;
       const state: PersistedState = {
         version: 1,
-        account: account.snapshot(),
+        // The accepted events are in the journal already.
+        account: withoutPublishedEvents(account.snapshot()),
         peerAccount: peerAccount.snapshot(),
         clusters: Object.fromEntries([...clusters].map(([name, cluster]) => [name, cluster.snapshot()])),
       };
@@ -243,4 +288,11 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
     throw error;
   }
 }
+
 export type { BrokerAccess } from './aws/index.js';
+
+function withoutPublishedEvents(snapshot: unknown): unknown {
+  const state = (snapshot as { state?: Record<string, unknown> } | null)?.state;
+  if (state) state.publishedEvents = [];
+  return snapshot;
+}

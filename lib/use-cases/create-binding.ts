@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { BIND_STEPS, type Binding } from '../domain/binding.js';
 import { parseCreateBindingRequest } from '../domain/binding-rules.js';
+import { type CallbackPolicy, callbackUrlProblem } from '../domain/callback-url.js';
 import { InputError, StatusConflictError, WorkflowStartFailedError } from '../domain/errors.js';
 import { assertNoDeniedPolicy } from '../domain/guardrails.js';
 import { IDEMPOTENCY_KEY_PATTERN } from '../domain/names.js';
@@ -42,6 +43,8 @@ export async function createBinding(
   deps: Pick<ApiPorts, 'store' | 'workflow' | 'clock' | 'ids'> & {
     /** DENIED_POLICY_ARNS: refused besides the built-in deny-list. */
     deniedPolicyArns?: readonly string[];
+    /** Which callback URLs a request may name; absent: none (no callbacks). */
+    callbacks?: CallbackPolicy;
   },
 ): Promise<CreateResult> {
   if (command.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(command.idempotencyKey)) {
@@ -50,6 +53,17 @@ export async function createBinding(
     ]);
   }
   const request = parseCreateBindingRequest(command.body);
+  if (request.callbackUrl !== undefined) {
+    const problem = callbackUrlProblem(
+      request.callbackUrl,
+      deps.callbacks ?? { allowedHosts: [], allowLoopbackHttp: false },
+    );
+    if (problem) {
+      throw new InputError(`The binding request is invalid: callbackUrl: ${problem}`, [
+        { path: 'callbackUrl', message: problem },
+      ]);
+    }
+  }
   // Before any tenant rule: the deny-list holds for every caller, admins included.
   assertNoDeniedPolicy(request.policyArns, deps.deniedPolicyArns);
   const tenant = command.authorize?.(request);

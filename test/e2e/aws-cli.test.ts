@@ -118,6 +118,34 @@ describeWithCli('the AWS CLI against the sandbox', () => {
     expect(issuer).toMatch(/^https:\/\/oidc\.eks\.us-east-1\.amazonaws\.com\/id\/[0-9A-F]{32}$/);
   });
 
+  it('describes the status event bus and puts an event on it, as a portal developer tries a rule', async () => {
+    const bus = await json(['events', 'describe-event-bus', '--name', 'irsa-broker-local-events']);
+    const put = await json([
+      'events',
+      'put-events',
+      '--entries',
+      JSON.stringify([
+        {
+          EventBusName: 'irsa-broker-local-events',
+          Source: 'portal.test',
+          DetailType: 'Portal Probe',
+          Detail: '{"probe":1}',
+        },
+      ]),
+    ]);
+
+    expect(bus).toMatchObject({
+      Name: 'irsa-broker-local-events',
+      Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/irsa-broker-local-events',
+    });
+    expect(put).toMatchObject({ FailedEntryCount: 0, Entries: [{ EventId: expect.any(String) }] });
+    const response = await fetch(`${system.url}/_sandbox/events?source=portal.test`);
+    const { items } = (await response.json()) as { items: { event: { id: string; detail: unknown } }[] };
+    expect(items.map((i) => [i.event.id, i.event.detail])).toEqual([
+      [(put.Entries as { EventId: string }[])[0]?.EventId, { probe: 1 }],
+    ]);
+  });
+
   it('lists the clusters EKS lists', async () => {
     const listed = await system.eks.send(new ListClustersCommand({}));
 

@@ -66,6 +66,26 @@ async function unbind(id: string): Promise<BindingView> {
   return system.waitFor(id, (b) => b.status === 'DELETED' || b.status === 'FAILED');
 }
 
+/** Creates a role in the sandbox's second account (444455556666), as that account's owners would. */
+async function peerRole(roleName: string, statement: Record<string, unknown>): Promise<string | undefined> {
+  const peer = new IAMClient({
+    region: 'us-east-1',
+    endpoint: system.cloud.peerAwsUrl,
+    credentials: system.cloud.peerAccount.brokerCredentials,
+  });
+  try {
+    const { Role } = await peer.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }),
+      }),
+    );
+    return Role?.Arn;
+  } finally {
+    peer.destroy();
+  }
+}
+
 const assumedRole = (roleArn: string | undefined) =>
   new RegExp(`^arn:aws:sts::111122223333:assumed-role/${roleArn?.split('/').pop()}/[^/]+$`);
 
@@ -336,32 +356,16 @@ describe('Pod Identity bindings on the sandbox', () => {
     const request = bindingRequest({ clusterName: 'modern' });
     const roleName = `irsa-chain-${request.serviceAccountName}`;
     const sourceArn = `arn:aws:iam::111122223333:role/irsa-broker/${roleName}`;
-    const peer = new IAMClient({
-      region: 'us-east-1',
-      endpoint: system.cloud.peerAwsUrl,
-      credentials: system.cloud.peerAccount.brokerCredentials,
-    });
     // The target account admits the binding's role before it exists: its account, pinned by PrincipalArn.
-    const { Role: target } = await peer.send(
-      new CreateRoleCommand({
-        RoleName: `reader-${request.serviceAccountName}`,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { AWS: 'arn:aws:iam::111122223333:root' },
-              Action: ['sts:AssumeRole', 'sts:TagSession'],
-              Condition: { ArnEquals: { 'aws:PrincipalArn': sourceArn } },
-            },
-          ],
-        }),
-      }),
-    );
-    peer.destroy();
+    const targetArn = await peerRole(`reader-${request.serviceAccountName}`, {
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { ArnEquals: { 'aws:PrincipalArn': sourceArn } },
+    });
 
     const done = await system.waitFor(
-      (await system.post({ ...request, roleName, targetRoleArn: target?.Arn })).json.id,
+      (await system.post({ ...request, roleName, targetRoleArn: targetArn })).json.id,
     );
 
     expect(done.status).toBe('SUCCEEDED');
@@ -376,12 +380,12 @@ describe('Pod Identity bindings on the sandbox', () => {
           ?.associationId,
       }),
     );
-    expect(association).toMatchObject({ roleArn: sourceArn, targetRoleArn: target?.Arn });
+    expect(association).toMatchObject({ roleArn: sourceArn, targetRoleArn: targetArn });
     const permission = await system.iam.send(
       new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'irsa-broker-target-role' }),
     );
     expect(JSON.parse(decodeURIComponent(permission.PolicyDocument ?? ''))).toMatchObject({
-      Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: target?.Arn }],
+      Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: targetArn }],
     });
 
     expect((await unbind(done.id)).status).toBe('DELETED');
@@ -391,27 +395,13 @@ describe('Pod Identity bindings on the sandbox', () => {
 
   it('fails VerificationFailed when the target role does not trust the binding role, and rolls back', async () => {
     const request = bindingRequest({ clusterName: 'modern' });
-    const peer = new IAMClient({
-      region: 'us-east-1',
-      endpoint: system.cloud.peerAwsUrl,
-      credentials: system.cloud.peerAccount.brokerCredentials,
+    const targetArn = await peerRole(`aloof-${request.serviceAccountName}`, {
+      Effect: 'Allow',
+      Principal: { Service: 'ec2.amazonaws.com' },
+      Action: 'sts:AssumeRole',
     });
-    const { Role: target } = await peer.send(
-      new CreateRoleCommand({
-        RoleName: `aloof-${request.serviceAccountName}`,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
-        }),
-      }),
-    );
-    peer.destroy();
 
-    const done = await system.waitFor(
-      (await system.post({ ...request, targetRoleArn: target?.Arn })).json.id,
-    );
+    const done = await system.waitFor((await system.post({ ...request, targetRoleArn: targetArn })).json.id);
 
     expect(done.status).toBe('FAILED');
     expect(done.error).toMatchObject({ step: 'VerifyIdentity', code: 'VerificationFailed' });

@@ -54,6 +54,7 @@ function environmentOf(fn: PackagedFunction): Record<string, string> {
   for (const [name, value] of Object.entries(fn.environment)) {
     if (typeof value === 'string') env[name] = value;
     else if (JSON.stringify(value) === '{"Ref":"BindingsTable"}') env[name] = tableName;
+    else if (JSON.stringify(value) === '{"Ref":"StatusEventBus"}') env[name] = 'packaged-events';
     else env[name] = `arn:aws:states:us-east-1:123456789012:stateMachine:packaged-${name}`;
   }
   return env;

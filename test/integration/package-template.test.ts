@@ -1,5 +1,5 @@
 // `npm run package` offline, then the CloudFormation template it writes: routes, table, state machine and
-// least-privilege IAM per function.
+// least-privilege IAM per function, the table's stream and the status event bus.
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { type Json, packagedResources, type TemplateResource } from '../support/packaged-template.js';
 
@@ -90,6 +90,8 @@ const ROLLBACK_FUNCTIONS = [
   'removeServiceAccountBinding',
   'deleteRole',
 ];
+/** Functions behind events rather than routes or workflows: the execution monitor and the status events publisher. */
+const EVENT_FUNCTIONS = ['executionEnded', 'publishStatusEvents', 'deliverCallbacks'];
 /** IAM actions that accept no resource ARN: the only ones allowed on "*". */
 const ACTIONS_WITHOUT_RESOURCES = new Set(['iam:ListOpenIDConnectProviders']);
 
@@ -109,6 +111,119 @@ describe('npm run package', () => {
       },
       Targets: [{ Arn: { 'Fn::GetAtt': ['ExecutionEndedLambdaFunction', 'Arn'] } }],
     });
+  });
+
+  it('streams every write of the table, before and after, to publishStatusEvents from the oldest record kept', () => {
+    const table = resources.BindingsTable;
+    expect(table?.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    const mappings = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, mapping]) => mapping.Properties)
+      .filter((m) => JSON.stringify(m.FunctionName).includes('PublishStatusEvents'));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['BindingsTable', 'StreamArn'] },
+      FunctionName: { 'Fn::GetAtt': ['PublishStatusEventsLambdaFunction', 'Arn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: false,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      Enabled: true,
+    });
+    const criteria = mappings[0]?.FilterCriteria as { Filters: { Pattern: string }[] } | undefined;
+    const filters = criteria?.Filters ?? [];
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { dynamodb: { NewImage: { sk: { S: ['META'] } } } },
+    ]);
+  });
+
+  it('streams the binding items that name a callback URL to deliverCallbacks, which reads only that stream and the signing secret', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, mapping]) => mapping.Properties)
+      .filter((m) => JSON.stringify(m.FunctionName).includes('DeliverCallbacks'));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['BindingsTable', 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 10,
+      MaximumRetryAttempts: 2,
+    });
+    const criteria = mappings[0]?.FilterCriteria as { Filters: { Pattern: string }[] } | undefined;
+    expect((criteria?.Filters ?? []).map((f) => JSON.parse(f.Pattern))).toEqual([
+      { dynamodb: { NewImage: { sk: { S: ['META'] }, callbackUrl: { S: [{ exists: true }] } } } },
+    ]);
+    const statements = statementsOf(roleOfFunction('deliverCallbacks')).filter(
+      (s) => s.Sid !== 'OwnLogGroup',
+    );
+    expect(statements.map((s) => [s.Sid, s.Action])).toEqual([
+      [
+        'ReadBindingsStream',
+        [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+      ],
+      ['ReadSigningSecret', ['ssm:GetParameter']],
+    ]);
+    expect(JSON.stringify(statements[1]?.Resource)).toContain(
+      ':parameter/irsa-broker/callback-signing-secret',
+    );
+    const env = (
+      resources.DeliverCallbacksLambdaFunction?.Properties.Environment as { Variables: Json } | undefined
+    )?.Variables;
+    expect(env).toMatchObject({
+      CALLBACK_ALLOWED_HOSTS: 'none',
+      CALLBACK_ALLOW_LOOPBACK_HTTP: 'false',
+      CALLBACK_SECRET_PARAMETER: '/irsa-broker/callback-signing-secret',
+      CALLBACK_SECRET: 'none',
+    });
+  });
+
+  it('creates the status event bus and names it to the publisher', () => {
+    const buses = ofType('AWS::Events::EventBus');
+    expect(buses.map(([id, bus]) => [id, bus.Properties.Name])).toEqual([
+      ['StatusEventBus', 'irsa-broker-dev-events'],
+    ]);
+    const publisher = resources.PublishStatusEventsLambdaFunction;
+    if (!publisher) throw new Error('no PublishStatusEventsLambdaFunction in the template');
+    const env = (publisher.Properties.Environment as { Variables: Json }).Variables;
+    expect(env.EVENT_BUS_NAME).toEqual({ Ref: 'StatusEventBus' });
+  });
+
+  it('lets the publisher read only the table stream and put events only on its bus; no other function puts events', () => {
+    const statements = statementsOf(roleOfFunction('publishStatusEvents')).filter(
+      (s) => s.Sid !== 'OwnLogGroup',
+    );
+    expect(statements).toEqual([
+      {
+        Sid: 'ReadBindingsStream',
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+        ],
+        Resource: [{ 'Fn::GetAtt': ['BindingsTable', 'StreamArn'] }],
+      },
+      {
+        Sid: 'PutStatusEvents',
+        Effect: 'Allow',
+        Action: ['events:PutEvents'],
+        Resource: [{ 'Fn::GetAtt': ['StatusEventBus', 'Arn'] }],
+      },
+    ]);
+    for (const key of [
+      ...API_FUNCTIONS,
+      ...STEP_FUNCTIONS,
+      ...LIFECYCLE_FUNCTIONS,
+      ...UNBIND_FUNCTIONS,
+      'executionEnded',
+    ]) {
+      const actions = actionsOf(statementsOf(roleOfFunction(key)));
+      expect({ key, events: actions.filter((a) => a.startsWith('events:')) }).toEqual({ key, events: [] });
+    }
   });
 
   it('routes each HTTP API route to its own function', () => {
@@ -314,9 +429,13 @@ describe('npm run package', () => {
   });
 
   it('gives every function a role of its own', () => {
-    const roles = [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS].map(
-      roleOfFunction,
-    );
+    const roles = [
+      ...API_FUNCTIONS,
+      ...STEP_FUNCTIONS,
+      ...LIFECYCLE_FUNCTIONS,
+      ...UNBIND_FUNCTIONS,
+      ...EVENT_FUNCTIONS,
+    ].map(roleOfFunction);
 
     expect(new Set(roles).size).toBe(roles.length);
   });
@@ -392,7 +511,13 @@ describe('npm run package', () => {
   });
 
   it('lets each function write only to its own log group', () => {
-    for (const key of [...API_FUNCTIONS, ...STEP_FUNCTIONS, ...LIFECYCLE_FUNCTIONS, ...UNBIND_FUNCTIONS]) {
+    for (const key of [
+      ...API_FUNCTIONS,
+      ...STEP_FUNCTIONS,
+      ...LIFECYCLE_FUNCTIONS,
+      ...UNBIND_FUNCTIONS,
+      ...EVENT_FUNCTIONS,
+    ]) {
       const logs = statementsOf(roleOfFunction(key)).filter((s) =>
         list(s.Action).some((a) => a.startsWith('logs:')),
       );

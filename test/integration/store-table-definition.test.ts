@@ -28,6 +28,10 @@ describe('bindingsTableSpec', () => {
     expect(spec.createTable).not.toHaveProperty('PointInTimeRecoverySpecification');
     expect(spec.createTable).not.toHaveProperty('TimeToLiveSpecification');
     expect(spec.timeToLiveAttribute).toBe('expiresAt');
+    expect(spec.createTable.StreamSpecification).toEqual({
+      StreamEnabled: true,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    });
   });
 });
 
@@ -42,11 +46,24 @@ describe('ensureTable', () => {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
     expect(Table?.GlobalSecondaryIndexes).toHaveLength(3);
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    expect(Table?.LatestStreamArn).toContain(`table/${name}/stream/`);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
     expect(ttl.TimeToLiveDescription).toMatchObject({
       AttributeName: 'expiresAt',
       TimeToLiveStatus: 'ENABLED',
     });
+  });
+
+  it('turns on the stream of a table kept from before serverless.yml declared it', async () => {
+    const name = `table-nostream-${Date.now()}`;
+    const { StreamSpecification: _stream, ...spec } = bindingsTableSpec(name).createTable;
+    await client.send(new CreateTableCommand(spec));
+
+    expect(await ensureTable(client, name)).toBe(false);
+
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
   it('adds the indexes serverless.yml gained since a kept table was created', async () => {

@@ -1,6 +1,7 @@
 // Crash: `npm start`'s process is killed with SIGKILL while workflows run, then started again on the
 // same data folder. No binding is lost; each one that was in flight is FAILED with code Interrupted
-// (the local state machine keeps executions in memory) and a retry takes it to SUCCEEDED.
+// (the local state machine keeps executions in memory) and a retry takes it to SUCCEEDED. Every status
+// change is published as an event once de-duplicated, none lost across the kill.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -137,6 +138,29 @@ describe('crash of the local runtime', () => {
     }
     const done = await Promise.all(interrupted.map((b) => waitFor(second.url, b.id, finished, 180_000)));
     expect(done.filter((b) => b.status !== 'SUCCEEDED').map((b) => b.error)).toEqual([]);
+
+    // Every status change stored, before and after the kill, was published; de-duplicated by event id,
+    // each binding's events are exactly its status changes, in order.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const published = await fetch(`${second.url}/_sandbox/events?source=irsa-broker`);
+    const { items } = (await published.json()) as {
+      items: {
+        event: { detail: { id: string; eventId: string; previousStatus: string | null; status: string } };
+      }[];
+    };
+    for (const id of ids) {
+      const seen = new Set<string>();
+      const changes = items
+        .map((item) => item.event.detail)
+        .filter((detail) => detail.id === id && !seen.has(detail.eventId) && seen.add(detail.eventId))
+        .map((detail) => [detail.previousStatus, detail.status]);
+      const audit = await fetch(`${second.url}/v1/bindings/${id}/events`, { headers: AUTH });
+      const trail = (
+        (await audit.json()) as { items: { from: string | null; to: string; request?: unknown }[] }
+      ).items;
+      const stored = trail.filter((e) => e.request === undefined).map((e) => [e.from, e.to]);
+      expect({ id, changes }).toEqual({ id, changes: stored });
+    }
 
     second.child.kill('SIGTERM');
     await exited(second.child);

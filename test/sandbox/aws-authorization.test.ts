@@ -1,6 +1,7 @@
 // Signed calls are authorized by the caller's role policies: a pod's web-identity session can do what
 // its role's policies (within the boundary) allow, and nothing else.
 import { AccessDeniedException, DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { CreateEventBusCommand, EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   AttachRolePolicyCommand,
   CreateOpenIDConnectProviderCommand,
@@ -119,5 +120,69 @@ describe('sandbox AWS authorization of signed calls', () => {
     expect(stillAllowed.Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(Policy!.Arn);
     expect(outside.name).toBe('AccessDenied');
     expect(outside.message).toContain('because no permissions boundary allows the iam:ListRoles action');
+  });
+
+  it('lets a session put events only on the bus its policy names', async () => {
+    // Prepare: two buses; a role allowed events:PutEvents on the first only (the publisher's shape).
+    const adminEvents = new EventBridgeClient({
+      region: 'us-east-1',
+      credentials: account.brokerCredentials,
+      requestHandler: account.requestHandler,
+      maxAttempts: 1,
+    });
+    const bus = `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/status-events`;
+    await adminEvents.send(new CreateEventBusCommand({ Name: 'status-events' }));
+    await adminEvents.send(new CreateEventBusCommand({ Name: 'other-events' }));
+    const { Policy } = await broker.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'put-status-events',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: bus }],
+        }),
+      }),
+    );
+    await broker.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'publisher',
+        AssumeRolePolicyDocument: irsaTrustPolicy(ACCOUNT, issuer.hostPath, 'demo', 'publisher'),
+      }),
+    );
+    await broker.iam.send(new AttachRolePolicyCommand({ RoleName: 'publisher', PolicyArn: Policy!.Arn! }));
+    const { Credentials } = await broker.sts.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: `arn:aws:iam::${ACCOUNT}:role/publisher`,
+        RoleSessionName: 'pod',
+        WebIdentityToken: await issuer.mint({ sub: serviceAccountSubject('demo', 'publisher') }),
+      }),
+    );
+    const events = new EventBridgeClient({
+      region: 'us-east-1',
+      requestHandler: account.requestHandler,
+      maxAttempts: 1,
+      credentials: {
+        accessKeyId: Credentials!.AccessKeyId!,
+        secretAccessKey: Credentials!.SecretAccessKey!,
+        sessionToken: Credentials!.SessionToken!,
+      },
+    });
+    const entry = (EventBusName: string) => ({
+      EventBusName,
+      Source: 'irsa-broker',
+      DetailType: 'Binding Running',
+      Detail: '{}',
+    });
+
+    // Act
+    const allowed = await events.send(new PutEventsCommand({ Entries: [entry('status-events')] }));
+    const denied = await failure(events.send(new PutEventsCommand({ Entries: [entry('other-events')] })));
+
+    // Assess
+    expect(allowed.FailedEntryCount).toBe(0);
+    expect(denied.name).toBe('AccessDeniedException');
+    expect(statusOf(denied)).toBe(403);
+    expect(denied.message).toBe(
+      `User: arn:aws:sts::${ACCOUNT}:assumed-role/publisher/pod is not authorized to perform: events:PutEvents on resource: arn:aws:events:us-east-1:${ACCOUNT}:event-bus/other-events because no identity-based policy allows the events:PutEvents action`,
+    );
   });
 });

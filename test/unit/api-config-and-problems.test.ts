@@ -31,7 +31,26 @@ describe('API configuration', () => {
         'arn:aws:iam::aws:policy/IAMFullAccess',
         'arn:aws:iam::aws:policy/PowerUserAccess',
       ],
+      // Without CALLBACK_ALLOWED_HOSTS: no callback host is allowed.
+      callbacks: { allowedHosts: [], allowLoopbackHttp: false },
     });
+    expect(
+      loadCreateBindingConfig({
+        BINDINGS_TABLE: 't',
+        AWS_REGION: 'eu-west-1',
+        BIND_STATE_MACHINE_ARN: ARN,
+        CALLBACK_ALLOWED_HOSTS: 'Portal.example.com, *.hooks.example.net',
+        CALLBACK_ALLOW_LOOPBACK_HTTP: 'false',
+      }).callbacks,
+    ).toEqual({ allowedHosts: ['portal.example.com', '*.hooks.example.net'], allowLoopbackHttp: false });
+    expect(() =>
+      loadCreateBindingConfig({
+        BINDINGS_TABLE: 't',
+        AWS_REGION: 'eu-west-1',
+        BIND_STATE_MACHINE_ARN: ARN,
+        CALLBACK_ALLOWED_HOSTS: 'https://portal.example.com',
+      }),
+    ).toThrow(/CALLBACK_ALLOWED_HOSTS must be comma-separated host names/);
     expect(loadStoreConfig({ BINDINGS_TABLE: 't', AWS_REGION: 'eu-west-1' })).toEqual({
       bindingsTable: 't',
       region: 'eu-west-1',

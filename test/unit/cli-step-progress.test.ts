@@ -185,6 +185,18 @@ describe('get and events text', () => {
     expect(lines).toContain('  service account  team-a/app');
     expect(lines).toContain('  role             arn:aws:iam::111122223333:role/irsa-demo-team-a-app');
     expect(lines).toContain('  - VerifyIdentity       SKIPPED');
+    expect(lines).toContain('  mode             auto');
+    const chained = bindingLines(
+      {
+        ...succeeded,
+        targetRoleArn: 'arn:aws:iam::444455556666:role/reader',
+        outputs: { ...succeeded.outputs, mode: 'pod-identity' },
+      },
+      T0,
+    );
+    expect(chained).toContain(
+      '  mode             pod-identity → target arn:aws:iam::444455556666:role/reader',
+    );
   });
 
   it('events: a status change, and a call that changed nothing said once', () => {

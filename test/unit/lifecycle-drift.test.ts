@@ -4,7 +4,11 @@ import type { Binding } from '../../lib/domain/binding.js';
 import { VerificationFailedError } from '../../lib/domain/errors.js';
 import { ROLE_ARN_ANNOTATION } from '../../lib/domain/manifests/service-account.js';
 import { ownershipTags } from '../../lib/domain/ownership.js';
-import { buildBindingTrustPolicy, buildTrustPolicy } from '../../lib/domain/trust-policy.js';
+import {
+  buildBindingTrustPolicy,
+  buildTrustPolicy,
+  targetRolePolicy,
+} from '../../lib/domain/trust-policy.js';
 import { recordOutcome } from '../../lib/use-cases/bind/record-outcome.js';
 import { checkDrift } from '../../lib/use-cases/drift/check-drift.js';
 import { DEMO_ISSUER, demoCluster } from '../support/fakes/cluster-facts.js';
@@ -408,6 +412,30 @@ describe('CheckDrift of a Pod Identity binding', () => {
       /no longer works: drift in podIdentityAssociation.roleArn, podIdentityAssociationOwnership/,
     );
     expect(await podIdentity.describeAssociation('us-east-1', 'demo', theirs.associationId)).toEqual(theirs);
+  });
+
+  it('with a target role: reports and repairs a removed target-role permission and a dropped target', async () => {
+    const world = podIdentityWorld();
+    const target = 'arn:aws:iam::444455556666:role/reader';
+    const binding = { ...world.binding, targetRoleArn: target };
+    await world.podIdentity.updateAssociation('us-east-1', 'demo', world.association.associationId, {
+      targetRoleArn: null,
+    });
+
+    const repaired = await checkDrift(binding, world.piCluster, { repair: true }, world.deps);
+
+    expect(repaired.detail).toBe(
+      'drift in inlinePolicy.irsa-broker-target-role, podIdentityAssociation.targetRoleArn; ' +
+        'repaired target role permission, pod identity association',
+    );
+    expect(repaired.drift).toEqual([]);
+    expect(await world.roles.getInlinePolicy(binding.roleName, 'irsa-broker-target-role')).toEqual(
+      targetRolePolicy(target),
+    );
+    expect(
+      (await world.podIdentity.describeAssociation('us-east-1', 'demo', world.association.associationId))
+        ?.targetRoleArn,
+    ).toBe(target);
   });
 
   it('reports an IRSA annotation on a pod-identity ServiceAccount: the SDKs would use it first', async () => {

@@ -8,6 +8,7 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
   ResourceNotFoundException,
+  type StreamViewType,
   type TableDescription,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
@@ -57,14 +58,29 @@ export function bindingsTableSpec(tableName: string, serverlessYmlPath = DEFAULT
     TableName: _name,
     PointInTimeRecoverySpecification: _pitr,
     TimeToLiveSpecification: ttl,
+    StreamSpecification: stream,
     ...properties
   } = table.Properties;
+  // CloudFormation names only the view type; CreateTable also wants the stream switched on.
+  const streamViewType =
+    isRecord(stream) && typeof stream.StreamViewType === 'string' ? stream.StreamViewType : undefined;
   const ttlAttribute =
     isRecord(ttl) && ttl.Enabled === true && typeof ttl.AttributeName === 'string'
       ? ttl.AttributeName
       : undefined;
   return {
-    createTable: { ...(properties as Omit<CreateTableCommandInput, 'TableName'>), TableName: tableName },
+    createTable: {
+      ...(properties as Omit<CreateTableCommandInput, 'TableName'>),
+      TableName: tableName,
+      ...(streamViewType
+        ? {
+            StreamSpecification: {
+              StreamEnabled: true,
+              StreamViewType: streamViewType as StreamViewType,
+            },
+          }
+        : {}),
+    },
     timeToLiveAttribute: ttlAttribute,
   };
 }
@@ -78,7 +94,10 @@ export async function ensureTable(
   const spec = bindingsTableSpec(tableName, serverlessYmlPath);
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table) await addMissingIndexes(client, spec, Table);
+    if (Table) {
+      await addMissingIndexes(client, spec, Table);
+      await enableMissingStream(client, spec, Table);
+    }
     return false;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -99,6 +118,15 @@ export async function ensureTable(
     );
   }
   return true;
+}
+
+/** A table kept from before serverless.yml declared the stream gets it (and its change records from then on). */
+async function enableMissingStream(client: DynamoDBClient, spec: TableSpec, table: TableDescription) {
+  const wanted = spec.createTable.StreamSpecification;
+  if (!wanted?.StreamEnabled || table.StreamSpecification?.StreamEnabled) return;
+  await client.send(
+    new UpdateTableCommand({ TableName: spec.createTable.TableName, StreamSpecification: wanted }),
+  );
 }
 
 /**

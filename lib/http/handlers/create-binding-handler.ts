@@ -2,6 +2,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { CallbackPolicy } from '../../domain/callback-url.js';
 import { authorizeBind, bindRequestView } from '../../domain/tenant-policy.js';
 import type { ApiPorts } from '../../ports/api-ports.js';
 import { createBinding } from '../../use-cases/create-binding.js';
@@ -16,6 +17,8 @@ export function createBindingHandler(
     access: AccessControl;
     /** DENIED_POLICY_ARNS: refused at POST besides the built-in deny-list. */
     deniedPolicyArns?: readonly string[];
+    /** Which callback URLs a request may name; absent: none. */
+    callbacks?: CallbackPolicy;
   },
   options: ProblemErrorHandlerOptions = {},
 ) {

@@ -112,6 +112,29 @@ export interface ClusterRecord {
   addons: AddonRecord[];
 }
 
+export interface EventBusRecord {
+  name: string;
+  arn: string;
+  description?: string;
+  createdAt: string;
+}
+
+/** An event EventBridge accepted, as a rule's target would receive it, and the bus it was put on. */
+export interface PublishedEventRecord {
+  eventBusName: string;
+  event: {
+    version: '0';
+    id: string;
+    'detail-type': string;
+    source: string;
+    account: string;
+    time: string;
+    region: string;
+    resources: string[];
+    detail: unknown;
+  };
+}
+
 export interface AccountState {
   roles: Record<string, RoleRecord>;
   customerPolicies: Record<string, CustomerPolicyRecord>;
@@ -119,8 +142,21 @@ export interface AccountState {
   clusters: Record<string, ClusterRecord>;
   issuers: IssuerKeys[];
   credentials: CredentialRecord[];
+  /** EventBridge buses created in the account (the default bus of each region is implicit), by ARN. */
+  eventBuses: Record<string, EventBusRecord>;
+  /** Every event PutEvents accepted, oldest first (the newest EVENTS_KEPT). */
+  publishedEvents: PublishedEventRecord[];
 }
 
 export function emptyAccountState(): AccountState {
-  return { roles: {}, customerPolicies: {}, oidcProviders: {}, clusters: {}, issuers: [], credentials: [] };
+  return {
+    roles: {},
+    customerPolicies: {},
+    oidcProviders: {},
+    clusters: {},
+    issuers: [],
+    credentials: [],
+    eventBuses: {},
+    publishedEvents: [],
+  };
 }

@@ -1,15 +1,17 @@
 // One AWS API request from start to finish, as the account's endpoint sees it: route by the SigV4
 // signing scope's service, count, inject faults, authenticate, run the operation, answer on the
-// service's own wire protocol (awsQuery XML for IAM and STS, restJson1 for EKS).
+// service's own wire protocol (awsQuery XML for IAM and STS, restJson1 for EKS, awsJson1_1 for EventBridge).
 import type { CallCounter, CallerIdentity, FaultInjector } from '../contracts.js';
 import type { AccountState } from './account-state.js';
 import { AwsServiceError } from './aws-service-error.js';
 import { type AuthorizationRequest, eksResource, iamResource } from './caller-authorization.js';
 import type { CredentialStore } from './credential-store.js';
 import { type EksRoute, matchEksRoute } from './eks-service.js';
+import type { EventsService } from './events-service.js';
 import type { IamService } from './iam-service.js';
 import { requestId as newRequestId } from './ids.js';
 import { type AwsProtocol, faultError } from './injected-faults.js';
+import { jsonRpcError, jsonRpcResponse, jsonTargetOperation } from './json-protocol.js';
 import { QueryParams, queryError, queryResponse, type WireResponse } from './query-protocol.js';
 import { jsonError, jsonResponse, parseJsonObject } from './rest-json-protocol.js';
 import {
@@ -39,6 +41,7 @@ export interface AwsEndpointDeps {
   eks: EksRoute[];
   /** EKS Auth's one operation, for the Pod Identity agent. */
   eksAuth(input: { region: string; clusterName: string; token: string }): Promise<unknown>;
+  events: EventsService;
   faults?: FaultInjector;
   counter?: CallCounter;
   now(): number;
@@ -48,11 +51,21 @@ export interface AwsEndpointDeps {
 const ASSUME_ROLE_FOR_POD_IDENTITY = /^\/clusters\/([^/]+)\/assume-role-for-pod-identity$/;
 
 interface Routed {
-  service: 'iam' | 'sts' | 'eks' | 'eks-auth';
+  service: 'iam' | 'sts' | 'eks' | 'eks-auth' | 'events';
   protocol: AwsProtocol;
   operation: string;
   region: string | undefined;
 }
+
+const JSON_AUTH_CODES: Record<AuthFailureReason, [code: string, status: number]> = {
+  missing: ['MissingAuthenticationTokenException', 403],
+  malformed: ['IncompleteSignatureException', 403],
+  'unknown-key': ['UnrecognizedClientException', 403],
+  'invalid-token': ['UnrecognizedClientException', 403],
+  'expired-token': ['ExpiredTokenException', 403],
+  'bad-signature': ['InvalidSignatureException', 403],
+  'signature-expired': ['InvalidSignatureException', 403],
+};
 
 const AUTH_CODES: Record<AwsProtocol, Record<AuthFailureReason, [code: string, status: number]>> = {
   query: {
@@ -64,15 +77,8 @@ const AUTH_CODES: Record<AwsProtocol, Record<AuthFailureReason, [code: string, s
     'bad-signature': ['SignatureDoesNotMatch', 403],
     'signature-expired': ['SignatureDoesNotMatch', 403],
   },
-  'rest-json': {
-    missing: ['MissingAuthenticationTokenException', 403],
-    malformed: ['IncompleteSignatureException', 403],
-    'unknown-key': ['UnrecognizedClientException', 403],
-    'invalid-token': ['UnrecognizedClientException', 403],
-    'expired-token': ['ExpiredTokenException', 403],
-    'bad-signature': ['InvalidSignatureException', 403],
-    'signature-expired': ['InvalidSignatureException', 403],
-  },
+  'rest-json': JSON_AUTH_CODES,
+  json: JSON_AUTH_CODES,
 };
 
 /** The error an endpoint answers when authentication fails, in the protocol's own vocabulary. */
@@ -95,7 +101,11 @@ export function createAwsEndpoint(
   let serverErrors = 0;
 
   const answerError = (error: AwsServiceError, protocol: AwsProtocol, namespace: string, id: string) =>
-    protocol === 'query' ? queryError(error, namespace, id) : jsonError(error, id);
+    protocol === 'query'
+      ? queryError(error, namespace, id)
+      : protocol === 'json'
+        ? jsonRpcError(error, id)
+        : jsonError(error, id);
 
   const route = (request: IncomingRequest, params: QueryParams): Routed | AwsServiceError => {
     const scope =
@@ -125,6 +135,10 @@ export function createAwsEndpoint(
         region: scope?.region,
       };
     }
+    if (service === 'events') {
+      const operation = jsonTargetOperation(request.headers['x-amz-target'], 'AWSEvents') ?? 'Unknown';
+      return { service, protocol: 'json', operation, region: scope?.region };
+    }
     if (service === undefined) {
       return new AwsServiceError(
         'MissingAuthenticationToken',
@@ -134,7 +148,7 @@ export function createAwsEndpoint(
     }
     return new AwsServiceError(
       'UnrecognizedService',
-      `This account serves iam, sts, eks and eks-auth; the request was signed for "${service}".`,
+      `This account serves iam, sts, eks, eks-auth and events; the request was signed for "${service}".`,
       400,
     );
   };
@@ -191,6 +205,20 @@ export function createAwsEndpoint(
       if (!operation) throw invalidAction(routed.operation, 'STS');
       authorize('*');
       return queryResponse(routed.operation, STS_NAMESPACE, await operation(params, caller), id);
+    }
+    if (routed.service === 'events') {
+      const operation = deps.events.operations.get(routed.operation);
+      if (request.method !== 'POST' || !operation) {
+        throw new AwsServiceError(
+          'UnknownOperationException',
+          `EventBridge has no operation ${request.headers['x-amz-target'] ?? '(no X-Amz-Target)'}.`,
+          400,
+        );
+      }
+      const body = parseJsonObject(request.body);
+      const region = routed.region ?? '';
+      for (const resource of deps.events.resourcesOf(routed.operation, body, region)) authorize(resource);
+      return jsonRpcResponse(operation(body, region), id);
     }
     if (routed.service === 'eks-auth') {
       const clusterName = ASSUME_ROLE_FOR_POD_IDENTITY.exec(request.path.split('?')[0]!)?.[1];

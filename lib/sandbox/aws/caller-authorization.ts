@@ -9,7 +9,7 @@ import { AWS_MANAGED_POLICIES } from './managed-policies.js';
 
 export interface AuthorizationRequest {
   caller: CallerIdentity;
-  service: 'iam' | 'sts' | 'eks' | 'eks-auth';
+  service: 'iam' | 'sts' | 'eks' | 'eks-auth' | 'events';
   operation: string;
   /** The resource ARN the action applies to, or `*`. */
   resource: string;
@@ -36,7 +36,7 @@ export function createCallerAuthorization(deps: AuthorizationDeps): (request: Au
     if (ALWAYS_ALLOWED.has(action)) return;
     const denied = (why: string) =>
       new AwsServiceError(
-        service === 'eks' || service === 'eks-auth' ? 'AccessDeniedException' : 'AccessDenied',
+        service === 'iam' || service === 'sts' ? 'AccessDenied' : 'AccessDeniedException',
         `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} because ${why}`,
         403,
       );

@@ -1,4 +1,4 @@
-// The sandbox AWS account: IAM, STS and EKS that the real @aws-sdk v3 clients talk to, in process
+// The sandbox AWS account: IAM, STS, EKS and EventBridge that the real @aws-sdk v3 clients talk to, in process
 // (`requestHandler`) or over HTTP (`listen`), every request SigV4-verified against keys the account issued.
 //
 // Usage:
@@ -21,7 +21,12 @@ import type {
   SandboxPodIdentity,
   SandboxSts,
 } from '../contracts.js';
-import { type AccountState, emptyAccountState, type RoleRecord } from './account-state.js';
+import {
+  type AccountState,
+  emptyAccountState,
+  type PublishedEventRecord,
+  type RoleRecord,
+} from './account-state.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
 import { AwsServiceError } from './aws-service-error.js';
 import { createCallerAuthorization } from './caller-authorization.js';
@@ -31,12 +36,14 @@ import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-poli
 import { addonStatus, newAddon, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
 import { assumeRoleForPodIdentity, type EksAuthDeps, type PeerAccount } from './eks-auth.js';
 import { createEksService } from './eks-service.js';
+import { createEventsService, EVENTS_KEPT } from './events-service.js';
 import { createIamService } from './iam-service.js';
 import { accessKeyId, secretAccessKey, sessionToken, uniqueId } from './ids.js';
 import { faultError } from './injected-faults.js';
 import { createStsService } from './sts-service.js';
 import { createInProcessHandler, type ListeningEndpoint, listenHttp } from './transports.js';
 
+export type { PublishedEventRecord } from './account-state.js';
 export type { SandboxCredentials } from './credential-store.js';
 export type { ListeningEndpoint } from './transports.js';
 
@@ -57,6 +64,8 @@ export interface SandboxAccountOptions {
   addonCreationDelayMs?: number;
   /** The account's clock (epoch ms): signature skew, token expiry, propagation. */
   now?: () => number;
+  /** Told of each event EventBridge accepts, before PutEvents answers: where to keep it durably. */
+  onEventPublished?: (record: PublishedEventRecord) => void;
 }
 
 /**
@@ -118,6 +127,10 @@ export interface SandboxAccount {
   readonly propagationDelayMs: number;
   /** Applies to roles created and trust policies changed from now on. */
   setPropagationDelayMs(ms: number): void;
+  /** The events EventBridge accepted (PutEvents), oldest first, with the bus each was put on. */
+  publishedEvents(): PublishedEventRecord[];
+  /** Replaces the accepted events (a journal read back at start). */
+  loadPublishedEvents(records: readonly PublishedEventRecord[]): void;
   /** The whole account as JSON (roles, policies, providers, clusters, access entries, issued credentials). */
   snapshot(): unknown;
   /** Replaces the account's state with a snapshot of the same account id. */
@@ -233,6 +246,12 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     sts: createStsService(webIdentity),
     eks: createEksService(deps),
     eksAuth,
+    events: createEventsService({
+      state: () => state,
+      accountId,
+      now,
+      ...(options.onEventPublished ? { onPublished: options.onEventPublished } : {}),
+    }),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.counter ? { counter: options.counter } : {}),
     now,
@@ -437,6 +456,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
         AWS_ENDPOINT_URL_IAM: endpointUrl,
         AWS_ENDPOINT_URL_STS: endpointUrl,
         AWS_ENDPOINT_URL_EKS: endpointUrl,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: endpointUrl,
         AWS_ACCESS_KEY_ID: broker.accessKeyId,
         AWS_SECRET_ACCESS_KEY: broker.secretAccessKey,
         AWS_SESSION_TOKEN: broker.sessionToken,
@@ -448,6 +468,12 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     },
     setPropagationDelayMs(ms) {
       propagationDelayMs = checkDelay(ms);
+    },
+    publishedEvents() {
+      return structuredClone(state.publishedEvents);
+    },
+    loadPublishedEvents(records) {
+      state.publishedEvents = structuredClone(records.slice(-EVENTS_KEPT));
     },
     snapshot(): AccountSnapshot {
       return structuredClone({
@@ -477,6 +503,9 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       }
       const restoredBroker = restored.credentials.find((c) => c.accessKeyId === snapshot.brokerAccessKeyId);
       if (!restoredBroker?.sessionToken) throw new TypeError('The snapshot holds no broker credentials.');
+      // Snapshots taken before EventBridge existed in the sandbox have neither.
+      restored.eventBuses ??= {};
+      restored.publishedEvents ??= [];
       for (const record of Object.values(restored.clusters)) {
         // Snapshots taken before EKS Pod Identity existed in the sandbox have neither list.
         record.podIdentityAssociations ??= [];

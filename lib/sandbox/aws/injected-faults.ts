@@ -3,7 +3,8 @@
 import type { FaultDecision } from '../contracts.js';
 import { AwsServiceError } from './aws-service-error.js';
 
-export type AwsProtocol = 'query' | 'rest-json';
+/** awsQuery (IAM, STS), restJson1 (EKS) or awsJson1_1 (EventBridge); both JSON ones name errors alike. */
+export type AwsProtocol = 'query' | 'rest-json' | 'json';
 
 /**
  * Turns a fault decision into the error to answer with, or undefined when the call proceeds (no

@@ -15,7 +15,12 @@ import {
 import { VerificationFailedError } from '../../domain/errors.js';
 import { buildServiceAccount, ROLE_ARN_ANNOTATION } from '../../domain/manifests/service-account.js';
 import { ownerOf, ownershipTags } from '../../domain/ownership.js';
-import { samePolicy, type TrustPolicy } from '../../domain/trust-policy.js';
+import {
+  samePolicy,
+  TARGET_ROLE_POLICY_NAME,
+  type TrustPolicy,
+  targetRolePolicy,
+} from '../../domain/trust-policy.js';
 import type { BindingStore } from '../../ports/binding-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EksPodIdentity, PodIdentityAssociation } from '../../ports/eks.js';
@@ -175,6 +180,18 @@ async function inspect(
     if (attached.join('\n') !== wanted.join('\n')) {
       drift.push({ what: 'policyArns', expected: wanted, actual: attached });
     }
+    if (binding.targetRoleArn !== undefined) {
+      // Without it the association's role may not chain into the target role across accounts.
+      const wantedPolicy = targetRolePolicy(binding.targetRoleArn);
+      const policy = await deps.roles.getInlinePolicy(role.name, TARGET_ROLE_POLICY_NAME);
+      if (!policy || !samePolicy(policy, wantedPolicy)) {
+        drift.push({
+          what: `inlinePolicy.${TARGET_ROLE_POLICY_NAME}`,
+          expected: wantedPolicy,
+          actual: policy ?? null,
+        });
+      }
+    }
   }
 
   const sa = await k8s.get({
@@ -261,6 +278,17 @@ async function repair(
     for (const arn of role.attachedPolicyArns.filter((a) => !binding.policyArns.includes(a))) {
       await deps.roles.detachPolicy(role.name, arn);
       done.push(`detached ${arn}`);
+    }
+    if (
+      binding.targetRoleArn !== undefined &&
+      live.drift.some((d) => d.what === `inlinePolicy.${TARGET_ROLE_POLICY_NAME}`)
+    ) {
+      await deps.roles.putInlinePolicy(
+        role.name,
+        TARGET_ROLE_POLICY_NAME,
+        targetRolePolicy(binding.targetRoleArn),
+      );
+      done.push('target role permission');
     }
   }
   const saMissing = live.serviceAccountAnnotation === undefined;
