@@ -1,6 +1,5 @@
 // One Kubernetes API request from start to finish: route, count and fault injection,
 // authentication, authorization, then the verb; every failure becomes a `Status`.
-
 import { parse as parseYaml } from 'yaml';
 import type { CallCounter, CallerIdentity, FaultDecision, FaultInjector, SandboxSts } from '../contracts.js';
 import { AWS_TOKEN_LIFETIME_MS, authenticateAwsToken, awsTokenSignedAt } from './aws-token-authenticator.js';
@@ -340,9 +339,10 @@ export class ApiHandler {
         if (target.type.group === RBAC_GROUP) {
           const mediaType = contentType.split(';')[0]!.trim();
           const intended = applying
-            ? (parseYaml(request.body) as JsonObject)
+            ? parsedApplyBody(request.body)
             : patchObject(operations.get(target), request.body, mediaType);
-          this.confirmRbacWrite(caller, target, intended);
+          // A body that does not parse is left to the patch, which answers 400 for it.
+          if (intended) this.confirmRbacWrite(caller, target, intended);
         }
         const result = await operations.patch(target, contentType, request.body, query, manager, caller);
         return out(applying && !existed ? 201 : 200, result);
@@ -511,6 +511,17 @@ function eventsV1FieldSelector(query: URLSearchParams): URLSearchParams {
       .join(','),
   );
   return renamed;
+}
+
+function parsedApplyBody(text: string): JsonObject | undefined {
+  try {
+    const parsed = parseYaml(text) as unknown;
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as JsonObject)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function verbOf(method: string, named: boolean): string {
