@@ -255,7 +255,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     cleanups.push(async () => dynamodb.destroy());
     progress(`Ensuring table ${tableName}`);
-    const created = await ensureTable(dynamodb, tableName, join(rootDir, 'serverless.yml'));
+    // The table's stream only where its subscribers run (below).
+    const created = await ensureTable(dynamodb, tableName, join(rootDir, 'serverless.yml'), {
+      stream: options.streams ?? options.sandbox !== undefined,
+    });
     progress(created ? `Created table ${tableName}` : `Table ${tableName} found`);
 
     const invoker = new LambdaInvoker({

@@ -66,6 +66,17 @@ describe('ensureTable', () => {
     expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 
+  it('leaves the stream off with stream: false, where nothing reads it (the bench, an API-only runtime)', async () => {
+    const name = `table-quiet-${Date.now()}`;
+
+    expect(await ensureTable(client, name, undefined, { stream: false })).toBe(true);
+    expect(await ensureTable(client, name, undefined, { stream: false })).toBe(false);
+
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    expect(Table?.StreamSpecification?.StreamEnabled ?? false).toBe(false);
+    expect(Table?.GlobalSecondaryIndexes).toHaveLength(3);
+  });
+
   it('adds the indexes serverless.yml gained since a kept table was created', async () => {
     // A DynamoDB Local of its own, like `npm start`'s: on the run's shared instance, busy with every other
     // suite's tables, DynamoDB Local can take minutes to build an index.

@@ -85,13 +85,20 @@ export function bindingsTableSpec(tableName: string, serverlessYmlPath = DEFAULT
   };
 }
 
-/** Creates the bindings table if it does not exist yet and enables its TTL; returns whether it created it. */
+/**
+ * Creates the bindings table if it does not exist yet and enables its TTL; returns whether it created it.
+ * `stream: false` leaves the template's stream off: for a runtime where nothing reads it (DynamoDB Local
+ * keeps every change record, which slows its writes and fills its memory under load).
+ */
 export async function ensureTable(
   client: DynamoDBClient,
   tableName: string,
   serverlessYmlPath?: string,
+  options: { stream?: boolean } = {},
 ): Promise<boolean> {
-  const spec = bindingsTableSpec(tableName, serverlessYmlPath);
+  const full = bindingsTableSpec(tableName, serverlessYmlPath);
+  const { StreamSpecification: _stream, ...withoutStream } = full.createTable;
+  const spec = options.stream === false ? { ...full, createTable: withoutStream } : full;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table) {
