@@ -7,12 +7,14 @@ import {
   defaultCredentialSource,
 } from '../lib/adapters/kubernetes/eks-token.js';
 
-const USAGE = `Usage: npm run token -- --cluster <name> [--region <region>] [--sandbox [<url>]]
+const USAGE = `Usage: npm run token -- --cluster <name> [--region <region>] [--sandbox [<url>]] [--as operator|broker]
 
   --cluster  EKS cluster name (required)
   --region   AWS region; defaults to AWS_REGION, then AWS_DEFAULT_REGION
-  --sandbox  sign as the sandbox's broker principal, whose keys the running \`npm start\` serves
-             at <url>/_sandbox/credentials (default http://127.0.0.1:3000)
+  --sandbox  sign with sandbox keys, which the running \`npm start\` serves at <url>/_sandbox/credentials
+             (default http://127.0.0.1:3000)
+  --as       with --sandbox: operator (default; cluster-admin, as EKS's cluster creator) or broker (the
+             broker's own principal, held to the RBAC of config/rbac/irsa-broker.yaml)
 
 Without --sandbox, credentials come from the AWS SDK default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE, ...).`;
@@ -25,6 +27,8 @@ function fail(message: string): never {
 interface Options {
   cluster: string;
   region: string;
+  /** Whose sandbox keys: the operator's (cluster-admin) or the broker's. */
+  as: 'operator' | 'broker';
   /** Base URL of a running local runtime whose sandbox credentials to sign with. */
   sandbox?: string;
 }
@@ -38,13 +42,14 @@ function parse(argv: string[]): Options {
       ? [arg, DEFAULT_LOCAL_URL]
       : [arg],
   );
-  let values: { cluster?: string; region?: string; sandbox?: string; help?: boolean };
+  let values: { cluster?: string; region?: string; sandbox?: string; as?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args,
       options: {
         cluster: { type: 'string' },
         sandbox: { type: 'string' },
+        as: { type: 'string' },
         region: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -72,13 +77,16 @@ function parse(argv: string[]): Options {
   if (values.sandbox !== undefined && !/^https?:\/\/[^\s/]+\/?$/.test(values.sandbox)) {
     fail(`--sandbox "${values.sandbox}" is not the base URL of a local runtime, e.g. ${DEFAULT_LOCAL_URL}.`);
   }
-  return { cluster, region, ...(values.sandbox !== undefined ? { sandbox: values.sandbox } : {}) };
+  const as = values.as ?? 'operator';
+  if (as !== 'operator' && as !== 'broker') fail(`--as "${as}" is not known: use operator or broker.`);
+  if (values.as !== undefined && values.sandbox === undefined) fail('--as needs --sandbox.');
+  return { cluster, region, as, ...(values.sandbox !== undefined ? { sandbox: values.sandbox } : {}) };
 }
 
-/** The broker principal's keys from a running `npm start`. */
-function sandboxCredentials(baseUrl: string): CredentialSource {
+/** The operator's or the broker principal's keys from a running `npm start`. */
+function sandboxCredentials(baseUrl: string, as: Options['as']): CredentialSource {
   return async () => {
-    const url = `${baseUrl.replace(/\/$/, '')}/_sandbox/credentials`;
+    const url = `${baseUrl.replace(/\/$/, '')}/_sandbox/credentials?as=${as}`;
     const response = await fetch(url).catch((error: unknown) => {
       throw new Error(`${url} did not answer (${String(error)}); is \`npm start\` running there?`);
     });
@@ -92,11 +100,11 @@ function sandboxCredentials(baseUrl: string): CredentialSource {
   };
 }
 
-const { cluster, region, sandbox } = parse(process.argv.slice(2));
+const { cluster, region, sandbox, as } = parse(process.argv.slice(2));
 const { token, expiresAt } = await createEksToken({
   clusterName: cluster,
   region,
-  credentials: sandbox ? sandboxCredentials(sandbox) : defaultCredentialSource(),
+  credentials: sandbox ? sandboxCredentials(sandbox, as) : defaultCredentialSource(),
 }).catch((error: unknown) => {
   const reason = error instanceof Error ? error.message : String(error);
   process.stderr.write(

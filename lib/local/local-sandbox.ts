@@ -108,12 +108,25 @@ export function sandboxEndpoints(cloud: SandboxCloud): LocalEndpoints {
           },
         };
       }
-      case 'GET /_sandbox/credentials':
-        // The broker principal's sandbox keys, for `npm run token -- --sandbox` and hand-made SDK calls.
+      case 'GET /_sandbox/credentials': {
+        // The broker principal's sandbox keys (hand-made SDK calls as the broker), or with ?as=operator
+        // the operator's, cluster-admin like EKS's cluster creator (`npm run token -- --sandbox`, kubectl).
+        const as = query.get('as') ?? 'broker';
+        if (as !== 'broker' && as !== 'operator') {
+          return problem(
+            400,
+            'Bad Request',
+            `as=${as} is not known; use as=broker (default) or as=operator.`,
+          );
+        }
         return {
           status: 200,
-          body: { roleArn: cloud.account.brokerRoleArn, ...cloud.account.brokerCredentials },
+          body:
+            as === 'operator'
+              ? { roleArn: cloud.account.operatorRoleArn, ...cloud.account.operatorCredentials }
+              : { roleArn: cloud.account.brokerRoleArn, ...cloud.account.brokerCredentials },
         };
+      }
       case 'GET /_sandbox/events': {
         // What EventBridge accepted, oldest first; `bus`, `source` and `detail-type` narrow it down.
         const bus = query.get('bus');

@@ -56,9 +56,10 @@ export interface SandboxCloudOptions {
   images?: readonly string[];
   faults?: { seed?: number; rules?: FaultRule[] };
   /**
-   * `cluster-admin` (default): the broker's access entry has AmazonEKSClusterAdminPolicy.
-   * `least-privilege`: its access entry maps it to the Kubernetes group `irsa-broker` with no access
-   * policy, and each such cluster starts with `brokerRbacFile` applied, as its operator would.
+   * `least-privilege` (default): the broker's access entry maps it to the Kubernetes group `irsa-broker`
+   * with no access policy, and each such cluster starts with `brokerRbacFile` applied, as its operator
+   * would (the operator principal itself is cluster-admin, as EKS's cluster creator).
+   * `cluster-admin`: the broker's access entry has AmazonEKSClusterAdminPolicy.
    */
   brokerAccess?: BrokerAccess;
   /** The RBAC manifests (multi-document YAML) for least-privilege clusters; default config/rbac/irsa-broker.yaml. */
@@ -196,7 +197,7 @@ export async function startSandboxCloud(options: SandboxCloudOptions = {}): Prom
   const persisted = options.stateFile ? await readState(options.stateFile) : undefined;
   const specs = (options.clusters ?? DEFAULT_CLUSTERS).map((spec) => ({
     ...spec,
-    brokerAccess: spec.brokerAccess ?? options.brokerAccess ?? 'cluster-admin',
+    brokerAccess: spec.brokerAccess ?? options.brokerAccess ?? 'least-privilege',
   }));
   const brokerRbac = specs.some((spec) => spec.brokerAccess === 'least-privilege' && !spec.brokerRbac)
     ? await readManifests(options.brokerRbacFile ?? DEFAULT_BROKER_RBAC_FILE)

@@ -108,10 +108,31 @@ describe('sandbox EKS through EKSClient', () => {
 
     const identity = account.kubernetesIdentity('demo', session);
 
-    expect(listed.accessEntries).toEqual([account.brokerRoleArn]);
+    expect(listed.accessEntries).toEqual([account.brokerRoleArn, account.operatorRoleArn]);
     expect(identity).toEqual({ username: session, groups: [] });
     expect(account.authorizeKubernetes('demo', session, 'create', 'clusterrolebindings')).toBe(true);
     expect(account.kubernetesIdentity('nope', session)).toBeUndefined();
+  });
+
+  it('makes the operator cluster-admin on every cluster, as EKS does for the cluster creator, whatever the broker gets', async () => {
+    const operator = `arn:aws:sts::${ACCOUNT}:assumed-role/irsa-broker-local-operator/operator`;
+    const lean = await createTestIssuer();
+    account.addCluster(clusterDescription('lean', lean.issuer), lean.keys, {
+      brokerAccess: 'least-privilege',
+    });
+    const { eks: asOperator } = clientsFor(account, { credentials: account.operatorCredentials });
+
+    const policies = await asOperator.send(
+      new ListAssociatedAccessPoliciesCommand({ clusterName: 'lean', principalArn: account.operatorRoleArn }),
+    );
+
+    expect(policies.associatedAccessPolicies?.map((p) => p.policyArn)).toEqual([
+      'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+    ]);
+    expect(account.kubernetesIdentity('lean', operator)).toEqual({ username: operator, groups: [] });
+    expect(account.authorizeKubernetes('lean', operator, 'list', 'namespaces')).toBe(true);
+    account.reset();
+    expect(account.authorizeKubernetes('lean', operator, 'list', 'namespaces')).toBe(true);
   });
 
   it('maps the broker role to the irsa-broker group, with no access policy, on a least-privilege cluster', async () => {

@@ -11,7 +11,10 @@
 //
 // The broker principal is the role `irsa-broker-local` (AdministratorAccess attached); its session
 // credentials never expire, so a long `npm start` keeps working. Clusters registered with
-// `addCluster` give that role a cluster-admin access entry.
+// `addCluster` give that role an access entry: least-privilege (the Kubernetes group irsa-broker, whose
+// RBAC the cluster holds) or cluster-admin. A second principal, the operator `irsa-broker-local-operator`
+// (AdministratorAccess), stands for the person who created the clusters: like EKS's cluster creator it gets
+// a cluster-admin access entry on every cluster; people's kubectl signs as it.
 import type {
   CallCounter,
   CallerIdentity,
@@ -51,6 +54,8 @@ export const DEFAULT_ACCOUNT_ID = '111122223333';
 export const DEFAULT_REGION = 'us-east-1';
 export const BROKER_ROLE_NAME = 'irsa-broker-local';
 export const BROKER_SESSION_NAME = 'irsa-broker';
+export const OPERATOR_ROLE_NAME = 'irsa-broker-local-operator';
+export const OPERATOR_SESSION_NAME = 'operator';
 const SNAPSHOT_VERSION = 1;
 
 export interface SandboxAccountOptions {
@@ -92,6 +97,10 @@ export interface SandboxAccount {
   readonly brokerCredentials: Required<SandboxCredentials>;
   /** arn:aws:iam::<account>:role/irsa-broker-local */
   readonly brokerRoleArn: string;
+  /** Credentials of the operator (assumed-role/irsa-broker-local-operator/operator): cluster-admin everywhere. */
+  readonly operatorCredentials: Required<SandboxCredentials>;
+  /** arn:aws:iam::<account>:role/irsa-broker-local-operator */
+  readonly operatorRoleArn: string;
   /**
    * Makes `other` (another sandbox account) reachable from this one, both ways: a Pod Identity
    * association's targetRoleArn may then name a role there, as across AWS accounts.
@@ -144,6 +153,8 @@ interface AccountSnapshot {
   accountId: string;
   propagationDelayMs: number;
   brokerAccessKeyId: string;
+  /** Absent in snapshots taken before the operator existed. */
+  operatorAccessKeyId?: string;
   state: AccountState;
 }
 
@@ -170,10 +181,10 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
   const credentials = new CredentialStore();
   const brokerRoleArn = `arn:aws:iam::${accountId}:role/${BROKER_ROLE_NAME}`;
 
-  const brokerRole = (): RoleRecord => ({
-    roleName: BROKER_ROLE_NAME,
+  const adminRole = (roleName: string, description: string): RoleRecord => ({
+    roleName,
     roleId: uniqueId('AROA'),
-    arn: brokerRoleArn,
+    arn: `arn:aws:iam::${accountId}:role/${roleName}`,
     path: '/',
     createDate: new Date(Math.floor(now() / 1000) * 1000).toISOString(),
     assumeRolePolicyDocument: JSON.stringify({
@@ -182,12 +193,26 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
         { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: 'sts:AssumeRole' },
       ],
     }),
-    description: 'The irsa-broker principal under the local runtime',
+    description,
     maxSessionDuration: 3600,
     tags: [],
     attachedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'],
     inlinePolicies: {},
     trustEffectiveAt: 0,
+  });
+  const brokerRole = () => adminRole(BROKER_ROLE_NAME, 'The irsa-broker principal under the local runtime');
+  const operatorRoleArn = `arn:aws:iam::${accountId}:role/${OPERATOR_ROLE_NAME}`;
+  const operatorRole = () =>
+    adminRole(OPERATOR_ROLE_NAME, 'The operator of the sandbox: made the clusters, admin on each');
+  const freshCredentials = (): Required<SandboxCredentials> => ({
+    accessKeyId: accessKeyId('temporary'),
+    secretAccessKey: secretAccessKey(),
+    sessionToken: sessionToken(),
+  });
+  const operatorIdentity = (roleId: string): CallerIdentity => ({
+    arn: `arn:aws:sts::${accountId}:assumed-role/${OPERATOR_ROLE_NAME}/${OPERATOR_SESSION_NAME}`,
+    account: accountId,
+    userId: `${roleId}:${OPERATOR_SESSION_NAME}`,
   });
 
   let state: AccountState = emptyAccountState();
@@ -204,6 +229,10 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     userId: `${role.roleId}:${BROKER_SESSION_NAME}`,
   };
   credentials.add({ ...broker, identity: brokerIdentity });
+  const opRole = operatorRole();
+  state.roles[OPERATOR_ROLE_NAME] = opRole;
+  let operator = freshCredentials();
+  credentials.add({ ...operator, identity: operatorIdentity(opRole.roleId) });
 
   const addonCreationDelayMs = checkDelay(options.addonCreationDelayMs ?? 0);
   const deps = {
@@ -382,6 +411,31 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     });
   };
 
+  /** The cluster creator's access: cluster-admin for the operator (EKS's bootstrapClusterCreatorAdminPermissions). */
+  const grantOperator = (clusterName: string): void => {
+    const record = state.clusters[clusterName]!;
+    if (record.accessEntries.some((e) => e.principalArn === operatorRoleArn)) return;
+    const at = new Date(now()).toISOString();
+    record.accessEntries.push({
+      principalArn: operatorRoleArn,
+      accessEntryArn: `arn:aws:eks:${record.description.region}:${accountId}:access-entry/${clusterName}/role/${accountId}/${OPERATOR_ROLE_NAME}/operator`,
+      kubernetesGroups: [],
+      username: `arn:aws:sts::${accountId}:assumed-role/${OPERATOR_ROLE_NAME}/{{SessionName}}`,
+      type: 'STANDARD',
+      tags: {},
+      createdAt: at,
+      modifiedAt: at,
+      associations: [
+        {
+          policyArn: `${ACCESS_POLICY_ARN_PREFIX}AmazonEKSClusterAdminPolicy`,
+          accessScope: { type: 'cluster', namespaces: [] },
+          associatedAt: at,
+          modifiedAt: at,
+        },
+      ],
+    });
+  };
+
   return {
     accountId,
     region,
@@ -402,6 +456,10 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       return { ...broker };
     },
     brokerRoleArn,
+    get operatorCredentials() {
+      return { ...operator };
+    },
+    operatorRoleArn,
     addCluster(description, issuer, clusterOptions = {}) {
       if (!/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(description.name)) {
         throw new RangeError(
@@ -429,6 +487,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       ];
       brokerAccess.set(description.name, clusterOptions.brokerAccess ?? 'cluster-admin');
       grantBroker(description.name);
+      grantOperator(description.name);
       registeredAddons.set(description.name, [...(clusterOptions.addons ?? [])]);
       installRegisteredAddons(description.name);
     },
@@ -481,6 +540,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
         accountId,
         propagationDelayMs,
         brokerAccessKeyId: broker.accessKeyId,
+        operatorAccessKeyId: operator.accessKeyId,
         state: { ...state, credentials: credentials.list() },
       });
     },
@@ -518,6 +578,23 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
         secretAccessKey: restoredBroker.secretAccessKey,
         sessionToken: restoredBroker.sessionToken,
       };
+      const restoredOperator = restored.credentials.find(
+        (c) => c.accessKeyId === snapshot.operatorAccessKeyId,
+      );
+      if (restoredOperator?.sessionToken) {
+        operator = {
+          accessKeyId: restoredOperator.accessKeyId,
+          secretAccessKey: restoredOperator.secretAccessKey,
+          sessionToken: restoredOperator.sessionToken,
+        };
+      } else {
+        // A snapshot from before the operator: give it one, and its access to every cluster.
+        const made = operatorRole();
+        state.roles[OPERATOR_ROLE_NAME] = made;
+        operator = freshCredentials();
+        credentials.add({ ...operator, identity: operatorIdentity(made.roleId) });
+        for (const name of Object.keys(state.clusters)) grantOperator(name);
+      }
       if (typeof snapshot.propagationDelayMs === 'number')
         propagationDelayMs = checkDelay(snapshot.propagationDelayMs);
     },
@@ -525,8 +602,13 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       const clusters = state.clusters;
       const issuers = state.issuers;
       const keep = credentials.find(broker.accessKeyId)!;
+      const keepOperator = credentials.find(operator.accessKeyId)!;
       state = emptyAccountState();
       state.roles[BROKER_ROLE_NAME] = { ...brokerRole(), roleId: keep.identity.userId.split(':')[0]! };
+      state.roles[OPERATOR_ROLE_NAME] = {
+        ...operatorRole(),
+        roleId: keepOperator.identity.userId.split(':')[0]!,
+      };
       state.issuers = issuers;
       for (const [name, record] of Object.entries(clusters)) {
         state.clusters[name] = {
@@ -536,9 +618,10 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
           addons: [],
         };
         grantBroker(name);
+        grantOperator(name);
         installRegisteredAddons(name);
       }
-      credentials.replaceAll([keep]);
+      credentials.replaceAll([keep, keepOperator]);
     },
   };
 }
