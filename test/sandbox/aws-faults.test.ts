@@ -121,7 +121,7 @@ describe('sandbox AWS faults', () => {
     expect(error.message).toContain('iam:CreateRole');
     expect((error.$metadata as { attempts?: number }).attempts).toBe(1);
     expect(counter.get('iam', 'CreateRole')).toBe(1);
-    expect(roles.Roles?.map((r) => r.RoleName)).toEqual(['irsa-broker-local']);
+    expect(roles.Roles?.map((r) => r.RoleName)).toEqual(['irsa-broker-local', 'irsa-broker-local-operator']);
   });
 
   it('injects faults into the cluster-side STS too', async () => {
@@ -193,12 +193,42 @@ describe('sandbox AWS account lifecycle', () => {
     const { cluster } = await eks.send(new DescribeClusterCommand({ name: 'demo' }));
 
     expect(revived.brokerCredentials).toEqual(original.brokerCredentials);
+    expect(revived.operatorCredentials).toEqual(original.operatorCredentials);
     expect(Role?.Arn).toBe('arn:aws:iam::111122223333:role/kept');
     expect(cluster?.identity?.oidc?.issuer).toBe(issuer.issuer);
     expect(() => createSandboxAccount({ accountId: '444455556666' }).restore(persisted)).toThrow(
       'The snapshot is of account 111122223333, not 444455556666.',
     );
     expect(() => revived.restore({ nonsense: true })).toThrow(/Not a sandbox account snapshot/);
+  });
+
+  it('gives a snapshot from before the operator existed an operator, cluster-admin on its clusters', async () => {
+    const original = createSandboxAccount();
+    const issuer = await createTestIssuer();
+    original.addCluster(clusterDescription('demo', issuer.issuer), issuer.keys);
+    const persisted = JSON.parse(JSON.stringify(original.snapshot())) as {
+      operatorAccessKeyId?: string;
+      state: {
+        roles: Record<string, unknown>;
+        clusters: Record<string, { accessEntries: { principalArn: string }[] }>;
+      };
+    };
+    delete persisted.operatorAccessKeyId;
+    delete persisted.state.roles['irsa-broker-local-operator'];
+    const demo = persisted.state.clusters.demo!;
+    demo.accessEntries = demo.accessEntries.filter(
+      (e) => !e.principalArn.endsWith('/irsa-broker-local-operator'),
+    );
+
+    const revived = createSandboxAccount();
+    revived.restore(persisted);
+
+    const operator = 'arn:aws:sts::111122223333:assumed-role/irsa-broker-local-operator/operator';
+    expect(revived.authorizeKubernetes('demo', operator, 'list', 'namespaces')).toBe(true);
+    const { Role } = await clientsFor(revived, { credentials: revived.operatorCredentials }).iam.send(
+      new GetRoleCommand({ RoleName: 'irsa-broker-local-operator' }),
+    );
+    expect(Role?.Arn).toBe(revived.operatorRoleArn);
   });
 
   it('resets to a fresh account that keeps its clusters and broker credentials', async () => {
@@ -212,7 +242,7 @@ describe('sandbox AWS account lifecycle', () => {
     const roles = await iam.send(new ListRolesCommand({}));
     const { cluster } = await eks.send(new DescribeClusterCommand({ name: 'demo' }));
 
-    expect(roles.Roles?.map((r) => r.RoleName)).toEqual(['irsa-broker-local']);
+    expect(roles.Roles?.map((r) => r.RoleName)).toEqual(['irsa-broker-local', 'irsa-broker-local-operator']);
     expect(cluster?.name).toBe('demo');
     expect(
       account.kubernetesIdentity(
