@@ -11,6 +11,7 @@ import { DEFAULT_CLUSTERS } from '../../lib/sandbox/index.js';
 import {
   type BindingView,
   bindingRequest,
+  settledWith,
   startTestSystem,
   stepStatuses,
   type TestSystem,
@@ -72,13 +73,7 @@ async function bound(overrides: Record<string, unknown>): Promise<BindingView> {
 
 /** Waits for a re-run (update, verify) to settle with exactly these steps. */
 async function settled(id: string, steps: string[]): Promise<BindingView> {
-  return system.waitFor(
-    id,
-    (b) =>
-      (b.status === 'SUCCEEDED' || b.status === 'FAILED') &&
-      b.steps.map((s) => s.name).join() === steps.join() &&
-      b.steps.every((s) => s.status !== 'PENDING' || b.status === 'FAILED'),
-  );
+  return system.waitFor(id, settledWith(steps));
 }
 
 beforeAll(async () => {

@@ -11,6 +11,7 @@ import { UPDATE_STEPS } from '../../lib/domain/binding.js';
 import {
   type BindingView,
   bindingRequest,
+  settledWith,
   startTestSystem,
   stepStatuses,
   type TestSystem,
@@ -49,15 +50,9 @@ async function attached(roleName: string): Promise<string[]> {
   return (page.AttachedPolicies ?? []).map((p) => p.PolicyArn ?? '').sort();
 }
 
-/** Waits for the run a re-run started: its steps first leave PENDING, then the binding settles. */
+/** Waits for a re-run (update, verify) to settle with exactly these steps. */
 async function settled(id: string, steps: string[]): Promise<BindingView> {
-  return system.waitFor(
-    id,
-    (b) =>
-      (b.status === 'SUCCEEDED' || b.status === 'FAILED') &&
-      b.steps.map((s) => s.name).join() === steps.join() &&
-      b.steps.every((s) => s.status !== 'PENDING' || b.status === 'FAILED'),
-  );
+  return system.waitFor(id, settledWith(steps));
 }
 
 beforeAll(async () => {

@@ -8,9 +8,11 @@ import {
 } from '@aws-sdk/client-eks';
 import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { MIGRATE_STEPS } from '../../lib/domain/binding.js';
 import {
   type BindingView,
   bindingRequest,
+  settledWith,
   startTestSystem,
   stepStatuses,
   type TestSystem,
@@ -253,10 +255,7 @@ describe('Pod Identity bindings on the sandbox', () => {
         disableSessionTags: true,
       }),
     );
-    const settled = (b: BindingView) =>
-      (b.status === 'SUCCEEDED' || b.status === 'FAILED') &&
-      b.steps.map((s) => s.name).join() === 'DescribeCluster,CheckDrift,VerifyIdentity' &&
-      b.steps.every((s) => s.status !== 'PENDING' || b.status === 'FAILED');
+    const settled = settledWith(['DescribeCluster', 'CheckDrift', 'VerifyIdentity']);
 
     const check = await fetch(`${system.url}/v1/bindings/${bound.id}/verify`, { method: 'POST' });
     expect(check.status).toBe(202);
@@ -291,11 +290,7 @@ describe('Pod Identity bindings on the sandbox', () => {
     const bound = await system.waitFor((await system.post(request)).json.id);
     expect(bound.status).toBe('SUCCEEDED');
     const roleArn = bound.outputs?.roleArn;
-    const migrated = (b: BindingView) =>
-      (b.status === 'SUCCEEDED' || b.status === 'FAILED') &&
-      b.steps.map((s) => s.name).join() ===
-        'DescribeCluster,EnsureOidcProvider,EnsureRole,EnsurePodIdentityAssociation,ApplyServiceAccount,VerifyIdentity' &&
-      b.steps.every((s) => s.status !== 'PENDING');
+    const migrated = settledWith(MIGRATE_STEPS);
     const patch = async (body: unknown) => {
       const response = await fetch(`${system.url}/v1/bindings/${bound.id}`, {
         method: 'PATCH',

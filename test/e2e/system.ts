@@ -147,3 +147,14 @@ export function bindingRequest(overrides: Record<string, unknown> = {}) {
 export function stepStatuses(binding: BindingView): Record<string, string> {
   return Object.fromEntries(binding.steps.map((step) => [step.name, step.status]));
 }
+
+/**
+ * Whether a re-run (update, drift check) of a binding has settled: it ended and records exactly `steps`,
+ * none left PENDING unless it FAILED. For `waitFor`'s `until`.
+ */
+export function settledWith(steps: readonly string[]): (binding: BindingView) => boolean {
+  return (b) =>
+    (b.status === 'SUCCEEDED' || b.status === 'FAILED') &&
+    b.steps.map((s) => s.name).join() === steps.join() &&
+    b.steps.every((s) => s.status !== 'PENDING' || b.status === 'FAILED');
+}
