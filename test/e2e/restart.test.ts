@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { bindingRequest, startTestSystem, type TestSystem } from './system.js';
+import { VERIFY_STEPS } from '../../lib/domain/binding.js';
+import { bindingRequest, settledWith, startTestSystem, type TestSystem } from './system.js';
 
 let system: TestSystem | undefined;
 let dataDir: string | undefined;
@@ -57,5 +58,31 @@ describe('a restart of the local system', () => {
       (await running.post(bindingRequest({ clusterName: 'demo' }))).json.id,
     );
     expect(second.status).toBe('SUCCEEDED');
+  }, 120_000);
+
+  it('keeps the webhook irsa-broker installed on legacy serving after a restart: a drift check proves the binding', async () => {
+    await system?.stop();
+    dataDir = await mkdtemp(join(tmpdir(), 'irsa-restart-webhook-'));
+    const options = {
+      tableName: `restart-${randomUUID()}`,
+      sandbox: { stateFile: join(dataDir, 'sandbox.json') },
+    };
+    system = await startTestSystem(options);
+    const bound = await system.waitFor(
+      (await system.post(bindingRequest({ clusterName: 'legacy' }))).json.id,
+    );
+    expect(bound.status).toBe('SUCCEEDED');
+    await system.stop();
+
+    system = await startTestSystem(options);
+    const running = system;
+    const check = await fetch(`${running.url}/v1/bindings/${bound.id}/verify`, { method: 'POST' });
+    expect(check.status).toBe(202);
+    const checked = await running.waitFor(bound.id, settledWith(VERIFY_STEPS));
+
+    // The webhook's pods kept running across the restart, as a cluster's do: the test pod is mutated.
+    expect(checked.error).toBeUndefined();
+    expect(checked.status).toBe('SUCCEEDED');
+    expect(checked.outputs?.verification?.arn).toContain(':assumed-role/');
   }, 120_000);
 });

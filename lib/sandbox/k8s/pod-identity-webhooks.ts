@@ -92,6 +92,8 @@ function tlsAccepts(certPem: string, caBundlePem: string, host: string): string 
 
 export class PodIdentityWebhooks {
   private backends = new Map<string, Backend>();
+  /** Set by restore(): the webhooks' pods kept running across the restart, their backends are found anew. */
+  private backendsStale = false;
   private inCluster = new Map<string, InClusterState>();
   private startedAt = new Map<string, number>();
   private pullFailed = new Map<string, boolean>();
@@ -111,6 +113,10 @@ export class PodIdentityWebhooks {
   /** Runs the pod CREATE mutating webhooks over `pod`. */
   async mutatePod(pod: JsonObject, namespace: string): Promise<JsonObject> {
     const { store } = this.deps;
+    if (this.backendsStale) {
+      this.backendsStale = false;
+      await this.reconcile();
+    }
     let current = pod;
     for (const configuration of store.list(resourceTypeOfKind('MutatingWebhookConfiguration'))) {
       for (const webhook of objectsAt(configuration, 'webhooks')) {
@@ -175,6 +181,7 @@ export class PodIdentityWebhooks {
     this.startedAt = new Map(Object.entries(state.startedAt));
     this.pullFailed = new Map(Object.entries(state.pullFailed));
     this.backends.clear();
+    this.backendsStale = true;
   }
 
   private backendFor(clientConfig: JsonObject): { backend?: Backend; host: string; error?: string } {
