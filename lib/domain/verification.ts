@@ -33,14 +33,6 @@ function hasPodIdentity(container: ContainerShape): boolean {
   );
 }
 
-/** Whether the pod identity webhook injected the role and the token into every container of `pod`. */
-export function isPodMutated(pod: KubernetesObject): boolean {
-  const spec = pod.spec as { containers?: ContainerShape[] } | undefined;
-  const containers = spec?.containers ?? [];
-  if (containers.length === 0) return false;
-  return containers.every(hasIrsa);
-}
-
 /**
  * What is missing from the test pod for `mode`, one phrase per mechanism, or [] when each container got
  * what it proves: IRSA's role and token from the webhook, Pod Identity's credentials URI and token from EKS.
