@@ -16,7 +16,7 @@ function repairOf(state: unknown): boolean {
 }
 
 export const checkDriftHandler = (
-  deps: StepDeps<'config' | 'roles' | 'oidcProviders' | 'podIdentity' | 'kubernetes'>,
+  deps: StepDeps<'config' | 'roles' | 'oidcProviders' | 'podIdentity' | 'kubernetes' | 'targetAccounts'>,
 ) =>
   stepHandler<DriftFacts>(deps, 'CheckDrift', (state, { binding, startedAt }) =>
     checkDrift(

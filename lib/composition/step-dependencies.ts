@@ -7,7 +7,7 @@ import { loadWorkflowConfig, type WorkflowConfig } from '../config/workflow-conf
 import type { BindingStore } from '../ports/binding-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { EksClusters, EksPodIdentity } from '../ports/eks.js';
-import type { IamManagedPolicies, IamOidcProviders, IamRoles } from '../ports/iam.js';
+import type { IamManagedPolicies, IamOidcProviders, IamRoles, TargetAccounts } from '../ports/iam.js';
 import type { KubernetesClusters } from '../ports/kubernetes.js';
 import type { ServingKeyGenerator } from '../ports/serving-key-generator.js';
 
@@ -20,6 +20,8 @@ export interface StepDependencies {
   roles: IamRoles;
   policies: IamManagedPolicies;
   oidcProviders: IamOidcProviders;
+  /** IAM in Pod Identity target roles' accounts. */
+  targetAccounts: TargetAccounts;
   kubernetes: KubernetesClusters;
   keys: ServingKeyGenerator;
 }

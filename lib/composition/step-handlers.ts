@@ -66,7 +66,7 @@ export const ensureOidcProviderHandler = (deps: StepDeps<'config' | 'oidcProvide
         : undefined,
   );
 
-export const ensureRoleHandler = (deps: StepDeps<'config' | 'roles' | 'policies'>) =>
+export const ensureRoleHandler = (deps: StepDeps<'config' | 'roles' | 'policies' | 'targetAccounts'>) =>
   stepHandler<RoleFacts>(deps, 'EnsureRole', (state, { binding }) => {
     const cluster = connection(state, 'EnsureRole');
     const irsa = (cluster.mode ?? 'irsa') !== 'pod-identity';

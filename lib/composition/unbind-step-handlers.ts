@@ -15,7 +15,7 @@ import type { StepDependencies } from './step-dependencies.js';
 
 type UnbindDeps = Pick<
   StepDependencies,
-  'config' | 'store' | 'clock' | 'clusters' | 'podIdentity' | 'roles' | 'kubernetes'
+  'config' | 'store' | 'clock' | 'clusters' | 'podIdentity' | 'roles' | 'kubernetes' | 'targetAccounts'
 >;
 /** What every unbind step's frame needs. */
 type UnbindFrame = Pick<StepDependencies, 'store' | 'clock'>;
@@ -78,7 +78,9 @@ export const removeServiceAccountBindingHandler = (
     return removeServiceAccountBinding(binding, cluster.connection, { roleArn, created }, deps);
   });
 
-export const deleteRoleHandler = (deps: UnbindFrame & Pick<StepDependencies, 'config' | 'roles'>) =>
+export const deleteRoleHandler = (
+  deps: UnbindFrame & Pick<StepDependencies, 'config' | 'roles' | 'targetAccounts'>,
+) =>
   unbindHandler(deps, 'role', async (state, binding) => {
     if (neverRan(binding, 'EnsureRole')) {
       return { status: 'SKIPPED', detail: 'EnsureRole never ran: no role was created' };

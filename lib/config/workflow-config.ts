@@ -91,6 +91,18 @@ const EnvSchema = z
         ),
       'irsa-broker-system',
     ),
+    /** The role irsa-broker assumes in a Pod Identity target role's account to create and manage it there. */
+    TARGET_ACCOUNT_ACCESS_ROLE_NAME: z._default(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^[\w+=,.@-]{1,64}$/,
+            'TARGET_ACCOUNT_ACCESS_ROLE_NAME must be an IAM role name (1-64 of letters, digits, +=,.@_-)',
+          ),
+        ),
+      'irsa-broker-target-access',
+    ),
     /** Whole verification, first pod to verdict. */
     VERIFY_TIMEOUT_SECONDS: seconds('VERIFY_TIMEOUT_SECONDS', 600, 3600),
     /** How long AccessDenied / InvalidIdentityToken are taken as "IAM not propagated yet". */
@@ -129,6 +141,8 @@ export interface WorkflowConfig {
   testPodImage: string;
   webhookImage: string;
   webhookNamespace: string;
+  /** TARGET_ACCOUNT_ACCESS_ROLE_NAME. */
+  targetAccountAccessRoleName: string;
   verifyTimeoutSeconds: number;
   iamPropagationWindowSeconds: number;
   stepPollBudgetSeconds: number;
@@ -171,6 +185,7 @@ export function loadWorkflowConfig(env: NodeJS.ProcessEnv = process.env): Workfl
     testPodImage: e.VERIFY_IMAGE,
     webhookImage: e.WEBHOOK_IMAGE,
     webhookNamespace: e.WEBHOOK_NAMESPACE,
+    targetAccountAccessRoleName: e.TARGET_ACCOUNT_ACCESS_ROLE_NAME,
     verifyTimeoutSeconds: e.VERIFY_TIMEOUT_SECONDS,
     iamPropagationWindowSeconds: e.IAM_PROPAGATION_WINDOW_SECONDS,
     stepPollBudgetSeconds: e.STEP_POLL_BUDGET_SECONDS,

@@ -185,6 +185,11 @@ export interface Binding extends BindingRequest {
   createdBy: string;
   /** The tenant of the access policy the binding belongs to; its callers see it. None: admins only. */
   tenant?: string;
+  /**
+   * Set when the caller may name a target role irsa-broker did not create (an admin, or a tenant whose
+   * existingTargetRoleAccounts list the role's account): its trust is then only checked, never changed.
+   */
+  allowExistingTargetRole?: boolean;
   steps: StepRecord[];
   outputs?: BindingOutputs;
   error?: BindingError;

@@ -166,6 +166,16 @@ export class AssociationConflictError extends BrokerError {
   override readonly name = 'AssociationConflict';
   readonly retryable = false;
 }
+/** irsa-broker cannot assume its access role in a Pod Identity target role's account. */
+export class TargetAccountAccessDeniedError extends BrokerError {
+  override readonly name = 'TargetAccountAccessDenied';
+  readonly retryable = false;
+}
+/** An existing target role (not irsa-broker's) does not trust the binding's role. */
+export class TargetRoleUntrustedError extends BrokerError {
+  override readonly name = 'TargetRoleUntrusted';
+  readonly retryable = false;
+}
 export class KubernetesAccessDeniedError extends BrokerError {
   override readonly name = 'KubernetesAccessDenied';
   readonly retryable = false;

@@ -119,3 +119,18 @@ export interface IamManagedPolicies {
    */
   document(policyArn: string): Promise<PolicyDocument>;
 }
+
+/** IAM of a Pod Identity target role's account, as irsa-broker's access role there. */
+export interface TargetAccountIam {
+  roles: IamRoles;
+  policies: IamManagedPolicies;
+}
+
+export interface TargetAccounts {
+  /**
+   * IAM in `account`, acting as irsa-broker's access role there (sts:AssumeRole; the session is kept and
+   * renewed before it expires). Throws TargetAccountAccessDeniedError (the access role is missing or does
+   * not trust this broker), ThrottledError, TransientError.
+   */
+  iam(account: string): Promise<TargetAccountIam>;
+}

@@ -17,7 +17,12 @@ import { loadStateMachineDefinition } from '../../lib/local/state-machine-defini
 import type { BindingStore } from '../../lib/ports/binding-store.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { clusterInfo, FakeEksClusters, FakeEksPodIdentity } from '../support/fakes/fake-eks.js';
-import { FakeIamManagedPolicies, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
+import {
+  FakeIamManagedPolicies,
+  FakeIamRoles,
+  FakeOidcProviders,
+  FakeTargetAccounts,
+} from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
@@ -95,6 +100,7 @@ function world(
     roles,
     policies: new FakeIamManagedPolicies(),
     oidcProviders,
+    targetAccounts: new FakeTargetAccounts(),
     kubernetes: new FakeWorkloadClusters(k8s),
     keys: new WebCryptoServingKeyGenerator(),
   };

@@ -3,7 +3,12 @@ import { NotAllowedError, RoleConflictError } from '../../lib/domain/errors.js';
 import { BINDING_ID_TAG, MANAGED_BY_TAG, ownershipTags } from '../../lib/domain/ownership.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
 import { DEMO_ISSUER_HOST, demoCluster, demoOidcProvider } from '../support/fakes/cluster-facts.js';
-import { ACCOUNT_ID, FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.js';
+import {
+  ACCOUNT_ID,
+  FakeIamManagedPolicies,
+  FakeIamRoles,
+  FakeTargetAccounts,
+} from '../support/fakes/fake-iam.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { TEST_BOUNDARY_ARN, testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
@@ -39,7 +44,13 @@ describe('EnsureRole', () => {
     const binding = pendingBinding();
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
+    const result = await ensureRole(binding, cluster, provider, {
+      roles,
+      policies,
+      config,
+      store,
+      targetAccounts: new FakeTargetAccounts(),
+    });
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -61,7 +72,13 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ audience: 'my-audience' });
 
-    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
+    const result = await ensureRole(binding, cluster, provider, {
+      roles,
+      policies,
+      config,
+      store,
+      targetAccounts: new FakeTargetAccounts(),
+    });
 
     expect(result.trustPolicy.Statement[0]?.Condition.StringEquals[`${DEMO_ISSUER_HOST}:aud`]).toBe(
       'my-audience',
@@ -86,7 +103,13 @@ describe('EnsureRole', () => {
     const before = structuredClone(await roles.get(binding.roleName));
 
     // Act
-    const attempt = ensureRole(binding, cluster, provider, { roles, policies, config, store });
+    const attempt = ensureRole(binding, cluster, provider, {
+      roles,
+      policies,
+      config,
+      store,
+      targetAccounts: new FakeTargetAccounts(),
+    });
 
     // Assess
     await expect(attempt).rejects.toThrow(RoleConflictError);
@@ -106,6 +129,7 @@ describe('EnsureRole', () => {
     const attempt = ensureRole(binding, cluster, provider, {
       roles,
       policies,
+      targetAccounts: new FakeTargetAccounts(),
       config,
       store: new InMemoryBindingStore(owner),
     });
@@ -133,6 +157,7 @@ describe('EnsureRole', () => {
     const result = await ensureRole(binding, cluster, provider, {
       roles,
       policies,
+      targetAccounts: new FakeTargetAccounts(),
       config,
       store: new InMemoryBindingStore(failed),
     });
@@ -151,9 +176,15 @@ describe('EnsureRole', () => {
       tags: { [MANAGED_BY_TAG]: 'irsa-broker' },
     });
 
-    await expect(ensureRole(binding, cluster, provider, { roles, policies, config, store })).rejects.toThrow(
-      RoleConflictError,
-    );
+    await expect(
+      ensureRole(binding, cluster, provider, {
+        roles,
+        policies,
+        config,
+        store,
+        targetAccounts: new FakeTargetAccounts(),
+      }),
+    ).rejects.toThrow(RoleConflictError);
   });
 
   it('reconciles a role this binding owns: trust policy, tags, and attachments made to match', async () => {
@@ -174,7 +205,13 @@ describe('EnsureRole', () => {
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
+    const result = await ensureRole(binding, cluster, provider, {
+      roles,
+      policies,
+      config,
+      store,
+      targetAccounts: new FakeTargetAccounts(),
+    });
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -210,7 +247,13 @@ describe('EnsureRole', () => {
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, { roles, policies, config, store });
+    const result = await ensureRole(binding, cluster, provider, {
+      roles,
+      policies,
+      config,
+      store,
+      targetAccounts: new FakeTargetAccounts(),
+    });
 
     // Assess
     expect(result.detail).toMatch(/^unchanged /);
@@ -221,9 +264,15 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ roleName: 'AdminRole' });
 
-    await expect(ensureRole(binding, cluster, provider, { roles, policies, config, store })).rejects.toThrow(
-      NotAllowedError,
-    );
+    await expect(
+      ensureRole(binding, cluster, provider, {
+        roles,
+        policies,
+        config,
+        store,
+        targetAccounts: new FakeTargetAccounts(),
+      }),
+    ).rejects.toThrow(NotAllowedError);
     expect(roles.roles.size).toBe(0);
   });
 
@@ -231,7 +280,13 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ tags: { [BINDING_ID_TAG]: 'bnd_spoofed' } });
 
-    await ensureRole(binding, cluster, provider, { roles, policies, config, store });
+    await ensureRole(binding, cluster, provider, {
+      roles,
+      policies,
+      config,
+      store,
+      targetAccounts: new FakeTargetAccounts(),
+    });
 
     expect((await roles.get(binding.roleName))?.tags[BINDING_ID_TAG]).toBe(binding.id);
   });

@@ -4,7 +4,12 @@ import { ownershipTags } from '../../lib/domain/ownership.js';
 import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
 import { demoCluster, demoOidcProvider } from '../support/fakes/cluster-facts.js';
-import { ACCOUNT_ID, FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.js';
+import {
+  ACCOUNT_ID,
+  FakeIamManagedPolicies,
+  FakeIamRoles,
+  FakeTargetAccounts,
+} from '../support/fakes/fake-iam.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { TEST_BOUNDARY_ARN, testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
@@ -24,7 +29,13 @@ function world(env: Record<string, string> = {}) {
       { Sid: 'Helpers', Effect: 'Allow', Action: ['iam:*'], Resource: `arn:aws:iam::${ACCOUNT_ID}:role/*` },
     ],
   });
-  const deps = { roles, policies, config: testWorkflowConfig(env), store: new InMemoryBindingStore() };
+  const deps = {
+    roles,
+    policies,
+    config: testWorkflowConfig(env),
+    store: new InMemoryBindingStore(),
+    targetAccounts: new FakeTargetAccounts(),
+  };
   return { roles, policies, deps };
 }
 

@@ -4,19 +4,27 @@ import type { Binding } from '../../lib/domain/binding.js';
 import { VerificationFailedError } from '../../lib/domain/errors.js';
 import { ROLE_ARN_ANNOTATION } from '../../lib/domain/manifests/service-account.js';
 import { ownershipTags } from '../../lib/domain/ownership.js';
+import { targetBoundaryArn, targetRoleTrustPolicy } from '../../lib/domain/target-role.js';
 import {
   buildBindingTrustPolicy,
   buildTrustPolicy,
   targetRolePolicy,
 } from '../../lib/domain/trust-policy.js';
+import type { RoleState } from '../../lib/ports/iam.js';
 import { recordOutcome } from '../../lib/use-cases/bind/record-outcome.js';
 import { checkDrift } from '../../lib/use-cases/drift/check-drift.js';
 import { DEMO_ISSUER, demoCluster } from '../support/fakes/cluster-facts.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
 import { FakeEksPodIdentity } from '../support/fakes/fake-eks.js';
-import { ACCOUNT_ID, FakeIamRoles, FakeOidcProviders } from '../support/fakes/fake-iam.js';
+import {
+  ACCOUNT_ID,
+  FakeIamRoles,
+  FakeOidcProviders,
+  FakeTargetAccounts,
+} from '../support/fakes/fake-iam.js';
 import { FakeWorkloadCluster, FakeWorkloadClusters } from '../support/fakes/fake-workload-cluster.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
+import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
 const issuer = DEMO_ISSUER;
 const cluster = demoCluster;
@@ -66,8 +74,9 @@ function boundWorld() {
   );
   const store = new InMemoryBindingStore(binding);
   const deps = {
-    config: { permissionsBoundaryArn: boundary },
+    config: { ...testWorkflowConfig(), permissionsBoundaryArn: boundary },
     roles,
+    targetAccounts: new FakeTargetAccounts(),
     oidcProviders,
     podIdentity: new FakeEksPodIdentity(),
     kubernetes: new FakeWorkloadClusters(k8s),
@@ -414,28 +423,85 @@ describe('CheckDrift of a Pod Identity binding', () => {
     expect(await podIdentity.describeAssociation('us-east-1', 'demo', theirs.associationId)).toEqual(theirs);
   });
 
-  it('with a target role: reports and repairs a removed target-role permission and a dropped target', async () => {
+  /** A binding chaining into `target` in 444455556666, whose policies the target role carries. */
+  function targetWorld(target: string, owned: boolean) {
     const world = podIdentityWorld();
-    const target = 'arn:aws:iam::444455556666:role/reader';
     const binding = { ...world.binding, targetRoleArn: target };
+    // The first role only assumes the target role: no managed policies of its own.
+    world.roles.put({ ...(world.roles.roles.get(binding.roleName) as RoleState), attachedPolicyArns: [] });
+    void world.roles.putInlinePolicy(binding.roleName, 'irsa-broker-target-role', targetRolePolicy(target));
+    const targets = world.deps.targetAccounts as FakeTargetAccounts;
+    const peer = targets.of('444455556666');
+    const name = target.split('/').pop() as string;
+    const path = target.slice(target.indexOf(':role') + 5, target.lastIndexOf('/') + 1);
+    peer.roles.put({
+      name,
+      path,
+      trustPolicy: targetRoleTrustPolicy(world.role.arn),
+      tags: owned ? ownershipTags(binding.id) : {},
+      attachedPolicyArns: owned ? [...binding.policyArns] : [],
+      ...(owned
+        ? {
+            permissionsBoundaryArn: targetBoundaryArn(
+              world.deps.config.permissionsBoundaryArn,
+              '444455556666',
+            ),
+          }
+        : {}),
+    });
+    return { ...world, binding, peer, name };
+  }
+
+  it('with a target role: reports and repairs a removed target-role permission, a dropped target and an edited target role', async () => {
+    const target = 'arn:aws:iam::444455556666:role/irsa-broker/irsa-reader';
+    const world = targetWorld(target, true);
+    await world.roles.deleteInlinePolicy(world.binding.roleName, 'irsa-broker-target-role');
     await world.podIdentity.updateAssociation('us-east-1', 'demo', world.association.associationId, {
       targetRoleArn: null,
     });
+    // Someone widened the target role's trust and detached its policy in the target account.
+    await world.peer.roles.updateTrustPolicy(world.name, {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'sts:AssumeRole' },
+      ],
+    });
+    await world.peer.roles.detachPolicy(world.name, world.binding.policyArns[0] as string);
 
-    const repaired = await checkDrift(binding, world.piCluster, { repair: true }, world.deps);
+    const repaired = await checkDrift(world.binding, world.piCluster, { repair: true }, world.deps);
 
     expect(repaired.detail).toBe(
-      'drift in inlinePolicy.irsa-broker-target-role, podIdentityAssociation.targetRoleArn; ' +
-        'repaired target role permission, pod identity association',
+      'drift in inlinePolicy.irsa-broker-target-role, targetRole.trustPolicy, targetRole.policyArns, ' +
+        'podIdentityAssociation.targetRoleArn; repaired target role permission, target role, pod identity association',
     );
     expect(repaired.drift).toEqual([]);
-    expect(await world.roles.getInlinePolicy(binding.roleName, 'irsa-broker-target-role')).toEqual(
+    expect(await world.roles.getInlinePolicy(world.binding.roleName, 'irsa-broker-target-role')).toEqual(
       targetRolePolicy(target),
     );
+    const role = await world.peer.roles.get(world.name);
+    expect(role?.trustPolicy).toEqual(targetRoleTrustPolicy(world.role.arn));
+    expect(role?.attachedPolicyArns).toEqual(world.binding.policyArns);
     expect(
       (await world.podIdentity.describeAssociation('us-east-1', 'demo', world.association.associationId))
         ?.targetRoleArn,
     ).toBe(target);
+  });
+
+  it('with a target role it does not own: reports a trust that no longer admits the role and leaves it alone', async () => {
+    const target = 'arn:aws:iam::444455556666:role/payments-reader';
+    const world = targetWorld(target, false);
+    await world.peer.roles.updateTrustPolicy(
+      world.name,
+      targetRoleTrustPolicy('arn:aws:iam::111122223333:role/someone-else'),
+    );
+    world.peer.roles.writes.length = 0;
+
+    const attempt = checkDrift(world.binding, world.piCluster, { repair: true }, world.deps);
+
+    await expect(attempt).rejects.toThrow(/no longer works|targetRole.trustPolicy/);
+    expect(world.peer.roles.writes).toEqual([]);
+    const [item] = (await world.deps.store.get(world.binding.id))?.drift ?? [];
+    expect(item).toMatchObject({ what: 'targetRole.trustPolicy', expected: `admits ${world.role.arn}` });
   });
 
   it('reports an IRSA annotation on a pod-identity ServiceAccount: the SDKs would use it first', async () => {

@@ -6,7 +6,7 @@ import { ownershipTags } from '../../lib/domain/ownership.js';
 import { buildTrustPolicy } from '../../lib/domain/trust-policy.js';
 import { ensureRole } from '../../lib/use-cases/bind/ensure-role.js';
 import { demoCluster, demoOidcProvider } from '../support/fakes/cluster-facts.js';
-import { FakeIamManagedPolicies, FakeIamRoles } from '../support/fakes/fake-iam.js';
+import { FakeIamManagedPolicies, FakeIamRoles, FakeTargetAccounts } from '../support/fakes/fake-iam.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
 import { TEST_BOUNDARY_ARN, testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
@@ -31,6 +31,7 @@ function boundRole(binding: Binding, tags: Record<string, string>) {
     policies: new FakeIamManagedPolicies(),
     config: testWorkflowConfig(),
     store: new InMemoryBindingStore(binding),
+    targetAccounts: new FakeTargetAccounts(),
   };
   return { roles, deps };
 }

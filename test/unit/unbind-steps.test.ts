@@ -15,8 +15,9 @@ import { managersOwning, otherManagers } from '../../lib/use-cases/unbind/manage
 import { removeServiceAccountBinding } from '../../lib/use-cases/unbind/remove-service-account-binding.js';
 import { runUnbindStep } from '../../lib/use-cases/unbind/run-unbind-step.js';
 import { FakeClock } from '../support/fakes/fake-clock.js';
-import { FakeIamRoles } from '../support/fakes/fake-iam.js';
+import { FakeIamRoles, FakeTargetAccounts } from '../support/fakes/fake-iam.js';
 import { InMemoryBindingStore, pendingBinding } from '../support/fakes/in-memory-binding-store.js';
+import { testWorkflowConfig } from '../support/fakes/workflow-config.js';
 
 const ROLE_ARN_KEY = 'eks.amazonaws.com/role-arn';
 const ROLE_PATH = '/irsa-broker/';
@@ -126,7 +127,11 @@ describe('DeleteRole', () => {
     const roles = new FakeIamRoles();
     ownedRole(roles, b);
 
-    const outcome = await deleteRole(b, b.roleName, { roles, config: { rolePath: ROLE_PATH } });
+    const outcome = await deleteRole(b, b.roleName, {
+      roles,
+      targetAccounts: new FakeTargetAccounts(),
+      config: { ...testWorkflowConfig(), rolePath: ROLE_PATH },
+    });
 
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.detail).toContain('after detaching 1 managed policy');
@@ -146,7 +151,11 @@ describe('DeleteRole', () => {
     const roles = new FakeIamRoles();
     const role = ownedRole(roles, b, tags());
 
-    const outcome = await deleteRole(b, b.roleName, { roles, config: { rolePath: ROLE_PATH } });
+    const outcome = await deleteRole(b, b.roleName, {
+      roles,
+      targetAccounts: new FakeTargetAccounts(),
+      config: { ...testWorkflowConfig(), rolePath: ROLE_PATH },
+    });
 
     expect(outcome).toEqual({ status: 'SKIPPED', detail: expect.stringContaining(why) });
     expect(await roles.get(b.roleName)).toEqual(role);
@@ -158,7 +167,11 @@ describe('DeleteRole', () => {
     const roles = new FakeIamRoles();
     ownedRole(roles, b, ownershipTags(b.id), '/');
 
-    const outcome = await deleteRole(b, b.roleName, { roles, config: { rolePath: ROLE_PATH } });
+    const outcome = await deleteRole(b, b.roleName, {
+      roles,
+      targetAccounts: new FakeTargetAccounts(),
+      config: { ...testWorkflowConfig(), rolePath: ROLE_PATH },
+    });
 
     expect(outcome.status).toBe('SKIPPED');
     expect(outcome.detail).toContain('not irsa-broker');
@@ -175,7 +188,11 @@ describe('DeleteRole', () => {
       await roles.tag(name, ownershipTags('b-newer'));
     };
 
-    const outcome = await deleteRole(b, b.roleName, { roles, config: { rolePath: ROLE_PATH } });
+    const outcome = await deleteRole(b, b.roleName, {
+      roles,
+      targetAccounts: new FakeTargetAccounts(),
+      config: { ...testWorkflowConfig(), rolePath: ROLE_PATH },
+    });
 
     expect(outcome.status).toBe('SKIPPED');
     expect(outcome.detail).toContain('changed hands');
@@ -186,7 +203,8 @@ describe('DeleteRole', () => {
     const b = binding();
     const outcome = await deleteRole(b, b.roleName, {
       roles: new FakeIamRoles(),
-      config: { rolePath: ROLE_PATH },
+      targetAccounts: new FakeTargetAccounts(),
+      config: { ...testWorkflowConfig(), rolePath: ROLE_PATH },
     });
     expect(outcome).toEqual({ status: 'SKIPPED', detail: `IAM role ${b.roleName} does not exist` });
   });

@@ -20,8 +20,9 @@ import {
   targetRolePolicy,
 } from '../../domain/trust-policy.js';
 import type { BindingStore } from '../../ports/binding-store.js';
-import type { IamManagedPolicies, IamRoles, RoleState, Tags } from '../../ports/iam.js';
+import type { IamManagedPolicies, IamRoles, RoleState, Tags, TargetAccounts } from '../../ports/iam.js';
 import type { ClusterFacts, OidcProviderFacts, RoleFacts } from './bind-state.js';
+import { ensureTargetRole } from './ensure-target-role.js';
 
 export interface EnsureRoleDeps {
   roles: IamRoles;
@@ -29,6 +30,8 @@ export interface EnsureRoleDeps {
   policies: IamManagedPolicies;
   /** To tell whether the binding that owns an existing role still holds it. */
   store: Pick<BindingStore, 'get'>;
+  /** IAM in a target role's account (bindings with a targetRoleArn). */
+  targetAccounts: TargetAccounts;
   config: {
     rolePath: string;
     roleNamePrefix: string;
@@ -64,6 +67,14 @@ async function claimRole(role: RoleState, binding: Binding, store: EnsureRoleDep
     `IAM role ${role.name} (${role.arn}) already exists and ${whose}; it was left unchanged. ` +
       'Choose another roleName, or remove that role first',
   );
+}
+
+/**
+ * The managed policies the binding's own role carries: the requested ones, unless the pods chain into a
+ * target role, which then carries them (the first role only needs to assume it).
+ */
+export function ownPolicyArns(binding: Pick<Binding, 'policyArns' | 'targetRoleArn'>): string[] {
+  return binding.targetRoleArn === undefined ? binding.policyArns : [];
 }
 
 /** Makes an owned role match the binding; returns what changed. */
@@ -107,7 +118,8 @@ async function reconcile(
     await roles.update(role.name, change);
     changes.push(Object.keys(change).join(' and '));
   }
-  for (const arn of role.attachedPolicyArns.filter((a) => !binding.policyArns.includes(a))) {
+  const wanted = ownPolicyArns(binding);
+  for (const arn of role.attachedPolicyArns.filter((a) => !wanted.includes(a))) {
     await roles.detachPolicy(role.name, arn);
     changes.push(`detached ${arn}`);
   }
@@ -162,7 +174,7 @@ export async function ensureRole(
   const { policy: trustPolicy, expected } = bindingTrust(binding, cluster, mode, oidcProvider?.arn);
   assertExactTrustPolicy(trustPolicy, expected);
   // Read every policy before the first write, so a refused one leaves nothing half made.
-  for (const policyArn of binding.policyArns) {
+  for (const policyArn of ownPolicyArns(binding)) {
     assertPolicyDoesNotGrantIam(policyArn, await deps.policies.document(policyArn));
   }
 
@@ -199,7 +211,7 @@ export async function ensureRole(
     }
   }
   // Attaching is idempotent; attach every one so a retry after a partial failure completes the set.
-  for (const policyArn of binding.policyArns) {
+  for (const policyArn of ownPolicyArns(binding)) {
     await deps.roles.attachPolicy(role.name, policyArn);
   }
   let target = '';
@@ -211,6 +223,7 @@ export async function ensureRole(
       await deps.roles.putInlinePolicy(role.name, TARGET_ROLE_POLICY_NAME, wanted);
       target = `; may assume target role ${binding.targetRoleArn}`;
     }
+    target += await ensureTargetRole(binding, role.arn, deps);
   }
   return {
     status: 'SUCCEEDED',

@@ -12,7 +12,7 @@ import {
   usesIrsa,
   usesPodIdentity,
 } from '../../domain/binding.js';
-import { VerificationFailedError } from '../../domain/errors.js';
+import { RoleConflictError, TargetRoleUntrustedError, VerificationFailedError } from '../../domain/errors.js';
 import { buildServiceAccount, ROLE_ARN_ANNOTATION } from '../../domain/manifests/service-account.js';
 import { ownerOf, ownershipTags } from '../../domain/ownership.js';
 import {
@@ -24,23 +24,25 @@ import {
 import type { BindingStore } from '../../ports/binding-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EksPodIdentity, PodIdentityAssociation } from '../../ports/eks.js';
-import type { IamOidcProviders, IamRoles, RoleState } from '../../ports/iam.js';
+import type { IamOidcProviders, IamRoles, RoleState, TargetAccounts } from '../../ports/iam.js';
 import type { KubernetesCluster, KubernetesClusters } from '../../ports/kubernetes.js';
 import type { AssociationFacts, ClusterFacts, OidcProviderFacts, RoleFacts } from '../bind/bind-state.js';
 import { associationRequestToken } from '../bind/ensure-pod-identity-association.js';
-import { bindingTrust } from '../bind/ensure-role.js';
+import { bindingTrust, ownPolicyArns } from '../bind/ensure-role.js';
+import { ensureTargetRole, type TargetRoleDeps, targetRoleDrift } from '../bind/ensure-target-role.js';
 
 export interface CheckDriftDeps {
-  /** The boundary every role of this deployment must carry. */
-  config: { permissionsBoundaryArn: string };
+  /** The boundary every role of this deployment must carry; where and how target roles are made. */
+  config: TargetRoleDeps['config'];
   roles: IamRoles;
+  targetAccounts: TargetAccounts;
   oidcProviders: IamOidcProviders;
   podIdentity: Pick<
     EksPodIdentity,
     'describeAssociation' | 'findAssociation' | 'createAssociation' | 'updateAssociation'
   >;
   kubernetes: KubernetesClusters;
-  store: Pick<BindingStore, 'recordDrift'>;
+  store: Pick<BindingStore, 'recordDrift' | 'get'>;
   clock: Pick<Clock, 'now'>;
 }
 
@@ -58,6 +60,8 @@ interface Live {
   role?: RoleState;
   /** The role is this binding's: repairs may touch it. */
   owned: boolean;
+  /** The pods can chain into the target role (true without one). */
+  targetWorks: boolean;
   serviceAccountAnnotation?: string | null;
   oidcProviderArn?: string;
   /** pod-identity and both: the service account's association, if any. */
@@ -176,7 +180,7 @@ async function inspect(
       drift.push({ what: 'maxSessionDuration', expected: duration, actual: role.maxSessionDuration });
     }
     const attached = sorted(role.attachedPolicyArns);
-    const wanted = sorted(binding.policyArns);
+    const wanted = sorted(ownPolicyArns(binding));
     if (attached.join('\n') !== wanted.join('\n')) {
       drift.push({ what: 'policyArns', expected: wanted, actual: attached });
     }
@@ -193,6 +197,8 @@ async function inspect(
       }
     }
   }
+  const target = await targetRoleDrift(binding, roleArn, deps);
+  drift.push(...target.drift);
 
   const sa = await k8s.get({
     apiVersion: 'v1',
@@ -233,6 +239,7 @@ async function inspect(
   return {
     drift,
     owned,
+    targetWorks: target.works,
     ...(association ? { association } : {}),
     ...(role ? { role } : {}),
     ...(annotation === undefined ? {} : { serviceAccountAnnotation: annotation }),
@@ -271,11 +278,12 @@ async function repair(
       await deps.roles.update(role.name, { maxSessionDuration: duration });
       done.push('max session duration');
     }
-    for (const arn of binding.policyArns.filter((a) => !role.attachedPolicyArns.includes(a))) {
+    const own = ownPolicyArns(binding);
+    for (const arn of own.filter((a) => !role.attachedPolicyArns.includes(a))) {
       await deps.roles.attachPolicy(role.name, arn);
       done.push(`attached ${arn}`);
     }
-    for (const arn of role.attachedPolicyArns.filter((a) => !binding.policyArns.includes(a))) {
+    for (const arn of role.attachedPolicyArns.filter((a) => !own.includes(a))) {
       await deps.roles.detachPolicy(role.name, arn);
       done.push(`detached ${arn}`);
     }
@@ -289,6 +297,16 @@ async function repair(
         targetRolePolicy(binding.targetRoleArn),
       );
       done.push('target role permission');
+    }
+    if (live.drift.some((d) => d.what.startsWith('targetRole'))) {
+      try {
+        await ensureTargetRole(binding, roleArn, deps);
+        done.push('target role');
+      } catch (error) {
+        // A target role that is not ours and no longer trusts the binding's role stays as its owner left it.
+        if (!(error instanceof TargetRoleUntrustedError) && !(error instanceof RoleConflictError))
+          throw error;
+      }
     }
   }
   const saMissing = live.serviceAccountAnnotation === undefined;
@@ -385,7 +403,7 @@ export async function checkDrift(
   const associationWorks =
     !usesPodIdentity(mode) ||
     (live.association !== undefined && associationDrift(live.association, binding, roleArn).length === 0);
-  if (!live.role || !live.owned || !expectedTrust || !associationWorks) {
+  if (!live.role || !live.owned || !expectedTrust || !associationWorks || !live.targetWorks) {
     // Without its own role there is nothing a test pod could prove.
     throw new VerificationFailedError(`Binding ${binding.id} no longer works: ${summary}`);
   }

@@ -3,14 +3,17 @@
 // delete; a role tagged for another binding, or by no one, is never touched.
 import type { Binding } from '../../domain/binding.js';
 import { ownerOf } from '../../domain/ownership.js';
-import type { IamRoles, RoleState } from '../../ports/iam.js';
+import type { IamRoles, RoleState, TargetAccounts } from '../../ports/iam.js';
+import { deleteTargetRole, type TargetRoleDeps } from '../bind/ensure-target-role.js';
 import type { UnbindOutcome } from './unbind-state.js';
 
 const policiesCount = (n: number) => `${n} managed ${n === 1 ? 'policy' : 'policies'}`;
 
 export interface DeleteRoleDeps {
   roles: IamRoles;
-  config: { rolePath: string };
+  /** IAM in a target role's account: a target role this binding created goes with its role. */
+  targetAccounts: TargetAccounts;
+  config: TargetRoleDeps['config'];
 }
 
 /** Why the role is not this binding's to delete, or undefined when it is. */
@@ -29,6 +32,21 @@ function notOurs(role: RoleState, binding: Binding, rolePath: string): string | 
 }
 
 export async function deleteRole(
+  binding: Binding,
+  roleName: string,
+  deps: DeleteRoleDeps,
+): Promise<UnbindOutcome> {
+  // The target role first: it is this binding's alone, whatever became of the binding's own role.
+  const target = await deleteTargetRole(binding, deps);
+  const outcome = await deleteOwnRole(binding, roleName, deps);
+  if (target.detail === '') return outcome;
+  return {
+    status: target.deleted ? 'SUCCEEDED' : outcome.status,
+    detail: `${outcome.detail}${target.detail}`,
+  };
+}
+
+async function deleteOwnRole(
   binding: Binding,
   roleName: string,
   deps: DeleteRoleDeps,

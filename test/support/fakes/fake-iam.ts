@@ -4,6 +4,7 @@ import {
   NotFoundError,
   PolicyNotFoundError,
   RoleConflictError,
+  TargetAccountAccessDeniedError,
 } from '../../../lib/domain/errors.js';
 import type {
   IamManagedPolicies,
@@ -14,6 +15,8 @@ import type {
   RoleSpec,
   RoleState,
   Tags,
+  TargetAccountIam,
+  TargetAccounts,
 } from '../../../lib/ports/iam.js';
 
 export const ACCOUNT_ID = '111122223333';
@@ -60,10 +63,13 @@ export class FakeIamRoles implements IamRoles {
   /** Every mutating call, for asserting that a role was left alone. */
   readonly writes: string[] = [];
 
+  /** `accountId`: the account the roles are in (another one for a target account's IAM). */
+  constructor(readonly accountId = ACCOUNT_ID) {}
+
   put(role: Partial<RoleState> & { name: string; trustPolicy: PolicyDocument }): RoleState {
     const path = role.path ?? '/';
     const state: RoleState = {
-      arn: `arn:aws:iam::${ACCOUNT_ID}:role${path}${role.name}`,
+      arn: `arn:aws:iam::${this.accountId}:role${path}${role.name}`,
       path,
       tags: {},
       attachedPolicyArns: [],
@@ -192,5 +198,30 @@ export class FakeIamManagedPolicies implements IamManagedPolicies {
     const document = this.documents.get(policyArn);
     if (!document) throw new PolicyNotFoundError(`no policy ${policyArn}`);
     return structuredClone(document);
+  }
+}
+
+/** Target accounts' IAM in memory: each account its own roles and policies; `unreachable` ones refuse us. */
+export class FakeTargetAccounts implements TargetAccounts {
+  readonly accounts = new Map<string, { roles: FakeIamRoles; policies: FakeIamManagedPolicies }>();
+  /** Accounts without irsa-broker's access role (AssumeRole is refused). */
+  readonly unreachable = new Set<string>();
+
+  of(account: string): { roles: FakeIamRoles; policies: FakeIamManagedPolicies } {
+    let iam = this.accounts.get(account);
+    if (!iam) {
+      iam = { roles: new FakeIamRoles(account), policies: new FakeIamManagedPolicies() };
+      this.accounts.set(account, iam);
+    }
+    return iam;
+  }
+
+  async iam(account: string): Promise<TargetAccountIam> {
+    if (this.unreachable.has(account)) {
+      throw new TargetAccountAccessDeniedError(
+        `sts:AssumeRole on arn:aws:iam::${account}:role/irsa-broker-target-access failed: AccessDenied`,
+      );
+    }
+    return this.of(account);
   }
 }
