@@ -78,6 +78,14 @@ const tenantSchema = z.strictObject({
     z.array(z.string().check(z.regex(/^\d{12}$/, { error: 'targetAccounts are 12-digit AWS account ids' }))),
     [],
   ),
+  existingTargetRoleAccounts: z._default(
+    z.array(
+      z
+        .string()
+        .check(z.regex(/^\d{12}$/, { error: 'existingTargetRoleAccounts are 12-digit AWS account ids' })),
+    ),
+    [],
+  ),
 });
 
 export const AccessPolicySchema = z.strictObject({

@@ -4,6 +4,7 @@ import { IRSA_ONLY_FIELDS, REQUESTED_MODES } from './binding.js';
 import { CALLBACK_URL_MAX_LENGTH } from './callback-url.js';
 import { type FieldIssue, InputError } from './errors.js';
 import {
+  accountOfArn,
   CLUSTER_NAME_MAX,
   CLUSTER_NAME_PATTERN,
   DNS1123_LABEL_MAX,
@@ -237,6 +238,20 @@ export const CreateBindingRequestSchema = CreateBindingRequestFields.check(
         path: ['targetRoleArn'],
         input: request.targetRoleArn,
         message: `targetRoleArn works through EKS Pod Identity only; set mode to pod-identity (or leave it out), not ${request.mode}`,
+      });
+    }
+    if (request.targetRoleArn !== undefined) {
+      // The target role carries the policies, and IAM attaches only its own account's or AWS's.
+      const targetAccount = accountOfArn(request.targetRoleArn);
+      (request.policyArns ?? []).forEach((arn, index) => {
+        const account = /^arn:[^:]+:iam::([^:]*):/.exec(arn)?.[1];
+        if (account === 'aws' || account === targetAccount) return;
+        context.addIssue({
+          code: 'custom',
+          path: ['policyArns', index],
+          input: arn,
+          message: `with a targetRoleArn the policies go on the target role in ${targetAccount}: name AWS managed policies or ${targetAccount}'s, not ${account}'s`,
+        });
       });
     }
     // A target role makes auto mean pod-identity.

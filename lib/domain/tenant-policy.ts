@@ -19,6 +19,11 @@ export interface TenantRules {
   allowWildcardSubjects: boolean;
   /** Accounts whose roles the tenant may name as a Pod Identity targetRoleArn; none by default. */
   targetAccounts: readonly string[];
+  /**
+   * Of those, the accounts where the tenant may name a role irsa-broker did not create (its trust is then
+   * only checked, never changed); elsewhere irsa-broker creates the target role. None by default.
+   */
+  existingTargetRoleAccounts: readonly string[];
 }
 
 export interface TenantPolicy {
@@ -198,6 +203,22 @@ export function authorizeBind(
     `The access policy refuses this binding: ${refusals.map((r) => `${r.rule}: ${r.reason}`).join('; ')}. Change the request to fit your tenant's rules, or ask the platform team to extend them.`,
     first.rule,
   );
+}
+
+/**
+ * Whether a new binding with a target role may use one irsa-broker did not create: admins may; a tenant
+ * where its rules list the role's account in existingTargetRoleAccounts.
+ */
+export function mayUseExistingTargetRole(
+  caller: Caller,
+  tenantName: string | undefined,
+  targetRoleArn: string,
+  policy: TenantPolicy,
+): boolean {
+  if (caller.admin) return true;
+  const tenant = policy.tenants.find((candidate) => candidate.name === tenantName);
+  const account = accountOfArn(targetRoleArn) ?? '';
+  return tenant?.existingTargetRoleAccounts.includes(account) ?? false;
 }
 
 /**

@@ -20,6 +20,11 @@ export interface CreateBindingCommand {
    * belongs to, or throws NotAllowedError. The HTTP edge always passes it.
    */
   authorize?: (request: ParsedBindingRequest) => string | undefined;
+  /**
+   * Whether the binding (of `tenant`) may use a target role irsa-broker did not create; absent: it may
+   * not (irsa-broker then creates the target role, and refuses an existing one that is not its own).
+   */
+  mayUseExistingTargetRole?: (targetRoleArn: string, tenant: string | undefined) => boolean;
 }
 
 export type ParsedBindingRequest = ReturnType<typeof parseCreateBindingRequest>;
@@ -80,6 +85,10 @@ export async function createBinding(
     updatedAt: at,
     createdBy: command.createdBy,
     ...(tenant === undefined ? {} : { tenant }),
+    ...(request.targetRoleArn !== undefined &&
+    command.mayUseExistingTargetRole?.(request.targetRoleArn, tenant)
+      ? { allowExistingTargetRole: true }
+      : {}),
     steps: BIND_STEPS.map((name) => ({ name, status: 'PENDING' })),
   };
 

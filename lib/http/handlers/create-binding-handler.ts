@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { CallbackPolicy } from '../../domain/callback-url.js';
-import { authorizeBind, bindRequestView } from '../../domain/tenant-policy.js';
+import { authorizeBind, bindRequestView, mayUseExistingTargetRole } from '../../domain/tenant-policy.js';
 import type { ApiPorts } from '../../ports/api-ports.js';
 import { createBinding } from '../../use-cases/create-binding.js';
 import type { AccessControl } from '../auth/access-control.js';
@@ -35,6 +35,8 @@ export function createBindingHandler(
           body: event.jsonBody,
           createdBy: caller.subject,
           authorize: (request) => authorizeBind(caller, bindRequestView(request), deps.access.policy),
+          mayUseExistingTargetRole: (targetRoleArn, tenant) =>
+            mayUseExistingTargetRole(caller, tenant, targetRoleArn, deps.access.policy),
           ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
         },
         deps,
