@@ -470,6 +470,44 @@ describe('sandbox endpoints: the signing key decides the account', () => {
     expect(body).toContain(`<Account>${PEER}</Account>`);
   });
 
+  it('verifies an EKS bearer token signed with the linked account’s keys as that account’s principal', async () => {
+    const presign = async (credentials: SandboxCredentials) => {
+      const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'sts', sha256: Sha256 });
+      const signed = await signer.presign(
+        new HttpRequest({
+          method: 'GET',
+          protocol: 'https:',
+          hostname: 'sts.us-east-1.amazonaws.com',
+          path: '/',
+          query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+          headers: { host: 'sts.us-east-1.amazonaws.com', 'x-k8s-aws-id': 'demo' },
+        }),
+        { expiresIn: 60 },
+      );
+      const url = new URL('https://sts.us-east-1.amazonaws.com/');
+      for (const [key, value] of Object.entries(signed.query ?? {})) url.searchParams.set(key, String(value));
+      return url.toString();
+    };
+    const headers = { host: 'sts.us-east-1.amazonaws.com', 'x-k8s-aws-id': 'demo' };
+
+    const peerToken = await main.sts.verifyPresignedGetCallerIdentity({
+      url: await presign(peer.brokerCredentials),
+      headers,
+    });
+    const unknownToken = await main.sts.verifyPresignedGetCallerIdentity({
+      url: await presign({ accessKeyId: 'ASIAAAAAAAAAAAAAAAAA', secretAccessKey: 'x', sessionToken: 'y' }),
+      headers,
+    });
+
+    expect(peerToken.ok && peerToken.identity.arn).toBe(
+      `arn:aws:sts::${PEER}:assumed-role/irsa-broker-local/irsa-broker`,
+    );
+    expect(unknownToken).toEqual({
+      ok: false,
+      error: expect.objectContaining({ code: 'InvalidClientTokenId', httpStatus: 403 }),
+    });
+  });
+
   it('keeps peer-issued sessions working through a snapshot and restore of both accounts', async () => {
     const { iam } = {
       iam: new IAMClient({

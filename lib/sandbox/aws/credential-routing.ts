@@ -5,7 +5,12 @@
 import type { CredentialStore } from './credential-store.js';
 import type { PeerAccount } from './peer-account.js';
 import type { WireResponse } from './query-protocol.js';
-import { type IncomingRequest, parseCredentialScope, scopeOfAuthorization } from './sigv4-verifier.js';
+import {
+  type IncomingRequest,
+  parseCredentialScope,
+  type SigningKeys,
+  scopeOfAuthorization,
+} from './sigv4-verifier.js';
 
 type Endpoint = (request: IncomingRequest) => Promise<WireResponse>;
 
@@ -35,5 +40,23 @@ export function routeByCredentials(
       if (peer.credentials.find(keyId)) return peer.serve(request);
     }
     return own(request);
+  };
+}
+
+/** This account's keys, then those of the accounts linked to it: what a global STS would accept. */
+export function keysAcrossLinkedAccounts(
+  ownKeys: CredentialStore,
+  linked: () => Iterable<PeerAccount>,
+): SigningKeys {
+  return {
+    find(accessKeyId) {
+      const own = ownKeys.find(accessKeyId);
+      if (own) return own;
+      for (const peer of linked()) {
+        const found = peer.credentials.find(accessKeyId);
+        if (found) return found;
+      }
+      return undefined;
+    },
   };
 }

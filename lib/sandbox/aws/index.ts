@@ -34,7 +34,7 @@ import { createAwsEndpoint } from './aws-endpoint.js';
 import { AwsServiceError } from './aws-service-error.js';
 import { callerPolicies, createCallerAuthorization } from './caller-authorization.js';
 import { createClusterSts } from './cluster-sts.js';
-import { routeByCredentials } from './credential-routing.js';
+import { keysAcrossLinkedAccounts, routeByCredentials } from './credential-routing.js';
 import { CredentialStore, type SandboxCredentials } from './credential-store.js';
 import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
 import { addonStatus, newAddon, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
@@ -297,6 +297,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
   const endpoint = routeByCredentials(ownEndpoint, credentials, () => peers.values());
   const sts = createClusterSts({
     ...webIdentity,
+    tokenSigningKeys: keysAcrossLinkedAccounts(credentials, () => peers.values()),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.counter ? { counter: options.counter } : {}),
     sleep,
