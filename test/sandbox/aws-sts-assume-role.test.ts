@@ -198,6 +198,36 @@ describe('sandbox STS AssumeRole across linked accounts', () => {
     expect(operator.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${PEER}:assumed-role/operator-only/op`);
   });
 
+  it('matches aws:PrincipalArn to the caller’s role, and a role ARN only with its path', async () => {
+    const admin = iam(peer.brokerCredentials);
+    const { Role } = await admin.send(
+      new CreateRoleCommand({
+        RoleName: 'pinned',
+        Path: '/brokers/',
+        AssumeRolePolicyDocument: trustPolicy({
+          Principal: { AWS: `arn:aws:iam::${MAIN}:root` },
+          Condition: { ArnEquals: { 'aws:PrincipalArn': BROKER_ROLE } },
+        }),
+      }),
+    );
+
+    const broker = await assume(main.brokerCredentials, { RoleArn: Role!.Arn!, RoleSessionName: 'broker' });
+    const operator = await failure(
+      assume(main.operatorCredentials, { RoleArn: Role!.Arn!, RoleSessionName: 'op' }),
+    );
+    const withoutPath = await failure(
+      assume(main.brokerCredentials, {
+        RoleArn: `arn:aws:iam::${PEER}:role/pinned`,
+        RoleSessionName: 'broker',
+      }),
+    );
+
+    expect(Role?.Arn).toBe(`arn:aws:iam::${PEER}:role/brokers/pinned`);
+    expect(broker.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${PEER}:assumed-role/pinned/broker`);
+    expect(operator.name).toBe('AccessDenied');
+    expect(withoutPath.message).toBe(deniedMessage(BROKER_SESSION, `arn:aws:iam::${PEER}:role/pinned`));
+  });
+
   it('admits only the right ExternalId when the trust requires one', async () => {
     const roleArn = await createRole(
       peer,

@@ -82,7 +82,10 @@ export function assumeRole(
 
   const policies = deps.callerPolicies(caller);
   const context: Record<string, string | string[]> = {
-    'aws:PrincipalArn': policies?.role.arn ?? caller.arn,
+    // The caller's role ARN (with its path); from the session ARN alone once that role is gone.
+    'aws:PrincipalArn':
+      policies?.role.arn ??
+      caller.arn.replace(/^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/.*$/, 'arn:aws:iam::$1:role/$2'),
     'aws:PrincipalAccount': caller.account,
     'aws:PrincipalType': 'AssumedRole',
     'aws:userid': caller.userId,
