@@ -9,6 +9,7 @@ import type { AssumeRoleInput } from './assume-role-input.js';
 import { AwsServiceError } from './aws-service-error.js';
 import type { CallerPolicies } from './caller-authorization.js';
 import { type CredentialStore, issueRoleSession, type SandboxCredentials } from './credential-store.js';
+import type { PeerAccount } from './peer-account.js';
 
 export interface AssumeRoleDeps {
   accountId: string;
@@ -18,9 +19,7 @@ export interface AssumeRoleDeps {
   /** The caller's own permissions (its role in this account); undefined once that role is gone. */
   callerPolicies(caller: CallerIdentity): CallerPolicies | undefined;
   /** A linked sandbox account a role ARN may name. */
-  peerAccount?(
-    accountId: string,
-  ): { accountId: string; state(): AccountState; credentials: CredentialStore } | undefined;
+  peerAccount?(accountId: string): Omit<PeerAccount, 'serve'> | undefined;
 }
 
 export interface AssumeRoleResult {
