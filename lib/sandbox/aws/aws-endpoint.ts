@@ -23,7 +23,7 @@ import {
   verifyPresignedUrl,
   verifySignedRequest,
 } from './sigv4-verifier.js';
-import { type StsOperation, UNSIGNED_STS_OPERATIONS } from './sts-service.js';
+import { SELF_AUTHORIZED_STS_OPERATIONS, type StsOperation, UNSIGNED_STS_OPERATIONS } from './sts-service.js';
 
 export const IAM_NAMESPACE = 'https://iam.amazonaws.com/doc/2010-05-08/';
 export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
@@ -203,7 +203,7 @@ export function createAwsEndpoint(
     if (routed.service === 'sts') {
       const operation = deps.sts.get(routed.operation);
       if (!operation) throw invalidAction(routed.operation, 'STS');
-      authorize('*');
+      if (!SELF_AUTHORIZED_STS_OPERATIONS.has(routed.operation)) authorize('*');
       return queryResponse(routed.operation, STS_NAMESPACE, await operation(params, caller), id);
     }
     if (routed.service === 'events') {

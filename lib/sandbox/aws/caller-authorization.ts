@@ -3,7 +3,7 @@
 // iam-simulate; otherwise AccessDenied, worded as AWS words it.
 import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import type { CallerIdentity } from '../contracts.js';
-import type { AccountState } from './account-state.js';
+import type { AccountState, RoleRecord } from './account-state.js';
 import { AwsServiceError } from './aws-service-error.js';
 import { AWS_MANAGED_POLICIES } from './managed-policies.js';
 
@@ -27,10 +27,46 @@ function parsed(document: string): unknown {
   return JSON.parse(document);
 }
 
-export function createCallerAuthorization(deps: AuthorizationDeps): (request: AuthorizationRequest) => void {
-  const policyDocument = (arn: string): string | undefined =>
-    AWS_MANAGED_POLICIES.get(arn)?.document ?? deps.state().customerPolicies[arn]?.document;
+export interface NamedPolicy {
+  name: string;
+  policy: unknown;
+}
 
+/** A signed caller's own permissions: its role's policies and permissions boundary, as iam-simulate takes them. */
+export interface CallerPolicies {
+  role: RoleRecord;
+  identityPolicies: NamedPolicy[];
+  permissionBoundaryPolicies?: NamedPolicy[];
+}
+
+/** The policies of the role an assumed-role session of this account acts as; undefined once the role is gone. */
+export function callerPolicies(deps: AuthorizationDeps, caller: CallerIdentity): CallerPolicies | undefined {
+  const state = deps.state();
+  const policyDocument = (arn: string): string | undefined =>
+    AWS_MANAGED_POLICIES.get(arn)?.document ?? state.customerPolicies[arn]?.document;
+  const roleName = new RegExp(`^arn:aws:sts::${deps.accountId}:assumed-role/([\\w+=,.@-]+)/`).exec(
+    caller.arn,
+  )?.[1];
+  const role = roleName ? state.roles[roleName] : undefined;
+  if (!role) return undefined;
+  const identityPolicies = [
+    ...role.attachedPolicyArns.flatMap((arn) => {
+      const document = policyDocument(arn);
+      return document ? [{ name: arn, policy: parsed(document) }] : [];
+    }),
+    ...Object.entries(role.inlinePolicies).map(([name, document]) => ({ name, policy: parsed(document) })),
+  ];
+  const boundary = role.permissionsBoundaryArn ? policyDocument(role.permissionsBoundaryArn) : undefined;
+  return {
+    role,
+    identityPolicies,
+    ...(boundary
+      ? { permissionBoundaryPolicies: [{ name: role.permissionsBoundaryArn!, policy: parsed(boundary) }] }
+      : {}),
+  };
+}
+
+export function createCallerAuthorization(deps: AuthorizationDeps): (request: AuthorizationRequest) => void {
   return ({ caller, service, operation, resource }) => {
     const action = `${service}:${operation}`;
     if (ALWAYS_ALLOWED.has(action)) return;
@@ -40,21 +76,11 @@ export function createCallerAuthorization(deps: AuthorizationDeps): (request: Au
         `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${resource} because ${why}`,
         403,
       );
-    const roleName = new RegExp(`^arn:aws:sts::${deps.accountId}:assumed-role/([\\w+=,.@-]+)/`).exec(
-      caller.arn,
-    )?.[1];
-    const role = roleName ? deps.state().roles[roleName] : undefined;
-    if (!role) throw denied('no identity-based policy allows the action (the role no longer exists)');
+    const policies = callerPolicies(deps, caller);
+    if (!policies) throw denied('no identity-based policy allows the action (the role no longer exists)');
+    const { role, identityPolicies, permissionBoundaryPolicies } = policies;
 
-    const identityPolicies = [
-      ...role.attachedPolicyArns.flatMap((arn) => {
-        const document = policyDocument(arn);
-        return document ? [{ name: arn, policy: parsed(document) }] : [];
-      }),
-      ...Object.entries(role.inlinePolicies).map(([name, document]) => ({ name, policy: parsed(document) })),
-    ];
-    const boundary = role.permissionsBoundaryArn ? policyDocument(role.permissionsBoundaryArn) : undefined;
-    const simulate = (permissionBoundaryPolicies?: { name: string; policy: unknown }[]) =>
+    const simulate = (boundaryPolicies?: NamedPolicy[]) =>
       runUnsafeSimulation(
         {
           request: {
@@ -66,7 +92,7 @@ export function createCallerAuthorization(deps: AuthorizationDeps): (request: Au
           identityPolicies,
           serviceControlPolicies: [],
           resourceControlPolicies: [],
-          ...(permissionBoundaryPolicies ? { permissionBoundaryPolicies } : {}),
+          ...(boundaryPolicies ? { permissionBoundaryPolicies: boundaryPolicies } : {}),
         },
         {},
       );
@@ -75,10 +101,7 @@ export function createCallerAuthorization(deps: AuthorizationDeps): (request: Au
     if (identityOnly === 'ExplicitlyDenied')
       throw denied('with an explicit deny in an identity-based policy');
     if (identityOnly !== 'Allowed') throw denied(`no identity-based policy allows the ${action} action`);
-    if (
-      boundary &&
-      simulate([{ name: role.permissionsBoundaryArn!, policy: parsed(boundary) }]) !== 'Allowed'
-    ) {
+    if (permissionBoundaryPolicies && simulate(permissionBoundaryPolicies) !== 'Allowed') {
       throw denied(`no permissions boundary allows the ${action} action`);
     }
   };

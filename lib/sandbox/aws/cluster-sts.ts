@@ -13,7 +13,7 @@ import { authenticationError } from './aws-endpoint.js';
 import { AwsServiceError } from './aws-service-error.js';
 import type { CredentialStore } from './credential-store.js';
 import { faultError } from './injected-faults.js';
-import { verifyPresignedUrl } from './sigv4-verifier.js';
+import { type SigningKeys, verifyPresignedUrl } from './sigv4-verifier.js';
 import { assumeRoleWithWebIdentity, type WebIdentityDeps } from './web-identity.js';
 
 /** aws-iam-authenticator honours a token for 15 minutes after X-Amz-Date, whatever X-Amz-Expires says. */
@@ -21,6 +21,11 @@ const EKS_TOKEN_MAX_AGE_MS = 15 * 60 * 1000;
 
 export interface ClusterStsDeps extends WebIdentityDeps {
   credentials: CredentialStore;
+  /**
+   * The keys a bearer token may be signed with. STS is global, so a token made with a linked
+   * account's keys verifies as that account's principal (access entries then decide what it may do).
+   */
+  tokenSigningKeys: SigningKeys;
   faults?: FaultInjector;
   counter?: CallCounter;
   sleep(ms: number): Promise<void>;
@@ -61,7 +66,7 @@ export function createClusterSts(deps: ClusterStsDeps): SandboxSts {
           );
         }
         const auth = await verifyPresignedUrl(
-          deps.credentials,
+          deps.tokenSigningKeys,
           { method: 'GET', url, headers: request.headers },
           deps.now(),
           EKS_TOKEN_MAX_AGE_MS,

@@ -18,6 +18,7 @@ import { AwsServiceError } from './aws-service-error.js';
 import { type CredentialStore, issueRoleSession, type SandboxCredentials } from './credential-store.js';
 import { POD_IDENTITY_SERVICE_PRINCIPAL } from './eks-pod-identity-associations.js';
 import { AWS_MANAGED_POLICIES } from './managed-policies.js';
+import type { PeerAccount } from './peer-account.js';
 
 /** Pod Identity credentials last six hours; the agent refreshes them before they run out. */
 const CREDENTIALS_LIFETIME_S = 6 * 3600;
@@ -31,13 +32,6 @@ export interface EksAuthDeps {
   peerAccount?(accountId: string): PeerAccount | undefined;
   /** Whether the cluster still runs the pod a token is bound to (the API server's view); absent: unknown. */
   podAlive?(clusterName: string, namespace: string, name: string, uid: string): boolean | undefined;
-}
-
-/** What a role chain needs of the account a target role lives in: its roles, and its STS's credentials. */
-export interface PeerAccount {
-  accountId: string;
-  state(): AccountState;
-  credentials: CredentialStore;
 }
 
 export interface PodIdentityCredentials {
@@ -230,7 +224,7 @@ export async function assumeRoleForPodIdentity(
 
   const session = sessionName(input.clusterName, claims.pod.name);
   let assumed = role;
-  let assumedIn: PeerAccount = {
+  let assumedIn: Omit<PeerAccount, 'serve'> = {
     accountId: deps.accountId,
     state: deps.state,
     credentials: deps.credentials,

@@ -32,17 +32,19 @@ import {
 } from './account-state.js';
 import { createAwsEndpoint } from './aws-endpoint.js';
 import { AwsServiceError } from './aws-service-error.js';
-import { createCallerAuthorization } from './caller-authorization.js';
+import { callerPolicies, createCallerAuthorization } from './caller-authorization.js';
 import { createClusterSts } from './cluster-sts.js';
+import { keysAcrossLinkedAccounts, routeByCredentials } from './credential-routing.js';
 import { CredentialStore, type SandboxCredentials } from './credential-store.js';
 import { ACCESS_POLICY_ARN_PREFIX, accessPoliciesAllow } from './eks-access-policies.js';
 import { addonStatus, newAddon, POD_IDENTITY_AGENT_ADDON } from './eks-addons.js';
-import { assumeRoleForPodIdentity, type EksAuthDeps, type PeerAccount } from './eks-auth.js';
+import { assumeRoleForPodIdentity, type EksAuthDeps } from './eks-auth.js';
 import { createEksService } from './eks-service.js';
 import { createEventsService, EVENTS_KEPT } from './events-service.js';
 import { createIamService } from './iam-service.js';
 import { accessKeyId, secretAccessKey, sessionToken, uniqueId } from './ids.js';
 import { faultError } from './injected-faults.js';
+import type { PeerAccount } from './peer-account.js';
 import { createStsService } from './sts-service.js';
 import { createInProcessHandler, type ListeningEndpoint, listenHttp } from './transports.js';
 
@@ -103,10 +105,11 @@ export interface SandboxAccount {
   readonly operatorRoleArn: string;
   /**
    * Makes `other` (another sandbox account) reachable from this one, both ways: a Pod Identity
-   * association's targetRoleArn may then name a role there, as across AWS accounts.
+   * association's targetRoleArn and STS AssumeRole may then name a role there, as across AWS accounts,
+   * and requests signed with keys `other` issued are served by `other` whichever endpoint they reach.
    */
   linkAccount(other: SandboxAccount): void;
-  /** This account as a linked account sees it (roles and issued credentials). */
+  /** This account as a linked account sees it (roles, issued credentials, its own endpoint). */
   readonly peer: PeerAccount;
   /** Registers (or, for a known name, refreshes) a cluster and its issuer keys; the broker role gets an access entry (cluster-admin unless told otherwise). */
   addCluster(
@@ -266,13 +269,17 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
       subject: result.subject,
     };
   };
-  const endpoint = createAwsEndpoint({
+  const ownEndpoint = createAwsEndpoint({
     accountId,
     state: () => state,
     authorize: createCallerAuthorization({ state: () => state, accountId }),
     credentials,
     iam,
-    sts: createStsService(webIdentity),
+    sts: createStsService({
+      ...webIdentity,
+      callerPolicies: (caller) => callerPolicies({ state: () => state, accountId }, caller),
+      peerAccount: (id) => peers.get(id),
+    }),
     eks: createEksService(deps),
     eksAuth,
     events: createEventsService({
@@ -286,8 +293,11 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     now,
     sleep,
   });
+  // Keys a linked account issued (AssumeRole into a role there) act in that account wherever they are sent.
+  const endpoint = routeByCredentials(ownEndpoint, credentials, () => peers.values());
   const sts = createClusterSts({
     ...webIdentity,
+    tokenSigningKeys: keysAcrossLinkedAccounts(credentials, () => peers.values()),
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.counter ? { counter: options.counter } : {}),
     sleep,
@@ -441,7 +451,7 @@ export function createSandboxAccount(options: SandboxAccountOptions = {}): Sandb
     region,
     sts,
     podIdentity,
-    peer: { accountId, state: () => state, credentials },
+    peer: { accountId, state: () => state, credentials, serve: ownEndpoint },
     linkAccount(other) {
       if (other.accountId === accountId) {
         throw new RangeError(

@@ -8,6 +8,9 @@ import type { CredentialRecord, CredentialStore } from './credential-store.js';
 
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
+/** Where the verifier looks up an access key's secret: one account's store, or several accounts' keys. */
+export type SigningKeys = Pick<CredentialStore, 'find'>;
+
 /** A request as it reached the endpoint: path still percent-encoded, query decoded, headers lower-case. */
 export interface IncomingRequest {
   method: string;
@@ -83,7 +86,7 @@ function signerFor(record: CredentialRecord, scope: CredentialScope, sessionToke
 }
 
 function checkKey(
-  store: CredentialStore,
+  store: SigningKeys,
   scope: CredentialScope,
   presentedToken: string | undefined,
   now: number,
@@ -134,7 +137,7 @@ function signatureExpired(signedAt: Date, now: number): AuthResult {
 
 /** Verifies an Authorization-header signature, allowing ±15 minutes of clock skew. */
 export async function verifySignedRequest(
-  store: CredentialStore,
+  store: SigningKeys,
   request: IncomingRequest,
   now: number,
 ): Promise<AuthResult> {
@@ -203,7 +206,7 @@ function badSignature(): AuthResult {
  * URL is honoured (EKS's authenticator: 15 minutes, whatever X-Amz-Expires says).
  */
 export async function verifyPresignedUrl(
-  store: CredentialStore,
+  store: SigningKeys,
   input: { method: string; url: URL; headers: Record<string, string> },
   now: number,
   maxAgeMs: number,

@@ -1,6 +1,9 @@
-// The account's STS over awsQuery: GetCallerIdentity (who signed the request) and
-// AssumeRoleWithWebIdentity (an unsigned call authenticated by the token itself).
+// The account's STS over awsQuery: GetCallerIdentity (who signed the request), AssumeRole (a signed
+// caller takes a role here or in a linked account) and AssumeRoleWithWebIdentity (an unsigned call
+// authenticated by the token itself).
 import type { CallerIdentity } from '../contracts.js';
+import { type AssumeRoleDeps, assumeRole } from './assume-role.js';
+import { readAssumeRoleInput } from './assume-role-input.js';
 import { AwsServiceError } from './aws-service-error.js';
 import type { QueryParams, XmlValue } from './query-protocol.js';
 import { assumeRoleWithWebIdentity, type WebIdentityDeps } from './web-identity.js';
@@ -8,23 +11,44 @@ import { assumeRoleWithWebIdentity, type WebIdentityDeps } from './web-identity.
 /** Operations STS serves without a SigV4 signature: the web identity token is the credential. */
 export const UNSIGNED_STS_OPERATIONS: ReadonlySet<string> = new Set(['AssumeRoleWithWebIdentity']);
 
+/**
+ * Operations that weigh the caller's own policies themselves, together with the role's trust policy:
+ * in one account either may grant AssumeRole, so a separate identity check up front would be stricter than AWS.
+ */
+export const SELF_AUTHORIZED_STS_OPERATIONS: ReadonlySet<string> = new Set(['AssumeRole']);
+
 export type StsOperation = (
   params: QueryParams,
   caller: CallerIdentity | undefined,
 ) => Promise<Record<string, XmlValue>>;
 
-export function createStsService(deps: WebIdentityDeps): ReadonlyMap<string, StsOperation> {
+const missingAuthentication = () =>
+  new AwsServiceError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+
+export function createStsService(deps: WebIdentityDeps & AssumeRoleDeps): ReadonlyMap<string, StsOperation> {
   return new Map<string, StsOperation>([
     [
       'GetCallerIdentity',
       async (_params, caller) => {
-        if (!caller)
-          throw new AwsServiceError(
-            'MissingAuthenticationToken',
-            'Request is missing Authentication Token',
-            403,
-          );
+        if (!caller) throw missingAuthentication();
         return { UserId: caller.userId, Account: caller.account, Arn: caller.arn };
+      },
+    ],
+    [
+      'AssumeRole',
+      async (params, caller) => {
+        if (!caller) throw missingAuthentication();
+        const result = assumeRole(deps, caller, readAssumeRoleInput(params));
+        return {
+          AssumedRoleUser: { AssumedRoleId: result.identity.userId, Arn: result.identity.arn },
+          Credentials: {
+            AccessKeyId: result.credentials.accessKeyId,
+            SecretAccessKey: result.credentials.secretAccessKey,
+            SessionToken: result.credentials.sessionToken,
+            Expiration: result.credentials.expiration,
+          },
+          PackedPolicySize: result.packedPolicySize,
+        };
       },
     ],
     [
