@@ -7,6 +7,7 @@ import { type SandboxCloud, type SandboxCloudOptions, startSandboxCloud } from '
 import type { LocalEndpointResponse, LocalEndpoints } from './http-gateway.js';
 import type { LocalSandbox, StartedSandbox } from './runtime.js';
 import { ensureLocalBoundary } from './sandbox-boundary.js';
+import { ensureLocalTargetAccount } from './sandbox-target-account.js';
 
 const FAULT_KINDS = [
   'throttle',
@@ -163,12 +164,23 @@ export function localSandbox(
   onStarted?: (cloud: SandboxCloud) => void,
 ): LocalSandbox {
   return {
-    async start({ region, accountId, log }): Promise<StartedSandbox> {
+    async start({ region, accountId, log, param }): Promise<StartedSandbox> {
       const cloud = await startSandboxCloud({ region, accountId, ...options });
-      const boundaryArn = await ensureLocalBoundary(cloud).catch(async (error: unknown) => {
-        await cloud.stop();
-        throw error;
-      });
+      let accessRoleArn: string;
+      const boundaryArn = await ensureLocalBoundary(cloud)
+        .then(async (arn) => {
+          accessRoleArn = await ensureLocalTargetAccount(cloud, {
+            rolePath: param?.('rolePath') ?? '/irsa-broker/',
+            roleNamePrefix: param?.('roleNamePrefix') ?? 'irsa-',
+            permissionsBoundaryArn: arn,
+            accessRoleName: param?.('targetAccountAccessRoleName') ?? 'irsa-broker-target-access',
+          });
+          return arn;
+        })
+        .catch(async (error: unknown) => {
+          await cloud.stop();
+          throw error;
+        });
       onStarted?.(cloud);
       // Saved often, so a killed process loses at most a moment of sandbox state.
       const saver = options.stateFile
@@ -185,6 +197,7 @@ export function localSandbox(
           `Sandbox AWS     ${cloud.awsUrl}  (account ${cloud.account.accountId}, ${cloud.account.region})`,
           `  permissions boundary ${boundaryArn}`,
           `Sandbox AWS     ${cloud.peerAwsUrl}  (account ${cloud.peerAccount.accountId}, linked: cross-account target roles)`,
+          `  irsa-broker's access role ${accessRoleArn!}`,
           ...clusters.map(
             (c) => `  cluster ${c.name.padEnd(7)} Kubernetes ${c.version.padEnd(5)} ${c.endpoint}`,
           ),

@@ -28,7 +28,13 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * its endpoints.
  */
 export interface LocalSandbox {
-  start(context: { region: string; accountId: string; log: (line: string) => void }): Promise<StartedSandbox>;
+  start(context: {
+    region: string;
+    accountId: string;
+    log: (line: string) => void;
+    /** serverless.yml's `${param:…}` for the stage, to set the sandbox up as the deployment expects. */
+    param?: (name: string) => string | undefined;
+  }): Promise<StartedSandbox>;
 }
 
 export interface StartedSandbox {
@@ -226,7 +232,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let sandbox: StartedSandbox | undefined;
     if (options.sandbox) {
       progress('Starting the sandbox cloud');
-      const started = await options.sandbox.start({ region, accountId, log });
+      const param = (name: string) => {
+        const value = config.variable(`param:${name}`);
+        return typeof value === 'string' ? value : undefined;
+      };
+      const started = await options.sandbox.start({ region, accountId, log, param });
       sandbox = started;
       cleanups.push(() => started.stop());
       for (const [name, value] of Object.entries(started.env)) setEnv(name, value);

@@ -6,7 +6,13 @@ import {
   ListPodIdentityAssociationsCommand,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
-import { CreateRoleCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { MIGRATE_STEPS } from '../../lib/domain/binding.js';
 import {
@@ -69,22 +75,39 @@ async function unbind(id: string): Promise<BindingView> {
 }
 
 /** Creates a role in the sandbox's second account (444455556666), as that account's owners would. */
-async function peerRole(roleName: string, statement: Record<string, unknown>): Promise<string | undefined> {
+/** IAM of the second account, as its operator. */
+async function peerIam<T>(use: (iam: IAMClient) => Promise<T>): Promise<T> {
   const peer = new IAMClient({
     region: 'us-east-1',
     endpoint: system.cloud.peerAwsUrl,
     credentials: system.cloud.peerAccount.brokerCredentials,
   });
   try {
-    const { Role } = await peer.send(
+    return await use(peer);
+  } finally {
+    peer.destroy();
+  }
+}
+
+async function peerRole(roleName: string, statement: Record<string, unknown>): Promise<string | undefined> {
+  const { Role } = await peerIam((iam) =>
+    iam.send(
       new CreateRoleCommand({
         RoleName: roleName,
         AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [statement] }),
       }),
-    );
-    return Role?.Arn;
-  } finally {
-    peer.destroy();
+    ),
+  );
+  return Role?.Arn;
+}
+
+async function peerRoleExists(roleName: string): Promise<boolean> {
+  try {
+    await peerIam((iam) => iam.send(new GetRoleCommand({ RoleName: roleName })));
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchEntityException') return false;
+    throw error;
   }
 }
 
@@ -347,8 +370,72 @@ describe('Pod Identity bindings on the sandbox', () => {
     expect(await roleExists(roleArn)).toBe(false);
   }, 120_000);
 
-  it('chains into a target role in the second account: the test pod proves the target role', async () => {
+  it('creates the target role in the second account with the policies, proves it, and DELETE removes both roles', async () => {
     const request = bindingRequest({ clusterName: 'modern' });
+    const roleName = `irsa-chain-${request.serviceAccountName}`;
+    const sourceArn = `arn:aws:iam::111122223333:role/irsa-broker/${roleName}`;
+    const targetName = `irsa-target-${request.serviceAccountName}`;
+    const targetArn = `arn:aws:iam::444455556666:role/irsa-broker/${targetName}`;
+
+    const done = await system.waitFor(
+      (await system.post({ ...request, roleName, targetRoleArn: targetArn })).json.id,
+    );
+
+    expect(done.error).toBeUndefined();
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.outputs).toMatchObject({ mode: 'pod-identity', roleArn: sourceArn });
+    expect(done.steps.find((s) => s.name === 'EnsureRole')?.detail).toContain(
+      `target role ${targetArn} created with 1 managed policy`,
+    );
+    expect(done.outputs?.verification?.arn).toMatch(
+      new RegExp(`^arn:aws:sts::444455556666:assumed-role/${targetName}/`),
+    );
+    // In the target account: the trust admits exactly the binding's role; the policies, boundary and tags are there.
+    const target = await peerIam(async (iam) => ({
+      role: (await iam.send(new GetRoleCommand({ RoleName: targetName }))).Role,
+      policies: (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: targetName })))
+        .AttachedPolicies,
+    }));
+    expect(JSON.parse(decodeURIComponent(target.role?.AssumeRolePolicyDocument ?? ''))).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ChainedFromBindingRole',
+          Effect: 'Allow',
+          Principal: { AWS: sourceArn },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+        },
+      ],
+    });
+    expect(target.role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(
+      'arn:aws:iam::444455556666:policy/irsa-broker/irsa-broker-local-boundary',
+    );
+    expect(target.role?.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'irsa-broker:binding-id', Value: done.id }]),
+    );
+    expect(target.policies?.map((p) => p.PolicyArn)).toEqual(request.policyArns);
+    // The binding's own role only chains: no managed policies, one inline permission for the target.
+    const own = await system.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }));
+    expect(own.AttachedPolicies).toEqual([]);
+    const permission = await system.iam.send(
+      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'irsa-broker-target-role' }),
+    );
+    expect(JSON.parse(decodeURIComponent(permission.PolicyDocument ?? ''))).toMatchObject({
+      Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: targetArn }],
+    });
+
+    const deleted = await unbind(done.id);
+    expect(deleted.status).toBe('DELETED');
+    expect(deleted.steps.find((s) => s.name === 'DeleteRole')?.detail).toContain(
+      `deleted target role ${targetArn}`,
+    );
+    expect(await roleExists(sourceArn)).toBe(false);
+    expect(await peerRoleExists(targetName)).toBe(false);
+    expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+  });
+
+  it('uses an existing target role that trusts the binding role (only checked, left as it was)', async () => {
+    const request = bindingRequest({ clusterName: 'modern', policyArns: [] });
     const roleName = `irsa-chain-${request.serviceAccountName}`;
     const sourceArn = `arn:aws:iam::111122223333:role/irsa-broker/${roleName}`;
     // The target account admits the binding's role before it exists: its account, pinned by PrincipalArn.
@@ -364,7 +451,9 @@ describe('Pod Identity bindings on the sandbox', () => {
     );
 
     expect(done.status).toBe('SUCCEEDED');
-    expect(done.outputs).toMatchObject({ mode: 'pod-identity', roleArn: sourceArn });
+    expect(done.steps.find((s) => s.name === 'EnsureRole')?.detail).toContain(
+      `existing target role ${targetArn} trusts it (not irsa-broker's: only checked)`,
+    );
     expect(done.outputs?.verification?.arn).toMatch(
       new RegExp(`^arn:aws:sts::444455556666:assumed-role/reader-${request.serviceAccountName}/`),
     );
@@ -376,20 +465,19 @@ describe('Pod Identity bindings on the sandbox', () => {
       }),
     );
     expect(association).toMatchObject({ roleArn: sourceArn, targetRoleArn: targetArn });
-    const permission = await system.iam.send(
-      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'irsa-broker-target-role' }),
-    );
-    expect(JSON.parse(decodeURIComponent(permission.PolicyDocument ?? ''))).toMatchObject({
-      Statement: [{ Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: targetArn }],
-    });
 
-    expect((await unbind(done.id)).status).toBe('DELETED');
+    const deleted = await unbind(done.id);
+    expect(deleted.status).toBe('DELETED');
+    expect(deleted.steps.find((s) => s.name === 'DeleteRole')?.detail).toContain(
+      "is not this binding's (left unchanged)",
+    );
     expect(await roleExists(sourceArn)).toBe(false);
+    expect(await peerRoleExists(`reader-${request.serviceAccountName}`)).toBe(true);
     expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
   });
 
-  it('fails VerificationFailed when the target role does not trust the binding role, and rolls back', async () => {
-    const request = bindingRequest({ clusterName: 'modern' });
+  it('fails TargetRoleUntrusted at EnsureRole when an existing target role does not trust the binding role, and rolls back', async () => {
+    const request = bindingRequest({ clusterName: 'modern', policyArns: [] });
     const targetArn = await peerRole(`aloof-${request.serviceAccountName}`, {
       Effect: 'Allow',
       Principal: { Service: 'ec2.amazonaws.com' },
@@ -399,9 +487,55 @@ describe('Pod Identity bindings on the sandbox', () => {
     const done = await system.waitFor((await system.post({ ...request, targetRoleArn: targetArn })).json.id);
 
     expect(done.status).toBe('FAILED');
-    expect(done.error).toMatchObject({ step: 'VerifyIdentity', code: 'VerificationFailed' });
-    expect(done.error?.message).toContain('AccessDeniedException');
+    expect(done.error).toMatchObject({ step: 'EnsureRole', code: 'TargetRoleUntrusted' });
+    expect(done.error?.message).toContain('its owner must add to its trust policy');
+    expect(await roleExists(`arn:aws:iam::111122223333:role/irsa-broker/${done.roleName}`)).toBe(false);
     expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+  });
+
+  it('refuses to attach policies to an existing target role it does not own (RoleConflict), touching nothing there', async () => {
+    const request = bindingRequest({ clusterName: 'modern' });
+    const name = `theirs-${request.serviceAccountName}`;
+    const targetArn = await peerRole(name, {
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+    });
+
+    const done = await system.waitFor((await system.post({ ...request, targetRoleArn: targetArn })).json.id);
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatchObject({ step: 'EnsureRole', code: 'RoleConflict' });
+    expect(done.error?.message).toContain('Drop policyArns');
+    const policies = await peerIam((iam) =>
+      iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name })),
+    );
+    expect(policies.AttachedPolicies).toEqual([]);
+  });
+
+  it('fails TargetAccountAccessDenied naming the template when the account has no access role for irsa-broker', async () => {
+    const request = bindingRequest({
+      clusterName: 'modern',
+      targetRoleArn: 'arn:aws:iam::999988887777:role/irsa-broker/irsa-nowhere',
+    });
+
+    const done = await system.waitFor((await system.post(request)).json.id);
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatchObject({ step: 'EnsureRole', code: 'TargetAccountAccessDenied' });
+    expect(done.error?.message).toContain('npm run target-account -- --account 999988887777');
+  });
+
+  it('refuses policies of a third account with a targetRoleArn (400)', async () => {
+    const created = await system.post(
+      bindingRequest({
+        clusterName: 'modern',
+        targetRoleArn: 'arn:aws:iam::444455556666:role/irsa-broker/irsa-x',
+        policyArns: ['arn:aws:iam::111122223333:policy/mine'],
+      }),
+    );
+    expect(created.status).toBe(400);
+    expect(JSON.stringify(created.json)).toContain('the policies go on the target role in 444455556666');
   });
 
   it('refuses targetRoleArn with mode irsa or both, and a malformed one', async () => {

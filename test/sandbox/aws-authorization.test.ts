@@ -10,6 +10,7 @@ import {
   GetRoleCommand,
   ListRolesCommand,
   PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { beforeAll, describe, expect, it } from '@jest/globals';
@@ -183,6 +184,69 @@ describe('sandbox AWS authorization of signed calls', () => {
     expect(statusOf(denied)).toBe(403);
     expect(denied.message).toBe(
       `User: arn:aws:sts::${ACCOUNT}:assumed-role/publisher/pod is not authorized to perform: events:PutEvents on resource: arn:aws:events:us-east-1:${ACCOUNT}:event-bus/other-events because no identity-based policy allows the events:PutEvents action`,
+    );
+  });
+
+  it('evaluates iam:PermissionsBoundary as IAM sets it: the boundary CreateRole sets, the one a role has', async () => {
+    // Prepare: a session allowed to create roles and attach policies only with boundary B on them.
+    const { Policy: boundary } = await broker.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'boundary-b',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+        }),
+      }),
+    );
+    const creator = await podSession('bounded-creator', []);
+    await broker.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'bounded-creator',
+        PolicyName: 'create-with-boundary',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['iam:CreateRole', 'iam:AttachRolePolicy'],
+              Resource: `arn:aws:iam::${ACCOUNT}:role/made-*`,
+              Condition: { StringEquals: { 'iam:PermissionsBoundary': boundary!.Arn! } },
+            },
+          ],
+        }),
+      }),
+    );
+    const trust = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+    await broker.iam.send(
+      new CreateRoleCommand({ RoleName: 'made-unbounded', AssumeRolePolicyDocument: trust }),
+    );
+
+    // Act
+    const without = await failure(
+      creator.iam.send(new CreateRoleCommand({ RoleName: 'made-plain', AssumeRolePolicyDocument: trust })),
+    );
+    const made = await creator.iam.send(
+      new CreateRoleCommand({
+        RoleName: 'made-bounded',
+        AssumeRolePolicyDocument: trust,
+        PermissionsBoundary: boundary!.Arn!,
+      }),
+    );
+    const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+    await creator.iam.send(new AttachRolePolicyCommand({ RoleName: 'made-bounded', PolicyArn: s3 }));
+    const attachUnbounded = await failure(
+      creator.iam.send(new AttachRolePolicyCommand({ RoleName: 'made-unbounded', PolicyArn: s3 })),
+    );
+
+    // Assess
+    expect(without.name).toBe('AccessDenied');
+    expect(made.Role?.PermissionsBoundary?.PermissionsBoundaryArn).toBe(boundary!.Arn);
+    expect(attachUnbounded.name).toBe('AccessDenied');
+    expect(attachUnbounded.message).toContain(
+      'iam:AttachRolePolicy on resource: arn:aws:iam::111122223333:role/made-unbounded',
     );
   });
 });

@@ -4,7 +4,12 @@
 import type { CallCounter, CallerIdentity, FaultInjector } from '../contracts.js';
 import type { AccountState } from './account-state.js';
 import { AwsServiceError } from './aws-service-error.js';
-import { type AuthorizationRequest, eksResource, iamResource } from './caller-authorization.js';
+import {
+  type AuthorizationRequest,
+  eksResource,
+  iamConditionContext,
+  iamResource,
+} from './caller-authorization.js';
 import type { CredentialStore } from './credential-store.js';
 import { type EksRoute, matchEksRoute } from './eks-service.js';
 import type { EventsService } from './events-service.js';
@@ -191,13 +196,24 @@ export function createAwsEndpoint(
       caller = auth.record.identity;
     }
 
-    const authorize = (resource: string) => {
-      if (caller) deps.authorize({ caller, service: routed.service, operation: routed.operation, resource });
+    const authorize = (resource: string, context?: Record<string, string>) => {
+      if (caller)
+        deps.authorize({
+          caller,
+          service: routed.service,
+          operation: routed.operation,
+          resource,
+          ...(context ? { context } : {}),
+        });
     };
     if (routed.service === 'iam') {
       const operation = deps.iam.operations.get(routed.operation);
       if (!operation) throw invalidAction(routed.operation, 'IAM');
-      authorize(iamResource(deps.accountId, deps.state(), (name) => params.optional(name)));
+      const param = (name: string) => params.optional(name);
+      authorize(
+        iamResource(deps.accountId, deps.state(), param),
+        iamConditionContext(deps.state(), routed.operation, param),
+      );
       return queryResponse(routed.operation, IAM_NAMESPACE, operation(params), id);
     }
     if (routed.service === 'sts') {

@@ -13,6 +13,8 @@ export interface AuthorizationRequest {
   operation: string;
   /** The resource ARN the action applies to, or `*`. */
   resource: string;
+  /** Service-specific condition keys of the request (e.g. iam:PermissionsBoundary). */
+  context?: Record<string, string>;
 }
 
 export interface AuthorizationDeps {
@@ -67,7 +69,7 @@ export function callerPolicies(deps: AuthorizationDeps, caller: CallerIdentity):
 }
 
 export function createCallerAuthorization(deps: AuthorizationDeps): (request: AuthorizationRequest) => void {
-  return ({ caller, service, operation, resource }) => {
+  return ({ caller, service, operation, resource, context = {} }) => {
     const action = `${service}:${operation}`;
     if (ALWAYS_ALLOWED.has(action)) return;
     const denied = (why: string) =>
@@ -87,7 +89,11 @@ export function createCallerAuthorization(deps: AuthorizationDeps): (request: Au
             principal: caller.arn,
             action,
             resource: { resource, accountId: deps.accountId },
-            contextVariables: { 'aws:PrincipalAccount': deps.accountId, 'aws:PrincipalArn': role.arn },
+            contextVariables: {
+              ...context,
+              'aws:PrincipalAccount': deps.accountId,
+              'aws:PrincipalArn': role.arn,
+            },
           },
           identityPolicies,
           serviceControlPolicies: [],
@@ -145,4 +151,40 @@ export function eksResource(accountId: string, region: string, params: Record<st
   return kind
     ? `arn:aws:eks:${region}:${accountId}:access-entry/${params.name}/${kind}/${accountId}/${rest!.split('/').pop()}/*`
     : cluster;
+}
+
+/** Role operations whose iam:PermissionsBoundary is the boundary the request sets. */
+const SETS_BOUNDARY = new Set(['CreateRole', 'PutRolePermissionsBoundary']);
+/** Role operations whose iam:PermissionsBoundary is the boundary the role already has. */
+const ON_BOUNDED_ROLE = new Set([
+  'AttachRolePolicy',
+  'DetachRolePolicy',
+  'PutRolePolicy',
+  'DeleteRolePolicy',
+  'DeleteRolePermissionsBoundary',
+]);
+
+/**
+ * IAM's own condition keys of a request, as IAM sets them: iam:PermissionsBoundary (the boundary a
+ * CreateRole/PutRolePermissionsBoundary sets, or the one the role carries for attach/detach/inline
+ * policy calls) and iam:PolicyARN (the managed policy attached or detached).
+ */
+export function iamConditionContext(
+  state: AccountState,
+  operation: string,
+  param: (name: string) => string | undefined,
+): Record<string, string> {
+  const context: Record<string, string> = {};
+  const roleName = param('RoleName');
+  const boundary = SETS_BOUNDARY.has(operation)
+    ? param('PermissionsBoundary')
+    : ON_BOUNDED_ROLE.has(operation) && roleName
+      ? state.roles[roleName]?.permissionsBoundaryArn
+      : undefined;
+  if (boundary) context['iam:PermissionsBoundary'] = boundary;
+  const policyArn = param('PolicyArn');
+  if (policyArn && (operation === 'AttachRolePolicy' || operation === 'DetachRolePolicy')) {
+    context['iam:PolicyARN'] = policyArn;
+  }
+  return context;
 }
