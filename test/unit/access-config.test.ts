@@ -30,6 +30,7 @@ describe('parseAccessPolicy', () => {
           allowInlinePolicies: false,
           allowWildcardSubjects: false,
           targetAccounts: [],
+          existingTargetRoleAccounts: [],
         },
       ],
     });

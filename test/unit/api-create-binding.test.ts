@@ -41,6 +41,36 @@ describe('createBinding', () => {
     expect(await deps.store.get(binding.id)).toEqual(binding);
   });
 
+  it('records whether the binding may use an existing target role, as the access policy decides', async () => {
+    const target = { ...body, targetRoleArn: 'arn:aws:iam::444455556666:role/reader', policyArns: [] };
+    const asked: [string, string | undefined][] = [];
+    const decide = (allowed: boolean) => (arn: string, tenant: string | undefined) => {
+      asked.push([arn, tenant]);
+      return allowed;
+    };
+
+    const allowed = await createBinding(
+      { body: target, createdBy: 'a', authorize: () => 'team-a', mayUseExistingTargetRole: decide(true) },
+      fakePorts(),
+    );
+    const refused = await createBinding(
+      { body: target, createdBy: 'a', mayUseExistingTargetRole: decide(false) },
+      fakePorts(),
+    );
+    const none = await createBinding(
+      { body, createdBy: 'a', mayUseExistingTargetRole: decide(true) },
+      fakePorts(),
+    );
+
+    expect(allowed.binding.allowExistingTargetRole).toBe(true);
+    expect(refused.binding.allowExistingTargetRole).toBeUndefined();
+    expect(none.binding.allowExistingTargetRole).toBeUndefined();
+    expect(asked).toEqual([
+      ['arn:aws:iam::444455556666:role/reader', 'team-a'],
+      ['arn:aws:iam::444455556666:role/reader', undefined],
+    ]);
+  });
+
   it('keeps a role name the caller chose', async () => {
     const deps = fakePorts();
 
