@@ -207,8 +207,8 @@ export const CreateBindingRequestFields = z.strictObject(
       )
       .register(z.globalRegistry, {
         description:
-          'pod-identity mode only: a role, usually in another account, that the binding role chains into; its trust must admit the binding role. The test pod proves this role',
-        example: 'arn:aws:iam::444455556666:role/payments-reader',
+          'pod-identity mode only: a role, usually in another account, that the binding role chains into. irsa-broker creates it there (under ROLE_PATH with ROLE_NAME_PREFIX, carrying policyArns, trusting exactly the binding role) through its access role in that account; an existing role it did not create is only trust-checked, when the access policy allows existing roles there and policyArns is empty. The test pod proves this role',
+        example: 'arn:aws:iam::444455556666:role/irsa-broker/irsa-payments-reader',
       }),
     callbackUrl: z
       .optional(
