@@ -22,71 +22,85 @@ const identifiers = (what: string) =>
     [],
   );
 
-const tenantSchema = z.strictObject({
-  subjects: identifiers('subjects'),
-  groups: identifiers('groups'),
-  clusters: z
-    .array(z.string().check(z.regex(CLUSTER_NAME_PATTERN, { error: 'a cluster is an EKS cluster name' })), {
-      error: 'clusters must be a list of EKS cluster names',
-    })
-    .check(z.minLength(1, { error: 'name at least one cluster the tenant may bind on' })),
-  namespaces: z
-    .array(
-      z.string().check(
-        z.regex(NAMESPACE_PATTERN, {
-          error:
-            'a namespace pattern is a DNS-1123 label in which * stands for any characters, e.g. team-a-*',
-        }),
-      ),
-      { error: 'namespaces must be a list of namespace patterns' },
-    )
-    .check(z.minLength(1, { error: 'name at least one namespace pattern' })),
-  policyArns: z.strictObject(
-    {
-      exact: z._default(
-        z.array(
-          z.string().check(z.regex(POLICY_ARN_PATTERN, { error: 'exact entries are managed policy ARNs' })),
+const tenantSchema = z
+  .strictObject({
+    subjects: identifiers('subjects'),
+    groups: identifiers('groups'),
+    clusters: z
+      .array(z.string().check(z.regex(CLUSTER_NAME_PATTERN, { error: 'a cluster is an EKS cluster name' })), {
+        error: 'clusters must be a list of EKS cluster names',
+      })
+      .check(z.minLength(1, { error: 'name at least one cluster the tenant may bind on' })),
+    namespaces: z
+      .array(
+        z.string().check(
+          z.regex(NAMESPACE_PATTERN, {
+            error:
+              'a namespace pattern is a DNS-1123 label in which * stands for any characters, e.g. team-a-*',
+          }),
         ),
-        [],
-      ),
-      prefixes: z._default(
-        z.array(
-          z.string().check(
-            z.regex(POLICY_ARN_PREFIX, {
-              error:
-                'prefixes start with arn:aws:iam::<account or aws>:policy/, e.g. arn:aws:iam::111122223333:policy/team-a/',
-            }),
+        { error: 'namespaces must be a list of namespace patterns' },
+      )
+      .check(z.minLength(1, { error: 'name at least one namespace pattern' })),
+    policyArns: z.strictObject(
+      {
+        exact: z._default(
+          z.array(
+            z.string().check(z.regex(POLICY_ARN_PATTERN, { error: 'exact entries are managed policy ARNs' })),
           ),
+          [],
         ),
-        [],
+        prefixes: z._default(
+          z.array(
+            z.string().check(
+              z.regex(POLICY_ARN_PREFIX, {
+                error:
+                  'prefixes start with arn:aws:iam::<account or aws>:policy/, e.g. arn:aws:iam::111122223333:policy/team-a/',
+              }),
+            ),
+          ),
+          [],
+        ),
+      },
+      { error: 'policyArns has `exact` and `prefixes` lists' },
+    ),
+    maxPoliciesPerRole: z
+      .int({ error: 'maxPoliciesPerRole must be a whole number' })
+      .check(
+        z.minimum(0),
+        z.maximum(20, { error: 'maxPoliciesPerRole must be at most 20 (the IAM hard limit)' }),
       ),
-    },
-    { error: 'policyArns has `exact` and `prefixes` lists' },
-  ),
-  maxPoliciesPerRole: z
-    .int({ error: 'maxPoliciesPerRole must be a whole number' })
-    .check(
-      z.minimum(0),
-      z.maximum(20, { error: 'maxPoliciesPerRole must be at most 20 (the IAM hard limit)' }),
+    allowInlinePolicies: z._default(z.boolean({ error: 'allowInlinePolicies must be true or false' }), false),
+    allowWildcardSubjects: z._default(
+      z.boolean({ error: 'allowWildcardSubjects must be true or false' }),
+      false,
     ),
-  allowInlinePolicies: z._default(z.boolean({ error: 'allowInlinePolicies must be true or false' }), false),
-  allowWildcardSubjects: z._default(
-    z.boolean({ error: 'allowWildcardSubjects must be true or false' }),
-    false,
-  ),
-  targetAccounts: z._default(
-    z.array(z.string().check(z.regex(/^\d{12}$/, { error: 'targetAccounts are 12-digit AWS account ids' }))),
-    [],
-  ),
-  existingTargetRoleAccounts: z._default(
-    z.array(
-      z
-        .string()
-        .check(z.regex(/^\d{12}$/, { error: 'existingTargetRoleAccounts are 12-digit AWS account ids' })),
+    targetAccounts: z._default(
+      z.array(
+        z.string().check(z.regex(/^\d{12}$/, { error: 'targetAccounts are 12-digit AWS account ids' })),
+      ),
+      [],
     ),
-    [],
-  ),
-});
+    existingTargetRoleAccounts: z._default(
+      z.array(
+        z
+          .string()
+          .check(z.regex(/^\d{12}$/, { error: 'existingTargetRoleAccounts are 12-digit AWS account ids' })),
+      ),
+      [],
+    ),
+  })
+  .check(
+    z.refine(
+      (tenant) =>
+        tenant.existingTargetRoleAccounts.every((account) => tenant.targetAccounts.includes(account)),
+      {
+        message:
+          "existingTargetRoleAccounts must be among the tenant's targetAccounts (add the account there too)",
+        path: ['existingTargetRoleAccounts'],
+      },
+    ),
+  );
 
 export const AccessPolicySchema = z.strictObject({
   version: z.literal(1, { error: 'version must be 1' }),

@@ -8,13 +8,15 @@ import {
 } from '@aws-sdk/client-eks';
 import {
   CreateRoleCommand,
+  DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MIGRATE_STEPS } from '../../lib/domain/binding.js';
+import { MIGRATE_STEPS, UPDATE_STEPS, VERIFY_STEPS } from '../../lib/domain/binding.js';
 import {
   type BindingView,
   bindingRequest,
@@ -432,6 +434,72 @@ describe('Pod Identity bindings on the sandbox', () => {
     expect(await roleExists(sourceArn)).toBe(false);
     expect(await peerRoleExists(targetName)).toBe(false);
     expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([]);
+  });
+
+  it('keeps the target role it created in step: PATCH moves policies there, the drift check repairs a hand edit', async () => {
+    const request = bindingRequest({ clusterName: 'modern' });
+    const targetName = `irsa-kept-${request.serviceAccountName}`;
+    const targetArn = `arn:aws:iam::444455556666:role/irsa-broker/${targetName}`;
+    const done = await system.waitFor((await system.post({ ...request, targetRoleArn: targetArn })).json.id);
+    expect(done.status).toBe('SUCCEEDED');
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${system.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return response.status;
+    };
+    const targetPolicies = async () =>
+      (
+        await peerIam((iam) => iam.send(new ListAttachedRolePoliciesCommand({ RoleName: targetName })))
+      ).AttachedPolicies?.map((p) => p.PolicyArn);
+    const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
+
+    // PATCH: the new policy lands on the target role, not on the binding's own.
+    expect(await call('PATCH', `/v1/bindings/${done.id}`, { policyArns: [readOnly] })).toBe(202);
+    const updated = await system.waitFor(done.id, settledWith(UPDATE_STEPS));
+    expect(updated.status).toBe('SUCCEEDED');
+    expect(await targetPolicies()).toEqual([readOnly]);
+    const own = await system.iam.send(
+      new ListAttachedRolePoliciesCommand({ RoleName: String(done.roleName) }),
+    );
+    expect(own.AttachedPolicies).toEqual([]);
+
+    // Someone in the target account detaches the policy and widens the trust to the whole account.
+    await peerIam(async (iam) => {
+      await iam.send(new DetachRolePolicyCommand({ RoleName: targetName, PolicyArn: readOnly }));
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({
+          RoleName: targetName,
+          PolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { AWS: 'arn:aws:iam::111122223333:root' },
+                Action: ['sts:AssumeRole', 'sts:TagSession'],
+              },
+            ],
+          }),
+        }),
+      );
+    });
+    expect(await call('POST', `/v1/bindings/${done.id}/verify`, { repair: true })).toBe(202);
+    const repaired = await system.waitFor(done.id, settledWith(VERIFY_STEPS));
+
+    expect(repaired.status).toBe('SUCCEEDED');
+    expect(repaired.steps.find((s) => s.name === 'CheckDrift')?.detail).toContain(
+      'drift in targetRole.trustPolicy, targetRole.policyArns; repaired target role',
+    );
+    expect(repaired.drift).toEqual([]);
+    expect(await targetPolicies()).toEqual([readOnly]);
+    expect(repaired.outputs?.verification?.arn).toMatch(
+      new RegExp(`^arn:aws:sts::444455556666:assumed-role/${targetName}/`),
+    );
+
+    expect((await unbind(done.id)).status).toBe('DELETED');
+    expect(await peerRoleExists(targetName)).toBe(false);
   });
 
   it('uses an existing target role that trusts the binding role (only checked, left as it was)', async () => {

@@ -54,6 +54,11 @@ describe('parseAccessPolicy', () => {
       `version: 1\ntenants:\n  t:${tenant.replace('{ exact: [arn:aws:iam::aws:policy/ReadOnlyAccess] }', "{ prefixes: ['*'] }")}`,
       /prefixes start with arn:aws:iam/,
     ],
+    [
+      'existing target roles allowed in an account the tenant may not name',
+      `version: 1\ntenants:\n  t:${tenant}\n    existingTargetRoleAccounts: ['444455556666']`,
+      /tenants\.t\.existingTargetRoleAccounts: existingTargetRoleAccounts must be among the tenant's targetAccounts/,
+    ],
     ['not YAML', 'version: [1', /not YAML/],
   ])('refuses %s with a message naming it', (_what, text, message) => {
     expect(() => parseAccessPolicy(text, 'policy.yaml')).toThrow(message);
