@@ -217,6 +217,69 @@ describeWithCli('the AWS CLI against the sandbox', () => {
     expect(issuerText).toMatchObject({ code: 0, stdout: `${issuer}\n` });
   });
 
+  it('looks into the target account as irsa-broker does: assume-role into its access role, then IAM there on the same endpoint', async () => {
+    // A target role irsa-broker created for a binding in the second account.
+    const serviceAccountName = `cli-${randomUUID().slice(0, 8)}`;
+    const targetName = `irsa-cli-${serviceAccountName}`;
+    const created = await system.post({
+      clusterName: 'modern',
+      region: 'us-east-1',
+      namespace: 'team-a',
+      serviceAccountName,
+      policyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+      targetRoleArn: `arn:aws:iam::444455556666:role/irsa-broker/${targetName}`,
+    });
+    expect((await system.waitFor(created.json.id)).status).toBe('SUCCEEDED');
+
+    const assumed = (await json([
+      'sts',
+      'assume-role',
+      '--role-arn',
+      'arn:aws:iam::444455556666:role/irsa-broker-target-access',
+      '--role-session-name',
+      'platform-engineer',
+    ])) as { Credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string } };
+    const there = {
+      ...bannerEnv,
+      AWS_ACCESS_KEY_ID: assumed.Credentials.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: assumed.Credentials.SecretAccessKey,
+      AWS_SESSION_TOKEN: assumed.Credentials.SessionToken,
+    };
+    const who = await json(['sts', 'get-caller-identity'], there);
+    const role = await json(['iam', 'get-role', '--role-name', targetName], there);
+    const policies = await json(['iam', 'list-attached-role-policies', '--role-name', targetName], there);
+    // The access role's own policy holds: no role outside the path and prefix, none without the boundary.
+    const outside = await cli(
+      [
+        'iam',
+        'create-role',
+        '--role-name',
+        'escalate',
+        '--assume-role-policy-document',
+        JSON.stringify(trustPolicy),
+      ],
+      there,
+    );
+
+    expect(who).toMatchObject({
+      Account: '444455556666',
+      Arn: 'arn:aws:sts::444455556666:assumed-role/irsa-broker-target-access/platform-engineer',
+    });
+    expect(role).toMatchObject({
+      Role: {
+        Arn: `arn:aws:iam::444455556666:role/irsa-broker/${targetName}`,
+        PermissionsBoundary: {
+          PermissionsBoundaryArn: 'arn:aws:iam::444455556666:policy/irsa-broker/irsa-broker-local-boundary',
+        },
+      },
+    });
+    expect(policies).toMatchObject({
+      AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' }],
+    });
+    expect(outside.code).not.toBe(0);
+    expect(outside.stderr).toContain('AccessDenied');
+  });
+
   it('reports AWS errors by their names: unknown cluster, unknown role, wrong secret, IAM signed for another region', async () => {
     const unknownCluster = await cli(['eks', 'describe-cluster', '--name', 'nope']);
     const unknownRole = await cli(['iam', 'get-role', '--role-name', 'no-such-role']);
