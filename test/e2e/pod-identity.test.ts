@@ -250,6 +250,50 @@ describe('Pod Identity bindings on the sandbox', () => {
     expect(await roleExists(`x/${done.roleName}`)).toBe(false);
   });
 
+  it('rolls back the target role it created when a later step fails (AssociationConflict)', async () => {
+    const request = bindingRequest({ clusterName: 'modern' });
+    const targetName = `irsa-rolled-${request.serviceAccountName}`;
+    const { Role: theirRole } = await system.iam.send(
+      new CreateRoleCommand({
+        RoleName: `theirs-${request.serviceAccountName}`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'pods.eks.amazonaws.com' },
+              Action: ['sts:AssumeRole', 'sts:TagSession'],
+            },
+          ],
+        }),
+      }),
+    );
+    await system.eks.send(
+      new CreatePodIdentityAssociationCommand({
+        clusterName: 'modern',
+        namespace: request.namespace,
+        serviceAccount: request.serviceAccountName,
+        roleArn: theirRole?.Arn,
+      }),
+    );
+
+    const done = await system.waitFor(
+      (
+        await system.post({
+          ...request,
+          targetRoleArn: `arn:aws:iam::444455556666:role/irsa-broker/${targetName}`,
+        })
+      ).json.id,
+    );
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toMatchObject({ step: 'EnsurePodIdentityAssociation', code: 'AssociationConflict' });
+    expect(done.steps.find((s) => s.name === 'EnsureRole')?.detail).toContain(`${targetName} created`);
+    expect(done.steps.find((s) => s.name === 'RollbackRole')?.detail).toContain('deleted target role');
+    expect(await peerRoleExists(targetName)).toBe(false);
+    expect(await roleExists(`x/${done.roleName}`)).toBe(false);
+  });
+
   it('a drift check finds an association pointed elsewhere by hand, fails the binding, and repairs it', async () => {
     const request = bindingRequest({ clusterName: 'modern', mode: 'pod-identity' });
     const bound = await system.waitFor((await system.post(request)).json.id);
