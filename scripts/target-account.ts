@@ -4,7 +4,12 @@
 // needs, and the permissions boundary every target role gets (same path and name as the broker's).
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { targetAccessPolicy, targetAccessTrustPolicy, targetBoundaryArn } from '../lib/domain/target-role.js';
+import {
+  SUGGESTED_BOUNDARY_DOCUMENT,
+  targetAccessPolicy,
+  targetAccessTrustPolicy,
+  targetBoundaryArn,
+} from '../lib/domain/target-role.js';
 
 const DEFAULTS = {
   'role-path': '/irsa-broker/',
@@ -58,19 +63,6 @@ function options(argv: string[]) {
   }
 }
 
-/** The boundary the shipped template creates: workloads may use any service but never administer IAM. */
-const BOUNDARY_DOCUMENT = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'WorkloadsButNoIdentityAdministration',
-      Effect: 'Allow',
-      NotAction: ['iam:*', 'organizations:*', 'account:*'],
-      Resource: '*',
-    },
-  ],
-};
-
 function main(): void {
   const values = options(process.argv.slice(2));
   if (values.help) {
@@ -123,7 +115,7 @@ function main(): void {
         ManagedPolicyName: boundaryParts[2],
         Path: boundaryParts[1],
         Description: 'Permissions boundary of every target role irsa-broker creates in this account',
-        PolicyDocument: BOUNDARY_DOCUMENT,
+        PolicyDocument: SUGGESTED_BOUNDARY_DOCUMENT,
       },
     };
   }

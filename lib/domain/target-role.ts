@@ -168,6 +168,22 @@ export function trustAdmitsRole(
 
 // ---- The access role in each target account ----
 
+/**
+ * The boundary irsa-broker suggests (and the sandbox uses): workloads may use any service but may never
+ * administer IAM, Organizations or the account.
+ */
+export const SUGGESTED_BOUNDARY_DOCUMENT: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'WorkloadsButNoIdentityAdministration',
+      Effect: 'Allow',
+      NotAction: ['iam:*', 'organizations:*', 'account:*'],
+      Resource: '*',
+    },
+  ],
+};
+
 export interface TargetAccessConfig {
   /** The broker's account. */
   brokerAccount: string;

@@ -1,23 +1,14 @@
 // The permissions boundary every role irsa-broker creates must carry, made in the sandbox account the
 // way an operator makes it in a real one before deploying (serverless.yml param permissionsBoundaryArn).
 import { CreatePolicyCommand, EntityAlreadyExistsException, IAMClient } from '@aws-sdk/client-iam';
+import { SUGGESTED_BOUNDARY_DOCUMENT } from '../domain/target-role.js';
 import type { SandboxCloud } from '../sandbox/index.js';
 
 export const LOCAL_BOUNDARY_PATH = '/irsa-broker/';
 export const LOCAL_BOUNDARY_NAME = 'irsa-broker-local-boundary';
 
 /** Workloads may use any service but may never administer IAM, Organizations or the account. */
-export const LOCAL_BOUNDARY_DOCUMENT = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'WorkloadsButNoIdentityAdministration',
-      Effect: 'Allow',
-      NotAction: ['iam:*', 'organizations:*', 'account:*'],
-      Resource: '*',
-    },
-  ],
-};
+export const LOCAL_BOUNDARY_DOCUMENT = SUGGESTED_BOUNDARY_DOCUMENT;
 
 /** Creates the boundary policy unless a kept sandbox state already has it; returns its ARN. */
 export async function ensureLocalBoundary(cloud: SandboxCloud): Promise<string> {

@@ -113,6 +113,39 @@ async function peerRoleExists(roleName: string): Promise<boolean> {
   }
 }
 
+/** A Pod Identity association for the service account that irsa-broker did not make, with its own role. */
+async function someoneElsesAssociation(
+  namespace: string,
+  serviceAccount: string,
+  tags?: Record<string, string>,
+) {
+  const { Role: role } = await system.iam.send(
+    new CreateRoleCommand({
+      RoleName: `theirs-${serviceAccount}`,
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'pods.eks.amazonaws.com' },
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
+          },
+        ],
+      }),
+    }),
+  );
+  const { association } = await system.eks.send(
+    new CreatePodIdentityAssociationCommand({
+      clusterName: 'modern',
+      namespace,
+      serviceAccount,
+      roleArn: role?.Arn,
+      ...(tags ? { tags } : {}),
+    }),
+  );
+  return { roleArn: role?.Arn, associationId: association?.associationId };
+}
+
 const assumedRole = (roleArn: string | undefined) =>
   new RegExp(`^arn:aws:sts::111122223333:assumed-role/${roleArn?.split('/').pop()}/[^/]+$`);
 
@@ -212,39 +245,17 @@ describe('Pod Identity bindings on the sandbox', () => {
 
   it('fails AssociationConflict on an association irsa-broker does not own, leaves it, and rolls its role back', async () => {
     const request = bindingRequest({ clusterName: 'modern', mode: 'pod-identity' });
-    const trust = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Effect: 'Allow',
-          Principal: { Service: 'pods.eks.amazonaws.com' },
-          Action: ['sts:AssumeRole', 'sts:TagSession'],
-        },
-      ],
+    const theirs = await someoneElsesAssociation(request.namespace, request.serviceAccountName, {
+      team: 'other',
     });
-    const { Role: theirRole } = await system.iam.send(
-      new CreateRoleCommand({
-        RoleName: `theirs-${request.serviceAccountName}`,
-        AssumeRolePolicyDocument: trust,
-      }),
-    );
-    const { association: theirs } = await system.eks.send(
-      new CreatePodIdentityAssociationCommand({
-        clusterName: 'modern',
-        namespace: request.namespace,
-        serviceAccount: request.serviceAccountName,
-        roleArn: theirRole?.Arn,
-        tags: { team: 'other' },
-      }),
-    );
 
     const done = await system.waitFor((await system.post(request)).json.id);
 
     expect(done.status).toBe('FAILED');
     expect(done.error).toMatchObject({ step: 'EnsurePodIdentityAssociation', code: 'AssociationConflict' });
-    expect(done.error?.message).toContain(`association ${theirs?.associationId}`);
+    expect(done.error?.message).toContain(`association ${theirs.associationId}`);
     expect(await associations('modern', request.namespace, request.serviceAccountName)).toEqual([
-      expect.objectContaining({ associationId: theirs?.associationId, roleArn: theirRole?.Arn }),
+      expect.objectContaining({ associationId: theirs.associationId, roleArn: theirs.roleArn }),
     ]);
     expect(stepStatuses(done).RollbackRole).toBe('SUCCEEDED');
     expect(await roleExists(`x/${done.roleName}`)).toBe(false);
@@ -253,29 +264,7 @@ describe('Pod Identity bindings on the sandbox', () => {
   it('rolls back the target role it created when a later step fails (AssociationConflict)', async () => {
     const request = bindingRequest({ clusterName: 'modern' });
     const targetName = `irsa-rolled-${request.serviceAccountName}`;
-    const { Role: theirRole } = await system.iam.send(
-      new CreateRoleCommand({
-        RoleName: `theirs-${request.serviceAccountName}`,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'pods.eks.amazonaws.com' },
-              Action: ['sts:AssumeRole', 'sts:TagSession'],
-            },
-          ],
-        }),
-      }),
-    );
-    await system.eks.send(
-      new CreatePodIdentityAssociationCommand({
-        clusterName: 'modern',
-        namespace: request.namespace,
-        serviceAccount: request.serviceAccountName,
-        roleArn: theirRole?.Arn,
-      }),
-    );
+    await someoneElsesAssociation(request.namespace, request.serviceAccountName);
 
     const done = await system.waitFor(
       (

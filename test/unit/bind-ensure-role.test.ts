@@ -19,6 +19,13 @@ const policies = new FakeIamManagedPolicies();
 const store = new InMemoryBindingStore();
 const readOnly = 'arn:aws:iam::aws:policy/ReadOnlyAccess';
 const s3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const depsOf = (roles: FakeIamRoles, bindings: InMemoryBindingStore = store) => ({
+  roles,
+  policies,
+  config,
+  store: bindings,
+  targetAccounts: new FakeTargetAccounts(),
+});
 
 const expectedTrustPolicy = {
   Version: '2012-10-17',
@@ -44,13 +51,7 @@ describe('EnsureRole', () => {
     const binding = pendingBinding();
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      config,
-      store,
-      targetAccounts: new FakeTargetAccounts(),
-    });
+    const result = await ensureRole(binding, cluster, provider, depsOf(roles));
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -72,13 +73,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ audience: 'my-audience' });
 
-    const result = await ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      config,
-      store,
-      targetAccounts: new FakeTargetAccounts(),
-    });
+    const result = await ensureRole(binding, cluster, provider, depsOf(roles));
 
     expect(result.trustPolicy.Statement[0]?.Condition.StringEquals[`${DEMO_ISSUER_HOST}:aud`]).toBe(
       'my-audience',
@@ -103,13 +98,7 @@ describe('EnsureRole', () => {
     const before = structuredClone(await roles.get(binding.roleName));
 
     // Act
-    const attempt = ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      config,
-      store,
-      targetAccounts: new FakeTargetAccounts(),
-    });
+    const attempt = ensureRole(binding, cluster, provider, depsOf(roles));
 
     // Assess
     await expect(attempt).rejects.toThrow(RoleConflictError);
@@ -126,13 +115,7 @@ describe('EnsureRole', () => {
     roles.put({ name: binding.roleName, trustPolicy: expectedTrustPolicy, tags: ownershipTags(owner.id) });
 
     // Act
-    const attempt = ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      targetAccounts: new FakeTargetAccounts(),
-      config,
-      store: new InMemoryBindingStore(owner),
-    });
+    const attempt = ensureRole(binding, cluster, provider, depsOf(roles, new InMemoryBindingStore(owner)));
 
     // Assess
     await expect(attempt).rejects.toThrow(/belongs to irsa-broker binding bnd_other, which is still active/);
@@ -154,13 +137,12 @@ describe('EnsureRole', () => {
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      targetAccounts: new FakeTargetAccounts(),
-      config,
-      store: new InMemoryBindingStore(failed),
-    });
+    const result = await ensureRole(
+      binding,
+      cluster,
+      provider,
+      depsOf(roles, new InMemoryBindingStore(failed)),
+    );
 
     // Assess
     expect((await roles.get(binding.roleName))?.tags[BINDING_ID_TAG]).toBe(binding.id);
@@ -176,15 +158,7 @@ describe('EnsureRole', () => {
       tags: { [MANAGED_BY_TAG]: 'irsa-broker' },
     });
 
-    await expect(
-      ensureRole(binding, cluster, provider, {
-        roles,
-        policies,
-        config,
-        store,
-        targetAccounts: new FakeTargetAccounts(),
-      }),
-    ).rejects.toThrow(RoleConflictError);
+    await expect(ensureRole(binding, cluster, provider, depsOf(roles))).rejects.toThrow(RoleConflictError);
   });
 
   it('reconciles a role this binding owns: trust policy, tags, and attachments made to match', async () => {
@@ -205,13 +179,7 @@ describe('EnsureRole', () => {
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      config,
-      store,
-      targetAccounts: new FakeTargetAccounts(),
-    });
+    const result = await ensureRole(binding, cluster, provider, depsOf(roles));
 
     // Assess
     const role = await roles.get(binding.roleName);
@@ -247,13 +215,7 @@ describe('EnsureRole', () => {
     });
 
     // Act
-    const result = await ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      config,
-      store,
-      targetAccounts: new FakeTargetAccounts(),
-    });
+    const result = await ensureRole(binding, cluster, provider, depsOf(roles));
 
     // Assess
     expect(result.detail).toMatch(/^unchanged /);
@@ -264,15 +226,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ roleName: 'AdminRole' });
 
-    await expect(
-      ensureRole(binding, cluster, provider, {
-        roles,
-        policies,
-        config,
-        store,
-        targetAccounts: new FakeTargetAccounts(),
-      }),
-    ).rejects.toThrow(NotAllowedError);
+    await expect(ensureRole(binding, cluster, provider, depsOf(roles))).rejects.toThrow(NotAllowedError);
     expect(roles.roles.size).toBe(0);
   });
 
@@ -280,13 +234,7 @@ describe('EnsureRole', () => {
     const roles = new FakeIamRoles();
     const binding = pendingBinding({ tags: { [BINDING_ID_TAG]: 'bnd_spoofed' } });
 
-    await ensureRole(binding, cluster, provider, {
-      roles,
-      policies,
-      config,
-      store,
-      targetAccounts: new FakeTargetAccounts(),
-    });
+    await ensureRole(binding, cluster, provider, depsOf(roles));
 
     expect((await roles.get(binding.roleName))?.tags[BINDING_ID_TAG]).toBe(binding.id);
   });
