@@ -113,6 +113,18 @@ async function peerRoleExists(roleName: string): Promise<boolean> {
   }
 }
 
+/** A trust policy for EKS Pod Identity, as someone other than irsa-broker writes one. */
+const PODS_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+    },
+  ],
+});
+
 /** A Pod Identity association for the service account that irsa-broker did not make, with its own role. */
 async function someoneElsesAssociation(
   namespace: string,
@@ -122,16 +134,7 @@ async function someoneElsesAssociation(
   const { Role: role } = await system.iam.send(
     new CreateRoleCommand({
       RoleName: `theirs-${serviceAccount}`,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { Service: 'pods.eks.amazonaws.com' },
-            Action: ['sts:AssumeRole', 'sts:TagSession'],
-          },
-        ],
-      }),
+      AssumeRolePolicyDocument: PODS_TRUST,
     }),
   );
   const { association } = await system.eks.send(
@@ -292,16 +295,7 @@ describe('Pod Identity bindings on the sandbox', () => {
     const { Role: theirRole } = await system.iam.send(
       new CreateRoleCommand({
         RoleName: `elsewhere-${request.serviceAccountName}`,
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Principal: { Service: 'pods.eks.amazonaws.com' },
-              Action: ['sts:AssumeRole', 'sts:TagSession'],
-            },
-          ],
-        }),
+        AssumeRolePolicyDocument: PODS_TRUST,
       }),
     );
     // Someone points the association at their role and turns the session tags off.
