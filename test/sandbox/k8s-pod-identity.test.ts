@@ -47,7 +47,8 @@ describe('sandbox EKS: the built-in pod identity webhook and pods that run the A
 
   beforeAll(async () => {
     sts = new FakeSts();
-    cluster = await startCluster(sts);
+    // Pods stay ContainerCreating until cluster.settle() starts them, however slow the machine.
+    cluster = await startCluster(sts, { podStartDelayMs: 600_000 });
     token = await eksToken('demo');
     core = kubeConfig(cluster, token).makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: 'apps' } } });
